@@ -79,7 +79,10 @@ impl fmt::Display for MultisetDiff {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let differing = self.differing_types().count();
         if self.types.is_empty() {
-            writeln!(f, "multiset diff: NOT OK (no artifact types on either side)")?;
+            writeln!(
+                f,
+                "multiset diff: NOT OK (no artifact types on either side)"
+            )?;
             return Ok(());
         }
         if differing == 0 {
@@ -186,7 +189,12 @@ fn bucket_sums(digests: &[Digest], bits: u32) -> Vec<BucketSum> {
 /// Gathers the digests of the selected buckets, grouped by bucket (in
 /// bucket order) and sorted within each; returns them with each selected
 /// bucket's end offset.
-fn gather(digests: &[Digest], bits: u32, slot: &[u32], counts: &[u64]) -> (Vec<Digest>, Vec<usize>) {
+fn gather(
+    digests: &[Digest],
+    bits: u32,
+    slot: &[u32],
+    counts: &[u64],
+) -> (Vec<Digest>, Vec<usize>) {
     let mut starts = Vec::new();
     let mut total = 0usize;
     for (b, &s) in slot.iter().enumerate() {
@@ -280,4 +288,3 @@ pub fn summaries_equal(source: &DigestMultiset, target: &DigestMultiset) -> bool
         s == g
     })
 }
-

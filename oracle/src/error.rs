@@ -24,7 +24,9 @@ pub enum RenderError {
         byte: u8,
     },
     /// `\u0000`: PostgreSQL's `text` cannot hold NUL ("unsupported Unicode escape sequence").
-    #[error("unsupported unicode escape sequence at byte {offset}: \\u0000 cannot be converted to text")]
+    #[error(
+        "unsupported unicode escape sequence at byte {offset}: \\u0000 cannot be converted to text"
+    )]
     NulEscape {
         /// Byte offset of the backslash.
         offset: usize,

@@ -81,7 +81,11 @@ impl DigestMultiset {
     #[inline]
     fn bag_mut(&mut self, artifact_type: &str) -> &mut Bag {
         // Rows usually arrive grouped by type: try the last one first.
-        if self.names.get(self.last).is_some_and(|n| n == artifact_type) {
+        if self
+            .names
+            .get(self.last)
+            .is_some_and(|n| n == artifact_type)
+        {
             return &mut self.bags[self.last];
         }
         let i = match self.index.get(artifact_type) {
@@ -114,7 +118,11 @@ impl DigestMultiset {
     ///
     /// # Errors
     /// [`RenderError`] if the text is not valid `jsonb` input; nothing is added.
-    pub fn insert_json(&mut self, artifact_type: &str, json_text: &str) -> Result<Digest, RenderError> {
+    pub fn insert_json(
+        &mut self,
+        artifact_type: &str,
+        json_text: &str,
+    ) -> Result<Digest, RenderError> {
         let d = crate::digest::row_digest(json_text)?;
         self.insert(artifact_type, d);
         Ok(d)
@@ -154,11 +162,12 @@ impl DigestMultiset {
     {
         let mut m = Self::new();
         for (index, (t, j)) in rows.into_iter().enumerate() {
-            m.insert_json(t.as_ref(), j.as_ref()).map_err(|source| RowError {
-                index,
-                artifact_type: t.as_ref().to_owned(),
-                source,
-            })?;
+            m.insert_json(t.as_ref(), j.as_ref())
+                .map_err(|source| RowError {
+                    index,
+                    artifact_type: t.as_ref().to_owned(),
+                    source,
+                })?;
         }
         Ok(m)
     }

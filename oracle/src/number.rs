@@ -57,7 +57,10 @@ pub(crate) fn render_number(
             pos += 1;
         }
         if pos == fs {
-            return Err(RenderError::syntax(start, "invalid number: digit expected after '.'"));
+            return Err(RenderError::syntax(
+                start,
+                "invalid number: digit expected after '.'",
+            ));
         }
         (fs, pos)
     } else {
@@ -92,7 +95,10 @@ pub(crate) fn render_number(
             pos += 1;
         }
         if pos == es {
-            return Err(RenderError::syntax(start, "invalid number: digit expected in exponent"));
+            return Err(RenderError::syntax(
+                start,
+                "invalid number: digit expected in exponent",
+            ));
         }
         if exp_neg {
             exponent = -exponent;

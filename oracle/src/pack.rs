@@ -131,7 +131,9 @@ impl PackVerification {
     /// alone.
     #[must_use]
     pub fn is_ok(&self) -> bool {
-        !self.types.is_empty() && self.digest_mismatches.is_empty() && self.count_mismatches.is_empty()
+        !self.types.is_empty()
+            && self.digest_mismatches.is_empty()
+            && self.count_mismatches.is_empty()
     }
 
     /// Total rows over all types.
@@ -323,7 +325,10 @@ pub fn verify_pack_file(path: impl AsRef<Path>) -> Result<PackVerification, Pack
 ///
 /// # Errors
 /// As [`read_pack_file`] and [`diff_packs`].
-pub fn diff_pack_files(a: impl AsRef<Path>, b: impl AsRef<Path>) -> Result<MultisetDiff, PackError> {
+pub fn diff_pack_files(
+    a: impl AsRef<Path>,
+    b: impl AsRef<Path>,
+) -> Result<MultisetDiff, PackError> {
     diff_packs(&read_pack_file(a)?, &read_pack_file(b)?)
 }
 

@@ -97,7 +97,11 @@ impl Renderer {
     /// # Errors
     /// [`RenderError::InvalidUtf8`] for invalid UTF-8, else as
     /// [`Renderer::render_str_into`].
-    pub fn render_bytes_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), RenderError> {
+    pub fn render_bytes_into(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), RenderError> {
         if let Err(e) = std::str::from_utf8(input) {
             return Err(RenderError::InvalidUtf8 {
                 offset: e.valid_up_to(),
@@ -229,7 +233,12 @@ impl Renderer {
 
     /// Reads `"key" :` at `pos`, writes `"key": ` and records the member.
     /// Returns the offset of the member's value (whitespace skipped).
-    fn member_key(&mut self, input: &[u8], pos: usize, out: &mut Vec<u8>) -> Result<usize, RenderError> {
+    fn member_key(
+        &mut self,
+        input: &[u8],
+        pos: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, RenderError> {
         if input.get(pos) != Some(&b'"') {
             return Err(RenderError::syntax(pos, "expected string as object key"));
         }
@@ -243,7 +252,10 @@ impl Renderer {
         }
         let colon = skip_ws(input, end);
         if input.get(colon) != Some(&b':') {
-            return Err(RenderError::syntax(colon, "expected \":\" after object key"));
+            return Err(RenderError::syntax(
+                colon,
+                "expected \":\" after object key",
+            ));
         }
         out.extend_from_slice(b": ");
         self.members.push(Member {
@@ -295,7 +307,12 @@ impl Renderer {
     }
 }
 
-fn literal(input: &[u8], pos: usize, word: &'static [u8], out: &mut Vec<u8>) -> Result<usize, RenderError> {
+fn literal(
+    input: &[u8],
+    pos: usize,
+    word: &'static [u8],
+    out: &mut Vec<u8>,
+) -> Result<usize, RenderError> {
     let end = pos + word.len();
     if input.get(pos..end) != Some(word) {
         return Err(RenderError::syntax(pos, "invalid token"));

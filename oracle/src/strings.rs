@@ -91,7 +91,8 @@ pub(crate) fn decode_string(
                             if pending.is_some() {
                                 return Err(RenderError::Surrogate {
                                     offset: esc,
-                                    reason: "unicode high surrogate must not follow a high surrogate",
+                                    reason:
+                                        "unicode high surrogate must not follow a high surrogate",
                                 });
                             }
                             pending = Some((cu, esc));
@@ -133,7 +134,10 @@ pub(crate) fn decode_string(
                 pos += 2;
             }
             c if c < 0x20 => {
-                return Err(RenderError::UnescapedControl { offset: pos, byte: c });
+                return Err(RenderError::UnescapedControl {
+                    offset: pos,
+                    byte: c,
+                });
             }
             _ => {
                 if let Some((_, at)) = pending {
