@@ -1,0 +1,323 @@
+//! `pgconform run`: check invariants against a kernel.
+
+use crate::cleanup;
+use crate::progress::Progress;
+use crate::provision::{BackendKind, ProvisionOptions};
+use crate::runner::{self, RunOptions};
+use crate::session::Session;
+use anyhow::{bail, Context};
+use clap::Args;
+use pgconform_reports::{RunReport, FORMAT_VERSION};
+use pgconform_scenarios::invariant::{Invariant, ShrinkPolicy, Suite};
+use pgconform_scenarios::registry::{self, Options};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Flags of `run`.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Suite to run: durability, drift, evidence, gates, foundation or all (repeatable).
+    #[arg(long, default_value = "all")]
+    pub suite: Vec<String>,
+    /// Run only this invariant ID (repeatable).
+    #[arg(long = "invariant", value_name = "ID")]
+    pub invariants: Vec<String>,
+    /// Cases per invariant (default: each invariant's own).
+    #[arg(long)]
+    pub cases: Option<u32>,
+    /// Run seed (default: random, printed and recorded in the report).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Parallel jobs.
+    #[arg(long, default_value_t = default_jobs())]
+    pub jobs: usize,
+    /// Stop starting new cases after this long (e.g. 90s, 10m, 1h).
+    #[arg(long, value_parser = parse_duration)]
+    pub time_budget: Option<Duration>,
+    /// Backend providing PostgreSQL 16.
+    #[arg(long, value_enum, default_value = "embedded")]
+    pub backend: BackendKind,
+    /// Server URL for `--backend dsn` (only throwaway databases are created).
+    #[arg(long, env = "PGCONFORM_DSN")]
+    pub dsn: Option<String>,
+    /// Image for `--backend docker`.
+    #[arg(long, default_value = "postgres:16")]
+    pub image: String,
+    /// Directory of the system under test (a MANIFEST and its SQL files).
+    #[arg(long, value_name = "DIR")]
+    pub sut: Option<PathBuf>,
+    /// Apply this mutant file on top of the SUT.
+    #[arg(long, value_name = "FILE")]
+    pub mutant: Option<PathBuf>,
+    /// Output directory for reports and case files.
+    #[arg(long, default_value = "pgconform-out")]
+    pub out: PathBuf,
+    /// Do not shrink failures (shrink later with `replay --shrink`).
+    #[arg(long)]
+    pub no_shrink: bool,
+    /// Bound on shrinking one failure.
+    #[arg(long, value_parser = parse_duration, default_value = "120s")]
+    pub shrink_time: Duration,
+    /// Accept a server that is not PostgreSQL 16 (reported as such).
+    #[arg(long)]
+    pub allow_any_major: bool,
+    /// A user schema file for the drift suite's DRIFT-CLEAN / DRIFT-DETECT.
+    #[arg(long, value_name = "FILE.sql")]
+    pub schema: Option<PathBuf>,
+    /// No progress output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Parse `90s`, `10m`, `1h`, `500ms` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration `{s}` (use e.g. 90s, 10m, 1h)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration unit in `{s}` (ms, s, m, h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("invalid duration `{s}`"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Resolve `--suite` and `--invariant` into the invariants to run.
+pub fn select(
+    suites: &[String],
+    ids: &[String],
+    opts: &Options,
+) -> anyhow::Result<(Vec<Box<dyn Invariant>>, Vec<Suite>)> {
+    let mut wanted: Vec<Suite> = Vec::new();
+    for s in suites {
+        if s == "all" {
+            wanted.extend(Suite::ALL);
+        } else {
+            match Suite::parse(s) {
+                Some(x) => wanted.push(x),
+                None => bail!(
+                    "unknown suite `{s}` (expected one of: all, {})",
+                    Suite::ALL.map(Suite::name).join(", ")
+                ),
+            }
+        }
+    }
+    let all = registry::all(opts);
+    for id in ids {
+        if !all.iter().any(|i| i.meta().id == id) {
+            bail!("unknown invariant `{id}` (see `pgconform list`)");
+        }
+    }
+    let chosen: Vec<Box<dyn Invariant>> = all
+        .into_iter()
+        .filter(|i| {
+            if ids.is_empty() {
+                wanted.contains(&i.meta().suite)
+            } else {
+                ids.iter().any(|id| id == i.meta().id)
+            }
+        })
+        .collect();
+    let mut suites_used: Vec<Suite> = chosen.iter().map(|i| i.meta().suite).collect();
+    suites_used.sort();
+    suites_used.dedup();
+    Ok((chosen, suites_used))
+}
+
+/// Current UTC time as RFC 3339 (seconds precision), without extra crates.
+pub fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86400).unwrap_or(0);
+    let rem = secs % 86400;
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// The provisioning options the flags describe.
+pub fn provision_options(args: &RunArgs) -> ProvisionOptions {
+    ProvisionOptions {
+        backend: args.backend,
+        dsn: args.dsn.clone(),
+        image: args.image.clone(),
+        allow_any_major: args.allow_any_major,
+        ..ProvisionOptions::default()
+    }
+}
+
+/// Write `report` into `out/report.json`.
+pub fn write_report(out: &Path, report: &RunReport) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("cannot create output directory {}", out.display()))?;
+    let path = out.join("report.json");
+    let json = serde_json::to_string_pretty(report)?;
+    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Execute `pgconform run`.
+pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    cleanup::install_signal_handler(Duration::from_secs(20));
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let opts = Options {
+        user_schema_sql: match &args.schema {
+            Some(p) => Some(
+                std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read --schema {}", p.display()))?,
+            ),
+            None => None,
+        },
+    };
+    let (invariants, suites) = select(&args.suite, &args.invariants, &opts)?;
+    if invariants.is_empty() {
+        bail!("nothing to run: the selection matches no invariant");
+    }
+    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
+    let sut_dir = args
+        .sut
+        .clone()
+        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    let progress = Progress::new(args.quiet);
+    if !args.quiet {
+        eprintln!(
+            "pgconform: {} invariants, seed {seed}, backend {:?}, SUT {}{}",
+            invariants.len(),
+            args.backend,
+            sut_dir.display(),
+            args.mutant
+                .as_ref()
+                .map(|m| format!(" + mutant {}", m.display()))
+                .unwrap_or_default()
+        );
+    }
+    let session = Session::prepare(
+        &sut_dir,
+        args.mutant.as_deref(),
+        &provision_options(&args),
+        &suites,
+    )?;
+    if !args.quiet {
+        eprintln!(
+            "pgconform: server ready ({}) in {:.2}s",
+            session
+                .server
+                .identity
+                .version
+                .split(" on ")
+                .next()
+                .unwrap_or(""),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let run_opts = RunOptions {
+        jobs: args.jobs,
+        cases: args.cases,
+        seed,
+        shrink: ShrinkPolicy {
+            disabled: args.no_shrink,
+            max_time: args.shrink_time,
+        },
+        time_budget: args.time_budget,
+    };
+    let results = runner::run(
+        &invariants,
+        &session.sandbox,
+        &run_opts,
+        cleanup::cancel_flag(),
+        &progress,
+    );
+    let code = runner::exit_code(&results);
+    let mut report = RunReport {
+        format_version: FORMAT_VERSION,
+        pgconform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        git_revision: option_env!("PGCONFORM_GIT_REVISION").map(str::to_owned),
+        server: session.server_info(),
+        sut: session.sut_info(),
+        seed,
+        cases_requested: args.cases,
+        started_at,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        results,
+        integrity_sha256: String::new(),
+    };
+    drop(session);
+    report.seal();
+    let path = write_report(&args.out, &report)?;
+    if !args.quiet {
+        print_summary(&report);
+        eprintln!("pgconform: report written to {}", path.display());
+    }
+    if cleanup::cancelled() {
+        eprintln!("pgconform: interrupted: the report is partial");
+        return Ok(crate::exit_codes::USAGE_OR_ENV);
+    }
+    Ok(code)
+}
+
+fn print_summary(report: &RunReport) {
+    use pgconform_reports::Verdict;
+    let count = |v: Verdict| report.results.iter().filter(|r| r.verdict == v).count();
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Failed)
+    {
+        for f in &r.failures {
+            eprintln!(
+                "\n--- {} failed after {} cases: {}",
+                r.id, f.cases_to_failure, f.detail.message
+            );
+            if let Some(sql) = &f.detail.sql {
+                eprintln!("    sql: {sql}");
+            }
+            if let Some(s) = &f.detail.sqlstate {
+                eprintln!("    sqlstate: {s}");
+            }
+            if let (Some(e), Some(a)) = (&f.detail.expected, &f.detail.actual) {
+                eprintln!("    expected: {e}\n    actual:   {a}");
+            }
+            eprintln!(
+                "    shrunk input: {}",
+                f.input_summary.replace('\n', "\n    ")
+            );
+        }
+    }
+    eprintln!(
+        "\n{} passed, {} failed, {} errors, {} skipped (seed {})",
+        count(Verdict::Passed),
+        count(Verdict::Failed),
+        count(Verdict::Error),
+        count(Verdict::Skipped),
+        report.seed
+    );
+}

@@ -1,0 +1,13 @@
+//! pgconform: a property-based conformance harness for a PostgreSQL 16–resident
+//! governance kernel. This crate owns provisioning, the runner and the CLI.
+
+pub mod cleanup;
+pub mod cli;
+pub mod exit_codes;
+pub mod progress;
+pub mod provision;
+pub mod runner;
+pub mod sandbox;
+pub mod session;
+pub mod sut;
+pub mod testkit;

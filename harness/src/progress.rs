@@ -1,0 +1,127 @@
+//! Progress display: a live table on a terminal, plain lines in CI.
+
+use pgconform_reports::{InvariantResult, Verdict};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Clone)]
+struct Row {
+    cases: u64,
+    failures: u64,
+    started: Instant,
+    done: Option<String>,
+}
+
+/// Where run events are shown.
+pub struct Progress {
+    live: bool,
+    quiet: bool,
+    rows: Mutex<(BTreeMap<String, Row>, usize)>,
+}
+
+impl Progress {
+    /// Live redraws only when stderr is a terminal and `CI` is unset.
+    pub fn new(quiet: bool) -> Self {
+        let live = !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        Self {
+            live,
+            quiet,
+            rows: Mutex::new((BTreeMap::new(), 0)),
+        }
+    }
+
+    /// An invariant started.
+    pub fn started(&self, id: &str) {
+        let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        g.0.insert(
+            id.to_owned(),
+            Row {
+                cases: 0,
+                failures: 0,
+                started: Instant::now(),
+                done: None,
+            },
+        );
+        if !self.live && !self.quiet {
+            eprintln!("[run ] {id}");
+        }
+        drop(g);
+        self.redraw();
+    }
+
+    /// A case finished.
+    pub fn update(&self, id: &str, cases: u64, failures: u64) {
+        let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = g.0.get_mut(id) {
+            r.cases = cases;
+            r.failures = failures;
+        }
+        drop(g);
+        self.redraw();
+    }
+
+    /// An invariant finished.
+    pub fn finished(&self, r: &InvariantResult) {
+        let tag = match r.verdict {
+            Verdict::Passed => "pass",
+            Verdict::Failed => "FAIL",
+            Verdict::Error => "ERR ",
+            Verdict::Skipped => "skip",
+        };
+        let line = format!(
+            "[{tag}] {:<24} {:>5} cases {:>8.2}s{}",
+            r.id,
+            r.cases,
+            r.duration_ms as f64 / 1000.0,
+            r.error
+                .as_deref()
+                .map(|e| format!("  {e}"))
+                .unwrap_or_default()
+        );
+        let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(row) = g.0.get_mut(&r.id) {
+            row.done = Some(line.clone());
+            row.cases = r.cases;
+        }
+        drop(g);
+        if self.live {
+            self.redraw();
+        } else if !self.quiet {
+            eprintln!("{line}");
+        }
+    }
+
+    fn redraw(&self) {
+        if !self.live {
+            return;
+        }
+        let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        if g.1 > 0 {
+            out.push_str(&format!("\x1b[{}F", g.1));
+        }
+        for (id, row) in &g.0 {
+            out.push_str("\x1b[2K");
+            match &row.done {
+                Some(line) => out.push_str(line),
+                None => out.push_str(&format!(
+                    "[ .. ] {id:<24} {:>5} cases {:>8.2}s{}",
+                    row.cases,
+                    row.started.elapsed().as_secs_f64(),
+                    if row.failures > 0 {
+                        "  shrinking…"
+                    } else {
+                        ""
+                    }
+                )),
+            }
+            out.push('\n');
+        }
+        g.1 = g.0.len();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(out.as_bytes());
+        let _ = err.flush();
+    }
+}

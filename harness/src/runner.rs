@@ -1,0 +1,93 @@
+//! Runs invariants in parallel jobs against one sandbox, with progress output.
+
+use crate::progress::Progress;
+use pgconform_reports::{InvariantResult, Verdict};
+use pgconform_scenarios::invariant::{Invariant, RunContext, ShrinkPolicy};
+use pgconform_scenarios::Sandbox;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Parallel jobs (threads), each running one invariant at a time.
+    pub jobs: usize,
+    /// Cases per invariant (`None`: each invariant's default).
+    pub cases: Option<u32>,
+    /// Run seed.
+    pub seed: u64,
+    /// Shrinking bounds.
+    pub shrink: ShrinkPolicy,
+    /// Overall time budget: no new case starts after it.
+    pub time_budget: Option<Duration>,
+}
+
+/// Run `invariants` and return their results in the given order.
+pub fn run(
+    invariants: &[Box<dyn Invariant>],
+    sandbox: &dyn Sandbox,
+    opts: &RunOptions,
+    cancel: &AtomicBool,
+    progress: &Progress,
+) -> Vec<InvariantResult> {
+    let deadline = opts.time_budget.map(|d| Instant::now() + d);
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<InvariantResult>>> = Mutex::new(vec![None; invariants.len()]);
+    let jobs = opts.jobs.clamp(1, invariants.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(inv) = invariants.get(i) else { break };
+                let meta = inv.meta();
+                let result = if cancel.load(Ordering::Relaxed) {
+                    let mut r = InvariantResult::skipped(meta.id, meta.suite.name(), meta.title);
+                    r.error = Some("cancelled before it started".to_owned());
+                    r
+                } else {
+                    progress.started(meta.id);
+                    let on_case =
+                        |cases: u64, failures: u64| progress.update(meta.id, cases, failures);
+                    let ctx = RunContext {
+                        sandbox,
+                        cases: opts.cases,
+                        seed: opts.seed,
+                        shrink: opts.shrink,
+                        deadline,
+                        cancel,
+                        progress: &on_case,
+                    };
+                    let r = inv.run(&ctx);
+                    progress.finished(&r);
+                    r
+                };
+                let mut all = results.lock().unwrap_or_else(|p| p.into_inner());
+                all[i] = Some(result);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .zip(invariants)
+        .map(|(r, inv)| {
+            r.unwrap_or_else(|| {
+                let m = inv.meta();
+                InvariantResult::skipped(m.id, m.suite.name(), m.title)
+            })
+        })
+        .collect()
+}
+
+/// The process exit code for a set of results.
+pub fn exit_code(results: &[InvariantResult]) -> i32 {
+    if results.iter().any(|r| r.verdict == Verdict::Failed) {
+        crate::exit_codes::INVARIANT_FAILED
+    } else if results.iter().any(|r| r.verdict == Verdict::Error) {
+        crate::exit_codes::USAGE_OR_ENV
+    } else {
+        crate::exit_codes::OK
+    }
+}

@@ -1,0 +1,144 @@
+//! Loading a system under test: its manifest, files, fingerprint and mutant.
+
+use pgconform_scenarios::sandbox::{SqlFile, Sut};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Name of the manifest file in a SUT directory.
+pub const MANIFEST: &str = "MANIFEST";
+
+/// A SUT that cannot be loaded (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum SutError {
+    /// The directory or a file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// What could not be read.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A manifest line is malformed.
+    #[error("{path}:{line}: {message}")]
+    Manifest {
+        /// The manifest.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn read_file(dir: &Path, rel: &str) -> Result<SqlFile, SutError> {
+    let path = dir.join(rel);
+    let bytes = std::fs::read(&path).map_err(|source| SutError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let sql = String::from_utf8(bytes.clone()).map_err(|e| SutError::Read {
+        path: path.clone(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("not UTF-8: {e}")),
+    })?;
+    Ok(SqlFile {
+        path: rel.to_owned(),
+        sql,
+        sha256: sha256_hex(&bytes),
+    })
+}
+
+/// Load the SUT in `dir` and, optionally, a mutant file applied on top.
+pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
+    let manifest_path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&manifest_path).map_err(|source| SutError::Read {
+        path: manifest_path.clone(),
+        source,
+    })?;
+    let bad = |line: usize, message: String| SutError::Manifest {
+        path: manifest_path.clone(),
+        line,
+        message,
+    };
+    let mut install = Vec::new();
+    let mut scripts = BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["install", file] => install.push(read_file(dir, file)?),
+            ["script", name, file] => {
+                if scripts
+                    .insert((*name).to_owned(), read_file(dir, file)?)
+                    .is_some()
+                {
+                    return Err(bad(i + 1, format!("script `{name}` declared twice")));
+                }
+            }
+            _ => {
+                return Err(bad(
+                    i + 1,
+                    format!("expected `install FILE` or `script NAME FILE`, found `{line}`"),
+                ))
+            }
+        }
+    }
+    if install.is_empty() {
+        return Err(bad(0, "the manifest lists no install files".to_owned()));
+    }
+    let mutant = match mutant {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p).map_err(|source| SutError::Read {
+                path: p.to_path_buf(),
+                source,
+            })?;
+            Some(SqlFile {
+                path: p.display().to_string(),
+                sql: String::from_utf8_lossy(&bytes).into_owned(),
+                sha256: sha256_hex(&bytes),
+            })
+        }
+    };
+    let mut h = Sha256::new();
+    h.update(text.as_bytes());
+    for f in install.iter().chain(scripts.values()) {
+        h.update(f.path.as_bytes());
+        h.update(b"\0");
+        h.update(f.sha256.as_bytes());
+        h.update(b"\n");
+    }
+    if let Some(m) = &mutant {
+        h.update(b"mutant\0");
+        h.update(m.sha256.as_bytes());
+    }
+    Ok(Sut {
+        dir: dir.to_path_buf(),
+        install,
+        scripts,
+        fingerprint: hex::encode(h.finalize()),
+        mutant,
+    })
+}
+
+/// The bundled reference kernel's directory (`kernel/` next to the workspace),
+/// or `PGCONFORM_KERNEL_DIR`.
+pub fn bundled_kernel_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("PGCONFORM_KERNEL_DIR") {
+        return PathBuf::from(p);
+    }
+    let from_manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("kernel");
+    if from_manifest.join(MANIFEST).is_file() {
+        return from_manifest;
+    }
+    PathBuf::from("kernel")
+}

@@ -1,0 +1,238 @@
+//! Property-based invariants: a generator, a check, and the proptest runner
+//! that drives them (deterministic seed, fresh database per case, shrinking).
+
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{Invariant, InvariantMeta, RunContext};
+use crate::sandbox::Sandbox;
+use pgconform_reports::{FailureDetail, FailureRecord, InvariantResult, Verdict};
+use proptest::strategy::{BoxedStrategy, Strategy};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use serde::{de::DeserializeOwned, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// A property over generated inputs, checked against a sandbox.
+pub trait Property: Send + Sync + 'static {
+    /// The generated input; serialisable so failures replay without the generator.
+    type Input: Debug + Clone + Serialize + DeserializeOwned + Send + 'static;
+
+    /// Identity and description.
+    fn meta(&self) -> &InvariantMeta;
+
+    /// The input generator.
+    fn strategy(&self) -> BoxedStrategy<Self::Input>;
+
+    /// Check one input. Create the databases you need from `sandbox`.
+    fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult;
+
+    /// Coverage classes this input exercises (e.g. `artifact:cpo_decisions`).
+    fn coverage(&self, _input: &Self::Input) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// Adapter running a [`Property`] as an [`Invariant`].
+pub struct PropertyInvariant<P>(pub P);
+
+/// Derive the per-invariant RNG seed from the run seed and the invariant ID.
+pub fn derive_seed(run_seed: u64, id: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(run_seed.to_le_bytes());
+    h.update(id.as_bytes());
+    h.finalize().into()
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: u64,
+    cases_to_failure: Option<u64>,
+    shrink_steps: u64,
+    env_error: Option<String>,
+    coverage: BTreeMap<String, u64>,
+}
+
+impl<P: Property> Invariant for PropertyInvariant<P> {
+    fn meta(&self) -> &InvariantMeta {
+        self.0.meta()
+    }
+
+    fn run(&self, ctx: &RunContext<'_>) -> InvariantResult {
+        let meta = self.0.meta();
+        let started = Instant::now();
+        let cases = ctx.cases.unwrap_or(meta.default_cases).max(1);
+        let config = Config {
+            cases,
+            max_shrink_time: if ctx.shrink.disabled {
+                1
+            } else {
+                u32::try_from(ctx.shrink.max_time.as_millis()).unwrap_or(u32::MAX)
+            },
+            max_shrink_iters: if ctx.shrink.disabled { 0 } else { 100_000 },
+            max_global_rejects: cases.saturating_mul(8).max(256),
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &derive_seed(ctx.seed, meta.id));
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let tally = Mutex::new(Tally::default());
+        let strategy = self.0.strategy();
+
+        let outcome = runner.run(&strategy, |input| {
+            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            let shrinking = t.cases_to_failure.is_some();
+            let stop = ctx.cancel.load(Ordering::Relaxed)
+                || ctx.deadline.is_some_and(|d| Instant::now() >= d);
+            if t.env_error.is_some() || (stop && !shrinking) {
+                return Ok(());
+            }
+            if !shrinking {
+                t.cases += 1;
+                for class in self.0.coverage(&input) {
+                    *t.coverage.entry(class).or_default() += 1;
+                }
+            }
+            drop(t);
+            let result = self.0.check(ctx.sandbox, &input);
+            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            let verdict = match result {
+                Ok(()) => Ok(()),
+                Err(CaseError::Reject(why)) => {
+                    if !shrinking {
+                        t.cases -= 1;
+                    }
+                    Err(TestCaseError::reject(why))
+                }
+                Err(CaseError::Env(e)) => {
+                    t.env_error = Some(e);
+                    Ok(())
+                }
+                Err(CaseError::Fail(detail)) => {
+                    if shrinking {
+                        t.shrink_steps += 1;
+                    } else {
+                        t.cases_to_failure = Some(t.cases);
+                    }
+                    Err(TestCaseError::fail(detail.message))
+                }
+            };
+            (ctx.progress)(t.cases, u64::from(t.cases_to_failure.is_some()));
+            verdict
+        });
+
+        let t = tally.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut result = InvariantResult::skipped(meta.id, meta.suite.name(), meta.title);
+        result.cases = t.cases;
+        result.coverage = t.coverage;
+        result.verdict = Verdict::Passed;
+        if let Some(e) = t.env_error {
+            result.verdict = Verdict::Error;
+            result.error = Some(e);
+        } else {
+            match outcome {
+                Ok(()) => {}
+                Err(TestError::Abort(why)) => {
+                    result.verdict = Verdict::Error;
+                    result.error = Some(format!("generator gave up: {why}"));
+                }
+                Err(TestError::Fail(_, shrunk)) => {
+                    let (verdict, record) = self.record_failure(ctx.sandbox, &shrunk);
+                    result.verdict = verdict;
+                    match record {
+                        Ok(mut record) => {
+                            record.cases_to_failure = t.cases_to_failure.unwrap_or(t.cases);
+                            record.shrink_steps = t.shrink_steps;
+                            result.failures.push(record);
+                        }
+                        Err(e) => result.error = Some(e),
+                    }
+                }
+            }
+        }
+        result.duration_ms = elapsed_ms(started);
+        result
+    }
+
+    fn replay(&self, ctx: &RunContext<'_>, input: &serde_json::Value) -> InvariantResult {
+        let meta = self.0.meta();
+        let started = Instant::now();
+        let mut result = InvariantResult::skipped(meta.id, meta.suite.name(), meta.title);
+        match serde_json::from_value::<P::Input>(input.clone()) {
+            Err(e) => {
+                result.verdict = Verdict::Error;
+                result.error = Some(format!(
+                    "the recorded input does not fit {}'s input type: {e}",
+                    meta.id
+                ));
+            }
+            Ok(input) => {
+                result.cases = 1;
+                for class in self.0.coverage(&input) {
+                    *result.coverage.entry(class).or_default() += 1;
+                }
+                let (verdict, record) = self.record_failure(ctx.sandbox, &input);
+                result.verdict = verdict;
+                match record {
+                    Ok(mut record) => {
+                        record.cases_to_failure = 1;
+                        result.failures.push(record);
+                    }
+                    Err(e) if verdict == Verdict::Error => result.error = Some(e),
+                    Err(_) => {}
+                }
+            }
+        }
+        result.duration_ms = elapsed_ms(started);
+        result
+    }
+}
+
+impl<P: Property> PropertyInvariant<P> {
+    /// Re-check `input` once and turn the outcome into a verdict and record.
+    fn record_failure(
+        &self,
+        sandbox: &dyn Sandbox,
+        input: &P::Input,
+    ) -> (Verdict, Result<FailureRecord, String>) {
+        let detail = match self.0.check(sandbox, input) {
+            Ok(()) => {
+                return (
+                    Verdict::Passed,
+                    Err("the case holds: it no longer fails".to_owned()),
+                )
+            }
+            Err(CaseError::Fail(detail)) => *detail,
+            Err(CaseError::Reject(why)) => FailureDetail {
+                message: format!("the shrunk input was rejected on re-check: {why}"),
+                ..FailureDetail::default()
+            },
+            Err(CaseError::Env(e)) => return (Verdict::Error, Err(e)),
+        };
+        let record = FailureRecord {
+            detail,
+            input: serde_json::to_value(input).unwrap_or(serde_json::Value::Null),
+            input_summary: format!("{input:#?}"),
+            cases_to_failure: 0,
+            shrink_steps: 0,
+            case_file: None,
+        };
+        (Verdict::Failed, Ok(record))
+    }
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Box a property as an invariant.
+pub fn boxed<P: Property>(p: P) -> Box<dyn Invariant> {
+    Box::new(PropertyInvariant(p))
+}
+
+/// Convenience for properties with a single fixed input: a strategy of `()`.
+pub fn unit_strategy() -> BoxedStrategy<()> {
+    proptest::strategy::Just(()).boxed()
+}
