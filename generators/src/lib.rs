@@ -1,0 +1,9 @@
+//! Generators of pgconform's inputs. Pure: proptest strategies and plain data,
+//! no I/O, no database. Strategies are free functions named `arb_<thing>()`,
+//! one module per generated domain.
+
+#![forbid(unsafe_code)]
+
+pub mod durability;
+pub mod ident;
+pub mod json;
