@@ -5,5 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod durability;
+pub mod evidence;
 pub mod ident;
 pub mod json;
+pub mod gates;

@@ -1,0 +1,394 @@
+//! Faults of evidence-bound body changes, and the inputs of the restore,
+//! fail-closed and no-source properties.
+
+use super::acl::{arb_grants, arb_roles, GrantSpec, RoleSpec};
+use super::function::{arb_fn_family, arb_fn_spec, arb_name, FnFamily, FnSpec};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// A generated function case: a family of overloads (the targets), one
+/// function with another name, roles and grants. Object indices of grants
+/// count the family members first, then `other`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FnCase {
+    /// Schema name (may need quoting).
+    pub schema: String,
+    /// Overloads sharing one name.
+    pub family: FnFamily,
+    /// A function with a different name (for "evidence bound to another object").
+    pub other: FnSpec,
+    /// Case roles.
+    pub roles: Vec<RoleSpec>,
+    /// Grants (EXECUTE) applied after creation.
+    pub grants: Vec<GrantSpec>,
+    /// Revoke the default `EXECUTE` from PUBLIC on every function first.
+    pub revoke_public_default: bool,
+}
+
+/// A function case.
+pub fn arb_fn_case() -> impl Strategy<Value = FnCase> {
+    (
+        arb_name(),
+        arb_fn_family(3),
+        arb_fn_spec(),
+        arb_roles(3),
+        arb_grants(5),
+        any::<bool>(),
+    )
+        .prop_map(|(schema, family, other, roles, grants, revoke_public_default)| FnCase {
+            schema,
+            family,
+            other,
+            roles,
+            grants,
+            revoke_public_default,
+        })
+}
+
+/// How a stored body is tampered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tamper {
+    /// Flip one bit of byte `i % len`.
+    FlipBit(u16),
+    /// Append a space.
+    Append,
+    /// Drop the last byte.
+    Truncate,
+    /// Replace it with another function's definition.
+    OtherDefinition,
+}
+
+/// How a pin is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WrongPin {
+    /// A random sha256.
+    Random(u64),
+    /// The live hash of another function.
+    OtherFunction,
+    /// The sealed hash, but the function changed after sealing (stub only).
+    StaleLive,
+}
+
+/// Which other object the evidence is bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WrongObject {
+    /// An overload with the same name (falls back to `Other` without one).
+    Sibling,
+    /// A function with another name.
+    Other,
+}
+
+/// A fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// An evidence id that is not in the registry.
+    Missing(u128),
+    /// Revoked evidence.
+    Revoked,
+    /// Expired: the clock is advanced to `valid_until + extra_secs`
+    /// (0 is the exact boundary, already expired).
+    Expired {
+        /// Seconds past `valid_until`.
+        extra_secs: u32,
+    },
+    /// Registered without a read-back (`last_readback_at` NULL).
+    NeverReadBack,
+    /// The stored body no longer hashes to `artifact_sha256`.
+    Tampered(Tamper),
+    /// The pin does not match.
+    WrongPin(WrongPin),
+    /// Valid evidence, but of another object.
+    WrongObject(WrongObject),
+    /// Two valid artifacts carry the pinned hash (hash lookup only).
+    Ambiguous,
+}
+
+impl Fault {
+    /// Coverage name (`fault:<kind>`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Missing(_) => "missing",
+            Fault::Revoked => "revoked",
+            Fault::Expired { .. } => "expired",
+            Fault::NeverReadBack => "never_read_back",
+            Fault::Tampered(_) => "tampered",
+            Fault::WrongPin(_) => "wrong_pin",
+            Fault::WrongObject(_) => "wrong_object",
+            Fault::Ambiguous => "ambiguous",
+        }
+    }
+}
+
+/// The operation a fault is aimed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultOp {
+    /// `stub_fail_closed` on a function in its original state.
+    Stub,
+    /// `restore_function` on a stubbed function.
+    Restore,
+    /// `restore_function_by_hash` on a stubbed function.
+    RestoreByHash,
+    /// `replay_owner_acl` after owners/ACLs were disturbed.
+    Replay,
+}
+
+impl FaultOp {
+    /// Coverage name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultOp::Stub => "stub",
+            FaultOp::Restore => "restore",
+            FaultOp::RestoreByHash => "restore_by_hash",
+            FaultOp::Replay => "replay",
+        }
+    }
+}
+
+/// One faulty attempt: must refuse and change nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultStep {
+    /// The operation.
+    pub op: FaultOp,
+    /// The fault.
+    pub fault: Fault,
+    /// Target family member (index mod member count).
+    pub target: u8,
+}
+
+fn arb_tamper() -> impl Strategy<Value = Tamper> {
+    prop_oneof![
+        any::<u16>().prop_map(Tamper::FlipBit),
+        Just(Tamper::Append),
+        Just(Tamper::Truncate),
+        Just(Tamper::OtherDefinition),
+    ]
+}
+
+fn arb_common_fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        any::<u128>().prop_map(Fault::Missing),
+        Just(Fault::Revoked),
+        prop_oneof![Just(0u32), Just(1), 1u32..=100_000].prop_map(|extra_secs| Fault::Expired { extra_secs }),
+        Just(Fault::NeverReadBack),
+        arb_tamper().prop_map(Fault::Tampered),
+    ]
+}
+
+fn arb_wrong_object() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        3 => Just(Fault::WrongObject(WrongObject::Sibling)),
+        1 => Just(Fault::WrongObject(WrongObject::Other)),
+    ]
+}
+
+/// A fault that applies to `op`.
+pub fn arb_fault_for(op: FaultOp) -> BoxedStrategy<Fault> {
+    match op {
+        FaultOp::Stub => prop_oneof![
+            5 => arb_common_fault(),
+            2 => prop_oneof![
+                any::<u64>().prop_map(WrongPin::Random),
+                Just(WrongPin::OtherFunction),
+                Just(WrongPin::StaleLive),
+            ].prop_map(Fault::WrongPin),
+            1 => arb_wrong_object(),
+        ]
+        .boxed(),
+        FaultOp::Restore => prop_oneof![
+            5 => arb_common_fault(),
+            2 => prop_oneof![
+                any::<u64>().prop_map(WrongPin::Random),
+                Just(WrongPin::OtherFunction),
+            ].prop_map(Fault::WrongPin),
+            2 => arb_wrong_object(),
+        ]
+        .boxed(),
+        FaultOp::RestoreByHash => prop_oneof![
+            5 => arb_common_fault(),
+            3 => Just(Fault::Ambiguous),
+            1 => arb_wrong_object(),
+        ]
+        .boxed(),
+        FaultOp::Replay => prop_oneof![
+            5 => arb_common_fault(),
+            1 => Just(Fault::WrongObject(WrongObject::Other)),
+        ]
+        .boxed(),
+    }
+}
+
+/// One fault step.
+pub fn arb_fault_step() -> impl Strategy<Value = FaultStep> {
+    (
+        prop_oneof![
+            Just(FaultOp::Stub),
+            Just(FaultOp::Restore),
+            Just(FaultOp::RestoreByHash),
+            Just(FaultOp::Replay),
+        ],
+        any::<u8>(),
+    )
+        .prop_flat_map(|(op, target)| {
+            arb_fault_for(op).prop_map(move |fault| FaultStep { op, fault, target })
+        })
+}
+
+/// Input of EVID-FAILCLOSED.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailClosedInput {
+    /// The functions.
+    pub case: FnCase,
+    /// Faulty attempts, in order, each on the then-current state.
+    pub steps: Vec<FaultStep>,
+}
+
+/// EVID-FAILCLOSED input: a function case and 1..=6 faulty attempts.
+pub fn arb_fail_closed_input() -> impl Strategy<Value = FailClosedInput> {
+    (arb_fn_case(), prop::collection::vec(arb_fault_step(), 1..=6))
+        .prop_map(|(case, steps)| FailClosedInput { case, steps })
+}
+
+/// A decoy next to the one valid artifact of a hash lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Decoy {
+    /// A revoked copy.
+    Revoked,
+    /// A copy that expired (short validity, clock advanced past it).
+    Expired,
+    /// A copy registered without read-back.
+    NeverReadBack,
+}
+
+/// Input of EVID-RESTORE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreInput {
+    /// The functions.
+    pub case: FnCase,
+    /// Which family members to stub and restore (indices mod count; at least one).
+    pub targets: Vec<u8>,
+    /// Also `revoke_only` each target before restoring (owner and ACL come back by replay).
+    pub isolate: bool,
+    /// Restore through `restore_function_by_hash` instead of by evidence id.
+    pub by_hash: bool,
+    /// Invalid copies of the source next to the valid one.
+    pub decoys: Vec<Decoy>,
+}
+
+/// EVID-RESTORE input.
+pub fn arb_restore_input() -> impl Strategy<Value = RestoreInput> {
+    (
+        arb_fn_case(),
+        prop::collection::vec(any::<u8>(), 1..=3),
+        any::<bool>(),
+        any::<bool>(),
+        prop::collection::vec(
+            prop_oneof![
+                Just(Decoy::Revoked),
+                Just(Decoy::Expired),
+                Just(Decoy::NeverReadBack)
+            ],
+            0..=2,
+        ),
+    )
+        .prop_map(|(case, targets, isolate, by_hash, decoys)| RestoreInput {
+            case,
+            targets,
+            isolate,
+            by_hash,
+            decoys,
+        })
+}
+
+/// An attempt to change a body without a sealed source of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoSourceAttempt {
+    /// `stub_fail_closed(f, live pin, NULL)`.
+    NullEvidence,
+    /// An evidence id that does not exist.
+    MissingEvidence(u128),
+    /// Valid evidence of another function's definition.
+    OtherDefinition,
+    /// Valid evidence of arbitrary bytes.
+    RandomBody(u64),
+    /// The right body, registered without read-back.
+    UnreadCopy,
+    /// The right body, sealed then revoked.
+    RevokedCopy,
+    /// `restore_function_by_hash` with the live pin and nothing sealed.
+    RestoreByHash,
+}
+
+impl NoSourceAttempt {
+    /// Coverage name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            NoSourceAttempt::NullEvidence => "null_evidence",
+            NoSourceAttempt::MissingEvidence(_) => "missing",
+            NoSourceAttempt::OtherDefinition => "wrong_object",
+            NoSourceAttempt::RandomBody(_) => "random_body",
+            NoSourceAttempt::UnreadCopy => "never_read_back",
+            NoSourceAttempt::RevokedCopy => "revoked",
+            NoSourceAttempt::RestoreByHash => "by_hash_no_source",
+        }
+    }
+}
+
+/// Input of EVID-NO-SOURCE-NO-CHANGE.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoSourceInput {
+    /// The functions.
+    pub case: FnCase,
+    /// Target family member (index mod count).
+    pub target: u8,
+    /// Attempts before and after `revoke_only`.
+    pub attempts: Vec<NoSourceAttempt>,
+}
+
+/// EVID-NO-SOURCE-NO-CHANGE input.
+pub fn arb_no_source_input() -> impl Strategy<Value = NoSourceInput> {
+    (
+        arb_fn_case(),
+        any::<u8>(),
+        prop::collection::vec(
+            prop_oneof![
+                Just(NoSourceAttempt::NullEvidence),
+                any::<u128>().prop_map(NoSourceAttempt::MissingEvidence),
+                Just(NoSourceAttempt::OtherDefinition),
+                any::<u64>().prop_map(NoSourceAttempt::RandomBody),
+                Just(NoSourceAttempt::UnreadCopy),
+                Just(NoSourceAttempt::RevokedCopy),
+                Just(NoSourceAttempt::RestoreByHash),
+            ],
+            1..=4,
+        ),
+    )
+        .prop_map(|(case, target, attempts)| NoSourceInput {
+            case,
+            target,
+            attempts,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn faults_fit_their_operation() {
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..500 {
+            let s = arb_fault_step()
+                .new_tree(&mut runner)
+                .expect("strategy")
+                .current();
+            match (s.op, s.fault) {
+                (op, Fault::Ambiguous) => assert_eq!(op, FaultOp::RestoreByHash),
+                (FaultOp::Replay, Fault::WrongPin(_)) => panic!("replay has no pin"),
+                (op, Fault::WrongPin(WrongPin::StaleLive)) => assert_eq!(op, FaultOp::Stub),
+                _ => {}
+            }
+        }
+    }
+}
