@@ -247,16 +247,23 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   fi
   log "initializing database in $PGDATA (superuser \"$POSTGRES_USER\", host auth $auth)"
   # shellcheck disable=SC2086
-  initdb --username="$POSTGRES_USER" ${pwfile:+--pwfile="$pwfile"} \
+  # Disposable instances: by default skip fsync during init (PGC_INIT_FSYNC=1
+  # restores it). Only an OS crash during init could lose data; the running
+  # server's fsync setting is whatever the caller passes.
+  nosync="--no-sync"; single_sync="-c fsync=off"
+  if [ "${PGC_INIT_FSYNC:-0}" = 1 ]; then nosync=""; single_sync=""; fi
+  # shellcheck disable=SC2086
+  initdb --username="$POSTGRES_USER" ${pwfile:+--pwfile="$pwfile"} $nosync \
          --encoding=UTF8 --auth-local=trust --auth-host="$auth" \
          ${POSTGRES_INITDB_ARGS:-} >/dev/null || { rm -f "$pwfile"; err "initdb failed"; }
   rm -f "$pwfile"
 
   printf '\nhost all all all %s\n' "$auth" >>"$PGDATA/pg_hba.conf"
-  printf "\nlisten_addresses = '*'\n" >>"$PGDATA/postgresql.conf"
+  printf "\nlisten_addresses = '*'\nunix_socket_directories = '/var/run/postgresql'\n" >>"$PGDATA/postgresql.conf"
 
   # Single-user mode: no postmaster, no "ready to accept connections".
-  single() { postgres --single -j -D "$PGDATA" "$@" >/dev/null; }
+  # shellcheck disable=SC2086
+  single() { postgres --single -j $single_sync -D "$PGDATA" "$@" >/dev/null; }
   if [ "$POSTGRES_DB" != postgres ]; then
     dbq="$(printf '%s' "$POSTGRES_DB" | sed 's/"/""/g')"
     printf 'CREATE DATABASE "%s";\n' "$dbq" | single postgres || err "CREATE DATABASE $POSTGRES_DB failed"

@@ -25,8 +25,9 @@ die() {
     echo "################################################################"
     echo "## ensure-engine: ERROR: $*"
     if [[ -s "$LOG" ]]; then
-      echo "## --- last 30 lines of $LOG ---"
-      tail -n 30 "$LOG" | sed 's/^/## /'
+      echo "## --- $LOG (this start attempt, last 30 lines) ---"
+      awk '/^=== .* pgconform ensure-engine starting dockerd ===$/ { n = 0 } { buf[n++] = $0 }
+           END { for (i = 0; i < n; i++) print buf[i] }' "$LOG" | tail -n 30 | sed 's/^/## /'
     fi
     echo "################################################################"
   } >&2
