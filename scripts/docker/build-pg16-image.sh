@@ -273,7 +273,9 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     case "$f" in
       *.sql) log "running $f"; single "$POSTGRES_DB" <"$f" || err "$f failed" ;;
       *.sql.gz) log "running $f"; gunzip -c "$f" | single "$POSTGRES_DB" || err "$f failed" ;;
-      *.sh) log "sourcing $f"; . "$f" ;;
+      *.sh) log "sourcing $f"
+            # shellcheck disable=SC1090
+            . "$f" ;;
       *) log "ignoring $f" ;;
     esac
   done
