@@ -1,1 +1,136 @@
-fn main() {}
+//! Times each oracle path at 10^6 rows per side (best of N) and prints the
+//! figures and their ratios to the physical limit.
+//!
+//! `cargo run --release -p pgconform-oracle --example ratios [rows] [repeats]`
+//!
+//! Baseline (1) is "sha256 of both sides' bytes": every multiset diff must
+//! hash both sides, so that is the floor it is compared with.
+
+#[path = "../benches/common/mod.rs"]
+mod common;
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn best<R>(repeats: usize, mut f: impl FnMut() -> R) -> Duration {
+    (0..repeats)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap_or_else(|e| panic!("cannot build a {threads}-thread pool: {e}"))
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let (buf, spans) = make_rows(n + 1);
+    let spare = &buf[spans[n].0..spans[n].1];
+    let a = side(&buf, &spans[..n]);
+    let b_equal = a.clone();
+    let b_tampered = tampered(&a, spare, 5);
+    let (buf2, spans2) = make_rows(2 * n);
+    let b_disjoint: Side<'_> = side(&buf2, &spans2[n..]);
+    let bytes: usize = a.iter().map(|(_, t)| t.len()).sum();
+    println!(
+        "rows per side: {n}, mean row {:.0} bytes, best of {repeats}, {} cores",
+        bytes as f64 / n as f64,
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+
+    let one = pool(1);
+    let two = pool(2);
+    let t1 = best(repeats, || hash_both(&a, &b_equal));
+    let t2 = best(repeats, || render_hash_both(&a, &b_equal));
+    let nc = noncanonical_rows(n);
+    let t2_nc = best(repeats, || render_hash_noncanonical(&nc, &nc));
+    let nc_bytes: usize = nc.iter().map(String::len).sum();
+    let t1_nc = best(repeats, || {
+        nc.iter().chain(&nc).fold(0u8, |x, t| {
+            x ^ pgconform_oracle::Digest::of_canonical(t.as_bytes()).0[0]
+        })
+    });
+    let t3_eq = best(repeats, || multiset_diff_seq(&a, &b_equal));
+    let t3_loc = best(repeats, || multiset_diff_seq(&a, &b_tampered));
+    let t3_all = best(repeats, || multiset_diff_seq(&a, &b_disjoint));
+    let t3_eq_p1 = one.install(|| best(repeats, || multiset_diff_par(&a, &b_equal)));
+    let t3_eq_p2 = two.install(|| best(repeats, || multiset_diff_par(&a, &b_equal)));
+    let t3_loc_p2 = two.install(|| best(repeats, || multiset_diff_par(&a, &b_tampered)));
+    let r_p1 = one.install(|| best(repeats, || render_multiset_diff_par(&a, &b_equal)));
+    let r_p2 = two.install(|| best(repeats, || render_multiset_diff_par(&a, &b_equal)));
+
+    // Sanity: the tampered side really differs, the equal one does not.
+    let d = multiset_diff_seq(&a, &b_tampered);
+    let (missing, extra): (usize, usize) = d
+        .types
+        .values()
+        .fold((0, 0), |(m, e), t| (m + t.missing.len(), e + t.extra.len()));
+    assert!(multiset_diff_seq(&a, &b_equal).is_ok());
+
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let rate = |d: Duration, rows: usize| rows as f64 / d.as_secs_f64() / 1e6;
+    let ratio = |d: Duration| d.as_secs_f64() / t1.as_secs_f64();
+    println!(
+        "(1)  sha256 of both sides' bytes, 1 thread          {:8.1} ms  {:5.2} M rows/s",
+        ms(t1),
+        rate(t1, 2 * n)
+    );
+    println!(
+        "(2)  render + sha256, both sides, 1 thread          {:8.1} ms  ratio to (1) {:.3}",
+        ms(t2),
+        ratio(t2)
+    );
+    println!(
+        "(2') render + sha256 of non-canonical rows ({:.0} bytes), 1 thread {:8.1} ms  ratio to sha256 of those bytes {:.3}",
+        nc_bytes as f64 / n as f64,
+        ms(t2_nc),
+        t2_nc.as_secs_f64() / t1_nc.as_secs_f64()
+    );
+    println!(
+        "(3)  multiset diff, sides equal, 1 thread           {:8.1} ms  ratio to (1) {:.3}",
+        ms(t3_eq),
+        ratio(t3_eq)
+    );
+    println!(
+        "(3)  multiset diff, 5 tampers ({missing} missing, {extra} extra), 1 thread {:8.1} ms  ratio to (1) {:.3}",
+        ms(t3_loc),
+        ratio(t3_loc)
+    );
+    println!(
+        "(3)  multiset diff, every row differs, 1 thread     {:8.1} ms  ratio to (1) {:.3}",
+        ms(t3_all),
+        ratio(t3_all)
+    );
+    println!(
+        "(3)  multiset diff, sides equal, rayon 1 / 2 threads {:8.1} / {:.1} ms  speedup {:.2}x",
+        ms(t3_eq_p1),
+        ms(t3_eq_p2),
+        t3_eq_p1.as_secs_f64() / t3_eq_p2.as_secs_f64()
+    );
+    println!(
+        "(3)  multiset diff, 5 tampers, 2 threads            {:8.1} ms  speedup over 1 thread {:.2}x",
+        ms(t3_loc_p2),
+        t3_loc.as_secs_f64() / t3_loc_p2.as_secs_f64()
+    );
+    println!(
+        "(2+3) render + hash + diff, rayon 1 / 2 threads     {:8.1} / {:.1} ms  speedup {:.2}x",
+        ms(r_p1),
+        ms(r_p2),
+        r_p1.as_secs_f64() / r_p2.as_secs_f64()
+    );
+}

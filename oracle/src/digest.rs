@@ -111,10 +111,7 @@ impl<'de> serde::Deserialize<'de> for Digest {
 /// # Errors
 /// [`RenderError`] for anything `jsonb` input rejects.
 pub fn row_digest(json_text: &str) -> Result<Digest, RenderError> {
-    with_thread_renderer(|r, out| {
-        r.render_str_into(json_text, out)?;
-        Ok(Digest::of_canonical(out))
-    })
+    with_thread_renderer(|r, _| r.digest_str(json_text))
 }
 
 /// [`row_digest`] for JSON given as bytes (must be UTF-8).
@@ -122,8 +119,5 @@ pub fn row_digest(json_text: &str) -> Result<Digest, RenderError> {
 /// # Errors
 /// [`RenderError`] for invalid UTF-8 or anything `jsonb` input rejects.
 pub fn row_digest_bytes(json: &[u8]) -> Result<Digest, RenderError> {
-    with_thread_renderer(|r, out| {
-        r.render_bytes_into(json, out)?;
-        Ok(Digest::of_canonical(out))
-    })
+    with_thread_renderer(|r, _| r.digest_bytes(json))
 }

@@ -16,6 +16,7 @@
 //! The crate does no I/O except reading pack files in [`pack`].
 #![forbid(unsafe_code)]
 
+mod canonical;
 mod diff;
 mod digest;
 mod error;

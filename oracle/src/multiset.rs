@@ -186,12 +186,7 @@ impl DigestMultiset {
         let digests: Result<Vec<Digest>, ()> = rows
             .par_iter()
             .with_min_len(256)
-            .map(|(_, j)| {
-                with_thread_renderer(|r, out| {
-                    r.render_str_into(j.as_ref(), out).map_err(|_| ())?;
-                    Ok(Digest::of_canonical(out))
-                })
-            })
+            .map(|(_, j)| with_thread_renderer(|r, _| r.digest_str(j.as_ref())).map_err(|_| ()))
             .collect();
         match digests {
             Ok(d) => Ok(Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), d)),

@@ -17,6 +17,8 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
+use crate::canonical::{is_canonical, CanonStack};
+use crate::digest::Digest;
 use crate::error::RenderError;
 use crate::number::render_number;
 use crate::strings::{decode_string, escape_into};
@@ -54,6 +56,8 @@ pub struct Renderer {
     keys: Vec<u8>,
     scratch: Vec<u8>,
     order: Vec<usize>,
+    canon: CanonStack,
+    buf: Vec<u8>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -110,8 +114,58 @@ impl Renderer {
         self.render_utf8_into(input, out)
     }
 
+    /// The row digest of `input`: sha256 of its canonical rendering. Text
+    /// that already is canonical (as rows fetched from PostgreSQL are) is
+    /// recognised in one pass and hashed as it is, without being copied.
+    ///
+    /// # Errors
+    /// [`RenderError`] for anything PostgreSQL's `jsonb` input rejects.
+    pub fn digest_str(&mut self, input: &str) -> Result<Digest, RenderError> {
+        self.digest_utf8(input.as_bytes())
+    }
+
+    /// [`Renderer::digest_str`] for bytes, which must be UTF-8.
+    ///
+    /// # Errors
+    /// [`RenderError::InvalidUtf8`] for invalid UTF-8, else as
+    /// [`Renderer::digest_str`].
+    pub fn digest_bytes(&mut self, input: &[u8]) -> Result<Digest, RenderError> {
+        if let Err(e) = std::str::from_utf8(input) {
+            return Err(RenderError::InvalidUtf8 {
+                offset: e.valid_up_to(),
+            });
+        }
+        self.digest_utf8(input)
+    }
+
+    fn digest_utf8(&mut self, input: &[u8]) -> Result<Digest, RenderError> {
+        if is_canonical(input, &mut self.canon) {
+            return Ok(Digest::of_canonical(input));
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let result = self
+            .render_full(input, &mut buf)
+            .map(|()| Digest::of_canonical(&buf));
+        self.buf = buf;
+        result
+    }
+
     /// Renders bytes already known to be valid UTF-8.
     fn render_utf8_into(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), RenderError> {
+        if is_canonical(input, &mut self.canon) {
+            out.extend_from_slice(input);
+            return Ok(());
+        }
+        self.render_full(input, out)
+    }
+
+    /// The full renderer (no canonical shortcut).
+    pub(crate) fn render_full(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), RenderError> {
         self.frames.clear();
         self.members.clear();
         self.keys.clear();
