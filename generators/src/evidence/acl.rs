@@ -226,3 +226,42 @@ pub fn arb_disturbance() -> impl Strategy<Value = Disturbance> {
         1 => any::<u8>().prop_map(|object| Disturbance::RevokeOnly { object }),
     ]
 }
+
+/// Input of EVID-ACL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclInput {
+    /// Schema name.
+    pub schema: String,
+    /// Case roles.
+    pub roles: Vec<RoleSpec>,
+    /// Functions and tables.
+    pub objects: AclObjects,
+    /// Grants before the snapshot.
+    pub grants: Vec<GrantSpec>,
+    /// Revoke the default EXECUTE from PUBLIC on the functions first.
+    pub revoke_public_default: bool,
+    /// What happens between snapshot and replay.
+    pub disturbances: Vec<Disturbance>,
+}
+
+/// EVID-ACL input.
+pub fn arb_acl_input() -> impl Strategy<Value = AclInput> {
+    (
+        arb_name(),
+        arb_roles(4),
+        arb_acl_objects(),
+        arb_grants(8),
+        any::<bool>(),
+        prop::collection::vec(arb_disturbance(), 1..=5),
+    )
+        .prop_map(
+            |(schema, roles, objects, grants, revoke_public_default, disturbances)| AclInput {
+                schema,
+                roles,
+                objects,
+                grants,
+                revoke_public_default,
+                disturbances,
+            },
+        )
+}

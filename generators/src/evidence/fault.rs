@@ -35,14 +35,16 @@ pub fn arb_fn_case() -> impl Strategy<Value = FnCase> {
         arb_grants(5),
         any::<bool>(),
     )
-        .prop_map(|(schema, family, other, roles, grants, revoke_public_default)| FnCase {
-            schema,
-            family,
-            other,
-            roles,
-            grants,
-            revoke_public_default,
-        })
+        .prop_map(
+            |(schema, family, other, roles, grants, revoke_public_default)| FnCase {
+                schema,
+                family,
+                other,
+                roles,
+                grants,
+                revoke_public_default,
+            },
+        )
 }
 
 /// How a stored body is tampered with.
@@ -168,7 +170,8 @@ fn arb_common_fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
         any::<u128>().prop_map(Fault::Missing),
         Just(Fault::Revoked),
-        prop_oneof![Just(0u32), Just(1), 1u32..=100_000].prop_map(|extra_secs| Fault::Expired { extra_secs }),
+        prop_oneof![Just(0u32), Just(1), 1u32..=100_000]
+            .prop_map(|extra_secs| Fault::Expired { extra_secs }),
         Just(Fault::NeverReadBack),
         arb_tamper().prop_map(Fault::Tampered),
     ]
@@ -200,13 +203,13 @@ pub fn arb_fault_for(op: FaultOp) -> BoxedStrategy<Fault> {
                 any::<u64>().prop_map(WrongPin::Random),
                 Just(WrongPin::OtherFunction),
             ].prop_map(Fault::WrongPin),
-            2 => arb_wrong_object(),
+            3 => arb_wrong_object(),
         ]
         .boxed(),
         FaultOp::RestoreByHash => prop_oneof![
             5 => arb_common_fault(),
             3 => Just(Fault::Ambiguous),
-            1 => arb_wrong_object(),
+            2 => arb_wrong_object(),
         ]
         .boxed(),
         FaultOp::Replay => prop_oneof![
@@ -242,9 +245,12 @@ pub struct FailClosedInput {
     pub steps: Vec<FaultStep>,
 }
 
-/// EVID-FAILCLOSED input: a function case and 1..=6 faulty attempts.
+/// EVID-FAILCLOSED input: a function case and 2..=6 faulty attempts.
 pub fn arb_fail_closed_input() -> impl Strategy<Value = FailClosedInput> {
-    (arb_fn_case(), prop::collection::vec(arb_fault_step(), 1..=6))
+    (
+        arb_fn_case(),
+        prop::collection::vec(arb_fault_step(), 2..=6),
+    )
         .prop_map(|(case, steps)| FailClosedInput { case, steps })
 }
 

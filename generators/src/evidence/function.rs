@@ -207,7 +207,10 @@ fn arb_returns() -> impl Strategy<Value = Returns> {
 
 fn arb_args() -> impl Strategy<Value = Vec<ArgSpec>> {
     (
-        prop::collection::vec((prop::option::weighted(0.7, arb_name()), arb_sql_type()), 0..=3),
+        prop::collection::vec(
+            (prop::option::weighted(0.7, arb_name()), arb_sql_type()),
+            0..=3,
+        ),
         0usize..=2,
     )
         .prop_map(|(raw, defaults)| {
@@ -267,14 +270,18 @@ pub fn arb_fn_spec() -> impl Strategy<Value = FnSpec> {
 
 /// A family of 1..=`max` overloads under one name, with distinct input types.
 pub fn arb_fn_family(max: usize) -> impl Strategy<Value = FnFamily> {
-    (arb_name(), prop::collection::vec(arb_fn_spec(), 1..=max.max(1))).prop_map(|(name, members)| {
-        let mut seen = BTreeSet::new();
-        let members = members
-            .into_iter()
-            .filter(|m| seen.insert(m.args.iter().map(|a| a.ty).collect::<Vec<_>>()))
-            .collect();
-        FnFamily { name, members }
-    })
+    (
+        arb_name(),
+        prop::collection::vec(arb_fn_spec(), 1..=max.max(1)),
+    )
+        .prop_map(|(name, members)| {
+            let mut seen = BTreeSet::new();
+            let members = members
+                .into_iter()
+                .filter(|m| seen.insert(m.args.iter().map(|a| a.ty).collect::<Vec<_>>()))
+                .collect();
+            FnFamily { name, members }
+        })
 }
 
 /// Make parameter names (inputs and `TABLE` columns, which are OUT
@@ -326,7 +333,9 @@ mod tests {
             }
             let set: BTreeSet<_> = names.iter().collect();
             assert_eq!(set.len(), names.len(), "{f:?}");
-            assert!(names.iter().all(|n| n.len() <= MAX_IDENT_BYTES && !n.is_empty()));
+            assert!(names
+                .iter()
+                .all(|n| n.len() <= MAX_IDENT_BYTES && !n.is_empty()));
             let first_default = f.args.iter().position(|a| a.has_default);
             if let Some(p) = first_default {
                 assert!(f.args[p..].iter().all(|a| a.has_default), "{f:?}");

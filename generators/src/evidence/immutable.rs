@@ -89,7 +89,9 @@ impl ImmutableAttempt {
     /// Coverage name.
     pub fn name(&self) -> String {
         match self {
-            ImmutableAttempt::UpdateRegistry { column, .. } => format!("update_registry:{column:?}"),
+            ImmutableAttempt::UpdateRegistry { column, .. } => {
+                format!("update_registry:{column:?}")
+            }
             ImmutableAttempt::UpdateStore { column, .. } => format!("update_store:{column:?}"),
             ImmutableAttempt::DeleteRegistry { .. } => "delete_registry".into(),
             ImmutableAttempt::DeleteStore { .. } => "delete_store".into(),
@@ -159,10 +161,16 @@ pub fn arb_immutable_input() -> impl Strategy<Value = ImmutableInput> {
                 prop::collection::vec(any::<u8>(), 0..=64),
                 prop_oneof![Just("embedded".to_owned()), "[a-z]{1,8}"],
             )
-                .prop_map(|(body, storage_class)| ArtifactSpec { body, storage_class }),
+                .prop_map(|(body, storage_class)| ArtifactSpec {
+                    body,
+                    storage_class,
+                }),
             1..=3,
         ),
         prop::collection::vec(arb_immutable_attempt(), 1..=8),
     )
-        .prop_map(|(artifacts, attempts)| ImmutableInput { artifacts, attempts })
+        .prop_map(|(artifacts, attempts)| ImmutableInput {
+            artifacts,
+            attempts,
+        })
 }

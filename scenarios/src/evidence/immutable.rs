@@ -1,0 +1,222 @@
+//! EVID-IMMUTABLE: registry and store rows can't be altered beyond
+//! `last_readback_at` and `revoked_at` — not by UPDATE, DELETE or TRUNCATE,
+//! not even by a superuser.
+
+use super::fixture::Fixture;
+use super::kernel;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::pg::{answer, Answer, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::evidence::{
+    arb_immutable_input, ImmutableAttempt, ImmutableInput, RegistryColumn, StoreColumn,
+};
+use proptest::strategy::{BoxedStrategy, Strategy};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// The EVID-IMMUTABLE property.
+pub struct EvidImmutable {
+    meta: InvariantMeta,
+}
+
+impl Default for EvidImmutable {
+    fn default() -> Self {
+        Self {
+            meta: InvariantMeta {
+                id: "EVID-IMMUTABLE",
+                suite: Suite::Evidence,
+                title: "evidence rows change only in last_readback_at and revoked_at",
+                seed: "001_3f8e8cad6dbc0fbe.txt",
+                property: "For any sealed artifacts and any sequence of UPDATEs of frozen registry \
+                           columns (alone or together with an allowed one), UPDATEs of store rows, DELETEs \
+                           and TRUNCATE ... CASCADE, run as superuser: every frozen column of the registry \
+                           and every store row stays exactly as sealed; revoking (revoked_at) works.",
+                default_cases: 24,
+            },
+        }
+    }
+}
+
+/// Registry rows without the two mutable columns, and the mutable ones apart.
+struct Dump {
+    frozen: BTreeMap<String, String>,
+    revoked: BTreeMap<String, Option<String>>,
+    store: BTreeMap<String, String>,
+}
+
+fn dump(c: &mut postgres::Client) -> Result<Dump, CaseError> {
+    let mut d = Dump {
+        frozen: BTreeMap::new(),
+        revoked: BTreeMap::new(),
+        store: BTreeMap::new(),
+    };
+    for r in c
+        .query(
+            "SELECT e.evidence_id::text, (to_jsonb(e) - 'last_readback_at' - 'revoked_at')::text, e.revoked_at::text \
+               FROM qt001_cp.evidence_registry e",
+            &[],
+        )
+        .env()?
+    {
+        d.frozen.insert(r.get(0), r.get(1));
+        d.revoked.insert(r.get(0), r.get(2));
+    }
+    for r in c
+        .query("SELECT s.artifact_uri, encode(s.body, 'hex') || '|' || s.stored_at::text FROM qt001_cp.artifact_store s", &[])
+        .env()?
+    {
+        d.store.insert(r.get(0), r.get(1));
+    }
+    Ok(d)
+}
+
+fn new_value(col: RegistryColumn) -> (&'static str, &'static str) {
+    match col {
+        RegistryColumn::EvidenceId => ("evidence_id", "gen_random_uuid()"),
+        RegistryColumn::EvidenceKind => ("evidence_kind", "evidence_kind || 'x'"),
+        RegistryColumn::StorageClass => ("storage_class", "storage_class || 'x'"),
+        RegistryColumn::ArtifactUri => ("artifact_uri", "artifact_uri || 'x'"),
+        RegistryColumn::ArtifactSha256 => (
+            "artifact_sha256",
+            "encode(sha256(convert_to(artifact_sha256, 'UTF8')), 'hex')",
+        ),
+        RegistryColumn::ArtifactSizeBytes => ("artifact_size_bytes", "artifact_size_bytes + 1"),
+        RegistryColumn::IssuerPrincipalId => ("issuer_principal_id", "gen_random_uuid()"),
+        RegistryColumn::ControlEpoch => ("control_epoch", "control_epoch + 1"),
+        RegistryColumn::IssuedAt => ("issued_at", "issued_at - interval '1 second'"),
+        RegistryColumn::ValidUntil => ("valid_until", "valid_until + interval '1 year'"),
+        RegistryColumn::SupersedesEvidenceId => (
+            "supersedes_evidence_id",
+            "(SELECT min(x.evidence_id::text)::uuid FROM qt001_cp.evidence_registry x)",
+        ),
+    }
+}
+
+impl Property for EvidImmutable {
+    type Input = ImmutableInput;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<ImmutableInput> {
+        arb_immutable_input().boxed()
+    }
+
+    fn coverage(&self, input: &ImmutableInput) -> Vec<String> {
+        input
+            .attempts
+            .iter()
+            .map(|a| format!("attempt:{}", a.name()))
+            .collect()
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &ImmutableInput) -> CaseResult {
+        let mut fx = Fixture::new(sandbox, "ev_immutable", &[])?;
+        let db = &mut fx.db;
+        let mut ids: Vec<Uuid> = Vec::new();
+        let mut uris: Vec<String> = Vec::new();
+        for (i, a) in input.artifacts.iter().enumerate() {
+            let uri = format!("pgc:immutable/{i}/{}", Uuid::new_v4());
+            ids.push(kernel::seal_as(
+                db,
+                &uri,
+                &a.body,
+                "test_artifact",
+                &a.storage_class,
+                86_400,
+            )?);
+            uris.push(uri);
+        }
+        let base = dump(db)?;
+        for at in &input.attempts {
+            let pick = |r: u8| usize::from(r) % ids.len();
+            let (sql, params): (String, Vec<String>) = match *at {
+                ImmutableAttempt::UpdateRegistry {
+                    row,
+                    column,
+                    with_allowed,
+                } => {
+                    let (col, val) = new_value(column);
+                    let extra = if with_allowed {
+                        ", revoked_at = coalesce(revoked_at, public.kernel_now())"
+                    } else {
+                        ""
+                    };
+                    (
+                        format!("UPDATE qt001_cp.evidence_registry SET {col} = {val}{extra} WHERE evidence_id = $1::text::uuid"),
+                        vec![ids[pick(row)].to_string()],
+                    )
+                }
+                ImmutableAttempt::UpdateStore { row, column } => {
+                    let set = match column {
+                        StoreColumn::ArtifactUri => "artifact_uri = artifact_uri || 'x'",
+                        StoreColumn::Body => "body = body || '\\x00'::bytea",
+                    };
+                    (
+                        format!("UPDATE qt001_cp.artifact_store SET {set} WHERE artifact_uri = $1"),
+                        vec![uris[pick(row)].clone()],
+                    )
+                }
+                ImmutableAttempt::DeleteRegistry { row } => (
+                    "DELETE FROM qt001_cp.evidence_registry WHERE evidence_id = $1::text::uuid"
+                        .into(),
+                    vec![ids[pick(row)].to_string()],
+                ),
+                ImmutableAttempt::DeleteStore { row } => (
+                    "DELETE FROM qt001_cp.artifact_store WHERE artifact_uri = $1".into(),
+                    vec![uris[pick(row)].clone()],
+                ),
+                ImmutableAttempt::TruncateRegistry => {
+                    ("TRUNCATE qt001_cp.evidence_registry CASCADE".into(), vec![])
+                }
+                ImmutableAttempt::TruncateStore => {
+                    ("TRUNCATE qt001_cp.artifact_store CASCADE".into(), vec![])
+                }
+                ImmutableAttempt::Revoke { row } => {
+                    let id = ids[pick(row)];
+                    let was = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
+                    kernel::revoke(db, id)?;
+                    let now = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
+                    if now.is_none() || (was.is_some() && was != now) {
+                        return Err(CaseError::mismatch(
+                            "revoking evidence (setting revoked_at) did not take".to_string(),
+                            "revoked_at set once",
+                            format!("{was:?} -> {now:?}"),
+                        ));
+                    }
+                    (
+                        "SELECT 1 WHERE $1::text IS NOT NULL".into(),
+                        vec![id.to_string()],
+                    )
+                }
+                ImmutableAttempt::Readback { row } => (
+                    "SELECT qt001_cp.readback_verify($1::text::uuid)".into(),
+                    vec![ids[pick(row)].to_string()],
+                ),
+            };
+            let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+                .iter()
+                .map(|s| s as &(dyn postgres::types::ToSql + Sync))
+                .collect();
+            let res = answer(db.execute(sql.as_str(), &p))?;
+            let now = dump(db)?;
+            if now.frozen != base.frozen || now.store != base.store {
+                let affected = match res {
+                    Answer::Ok(n) => format!("statement succeeded ({n} rows)"),
+                    Answer::Err { sqlstate, .. } => format!("statement raised {sqlstate}"),
+                };
+                let show = |d: &Dump| format!("{:#?}\n{:#?}", d.frozen, d.store);
+                return Err(CaseError::mismatch(
+                    format!("{} altered sealed evidence ({affected})", at.name()),
+                    show(&base),
+                    show(&now),
+                )
+                .with_sql(sql));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,256 @@
+//! EVID-NO-SOURCE-NO-CHANGE: without a sealed, read-back source no body ever
+//! changes; revoke_only leaves the body intact and EXECUTE effectively revoked
+//! (PUBLIC, grantees, inherited) with the owner isolated.
+
+use super::fixture::sha256_hex;
+use super::kernel::{self, Outcome};
+use super::restore::{expect_accepted, DAY_SECS};
+use super::setup::FnFixture;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
+use proptest::strategy::{BoxedStrategy, Strategy};
+use uuid::Uuid;
+
+/// The EVID-NO-SOURCE-NO-CHANGE property.
+pub struct EvidNoSource {
+    meta: InvariantMeta,
+}
+
+impl Default for EvidNoSource {
+    fn default() -> Self {
+        Self {
+            meta: InvariantMeta {
+                id: "EVID-NO-SOURCE-NO-CHANGE",
+                suite: Suite::Evidence,
+                title: "no sealed source, no body change; revoke_only revokes EXECUTE and keeps the body",
+                seed: "001_3f8e8cad6dbc0fbe.txt",
+                property: "For any generated function and grants: stub and hash-restore attempts without a \
+                           valid sealed source of its live definition (none, missing, another body, \
+                           never read back, revoked) are refused and change no body; revoke_only keeps \
+                           the definition hash, leaves no non-superuser role (PUBLIC, grantees, members) \
+                           with EXECUTE, and gives the function an owner no case role can act as.",
+                default_cases: 24,
+            },
+        }
+    }
+}
+
+impl EvidNoSource {
+    fn attempts(&self, ff: &mut FnFixture, t: usize, attempts: &[NoSourceAttempt]) -> CaseResult {
+        let oid = ff.fx.fns[t].oid;
+        for a in attempts {
+            let def = ff.fx.live_def(oid)?;
+            let pin = sha256_hex(def.as_bytes());
+            let other = ff.other_of(t, true);
+            let other_oid = ff.fx.fns[other].oid;
+            let db = &mut ff.fx.db;
+            let mut created = Vec::new();
+            let ev: Option<Option<Uuid>> = match a {
+                NoSourceAttempt::NullEvidence => Some(None),
+                NoSourceAttempt::MissingEvidence(u) => Some(Some(Uuid::from_u128(*u))),
+                NoSourceAttempt::OtherDefinition => {
+                    let od = ff.fx.live_def(other_oid)?;
+                    let ev =
+                        kernel::seal(&mut ff.fx.db, od.as_bytes(), "function_source", DAY_SECS)?;
+                    created.push(ev);
+                    Some(Some(ev))
+                }
+                NoSourceAttempt::RandomBody(s) => {
+                    let ev = kernel::seal(db, &s.to_le_bytes(), "function_source", DAY_SECS)?;
+                    created.push(ev);
+                    Some(Some(ev))
+                }
+                NoSourceAttempt::UnreadCopy => {
+                    match kernel::insert_unread(db, def.as_bytes(), "function_source")? {
+                        Some(ev) => {
+                            created.push(ev);
+                            Some(Some(ev))
+                        }
+                        None => None,
+                    }
+                }
+                NoSourceAttempt::RevokedCopy => {
+                    let ev = kernel::seal(db, def.as_bytes(), "function_source", DAY_SECS)?;
+                    created.push(ev);
+                    kernel::revoke(db, ev)?;
+                    Some(Some(ev))
+                }
+                NoSourceAttempt::RestoreByHash => Some(None),
+            };
+            let Some(ev) = ev else { continue };
+            let before = ff.fx.fn_states()?;
+            let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
+                (
+                    kernel::BY_HASH_SQL,
+                    kernel::restore_by_hash(&mut ff.fx.db, oid, &pin)?,
+                )
+            } else {
+                (
+                    kernel::STUB_SQL,
+                    kernel::stub(&mut ff.fx.db, oid, &pin, ev)?,
+                )
+            };
+            if let Outcome::Accepted(v) = out {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "a body change without a sealed source ({}) was accepted",
+                        a.name()
+                    ),
+                    "a refusal",
+                    v,
+                )
+                .with_sql(sql));
+            }
+            ff.expect_states(
+                &before,
+                &format!("a refused {} attempt changed a function", a.name()),
+            )?;
+            kernel::revoke_all(&mut ff.fx.db, &created)?;
+        }
+        Ok(())
+    }
+}
+
+impl Property for EvidNoSource {
+    type Input = NoSourceInput;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<NoSourceInput> {
+        arb_no_source_input().boxed()
+    }
+
+    fn coverage(&self, input: &NoSourceInput) -> Vec<String> {
+        let mut v = super::case_coverage(&input.case);
+        v.extend(input.attempts.iter().map(|a| format!("fault:{}", a.name())));
+        v
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &NoSourceInput) -> CaseResult {
+        let mut ff = FnFixture::build(sandbox, &input.case)?;
+        let t = ff.member(input.target);
+        let oid = ff.fx.fns[t].oid;
+        let ident = ff.fx.fns[t].ident.clone();
+        let start = ff.fx.fn_states()?;
+        let pin = start
+            .get(&oid)
+            .and_then(|s| s.definition_sha256.clone())
+            .unwrap_or_default();
+
+        self.attempts(&mut ff, t, &input.attempts)?;
+
+        expect_accepted(
+            kernel::revoke_only(&mut ff.fx.db, oid)?,
+            "revoke_only",
+            kernel::REVOKE_ONLY_SQL,
+        )?;
+        let after = ff.fx.fn_states()?;
+        for (o, s) in &start {
+            let now = after.get(o).and_then(|x| x.definition_sha256.clone());
+            if now != s.definition_sha256 {
+                return Err(CaseError::mismatch(
+                    format!("revoke_only changed the definition of {}", (ff.namer())(*o)),
+                    format!("{:?}", s.definition_sha256),
+                    format!("{now:?}"),
+                )
+                .with_sql(kernel::REVOKE_ONLY_SQL));
+            }
+        }
+        let st = after
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| CaseError::fail("the function vanished"))?;
+        if let Some(p) = st.acl.iter().find(|i| i.grantee.is_none()) {
+            return Err(CaseError::mismatch(
+                format!("after revoke_only PUBLIC still holds a privilege on {ident}"),
+                "no PUBLIC aclitem",
+                format!("{p:?}"),
+            ));
+        }
+        const HOLDERS: &str = "SELECT r.rolname::text FROM pg_roles r \
+                                WHERE NOT r.rolsuper AND has_function_privilege(r.oid, $1::oid, 'EXECUTE') \
+                                ORDER BY 1";
+        let holders: Vec<String> = ff
+            .fx
+            .db
+            .query(HOLDERS, &[&oid])
+            .env()?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let case_roles = ff.fx.role_names().to_vec();
+        if holders
+            .iter()
+            .any(|h| *h != st.owner || case_roles.contains(h))
+        {
+            return Err(CaseError::mismatch(
+                format!("after revoke_only non-superuser roles still have EXECUTE on {ident}"),
+                "none (at most the isolated owner)",
+                holders.join(", "),
+            )
+            .with_sql(HOLDERS));
+        }
+        // owner isolation: no case role owns it or can act as its owner
+        const ISOLATION: &str = "SELECT r.rolname::text FROM pg_roles r, pg_roles o \
+                                  WHERE o.rolname = $1 AND r.rolname = ANY($2) AND pg_has_role(r.oid, o.oid, 'MEMBER')";
+        let members: Vec<String> = ff
+            .fx
+            .db
+            .query(ISOLATION, &[&st.owner, &case_roles])
+            .env()?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if !members.is_empty() {
+            return Err(CaseError::mismatch(
+                format!("after revoke_only, case roles can act as the owner of {ident}"),
+                "an isolated owner",
+                format!("owner {} reachable from {}", st.owner, members.join(", ")),
+            ));
+        }
+        // and really: calling it as a case role is refused
+        if ff.fx.fns[t].precall.is_some() {
+            let call = ff.fx.fns[t].call.clone();
+            for r in &case_roles {
+                ff.fx
+                    .db
+                    .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
+                    .env()?;
+                let res = answer(ff.fx.db.query_one(call.as_str(), &[]));
+                ff.fx.db.batch_execute("RESET ROLE").env()?;
+                match res? {
+                    Answer::Err { sqlstate, .. } if sqlstate == "42501" => {}
+                    other => {
+                        return Err(CaseError::mismatch(
+                            format!("after revoke_only, role {r} calling {ident} was not refused with 42501"),
+                            "SQLSTATE 42501",
+                            format!("{:?}", other.sqlstate().map(str::to_owned).unwrap_or_else(|| "success".into())),
+                        )
+                        .with_sql(call));
+                    }
+                }
+            }
+        }
+        // still no body change without a source
+        self.attempts(&mut ff, t, &input.attempts)?;
+        let end = ff.fx.fn_states()?;
+        let end_pin = end
+            .get(&oid)
+            .and_then(|s| s.definition_sha256.clone())
+            .unwrap_or_default();
+        if end_pin != pin {
+            return Err(CaseError::mismatch(
+                format!("the body of {ident} changed"),
+                pin,
+                end_pin,
+            ));
+        }
+        Ok(())
+    }
+}

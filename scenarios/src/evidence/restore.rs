@@ -1,0 +1,216 @@
+//! EVID-RESTORE: stub → (isolate) → restore → replay gives back exactly the
+//! definition, owner and ACL the harness saw before.
+
+use super::fixture::sha256_hex;
+use super::kernel::{self, Outcome};
+use super::setup::FnFixture;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::evidence::{arb_restore_input, Decoy, RestoreInput};
+use proptest::strategy::{BoxedStrategy, Strategy};
+use std::collections::BTreeSet;
+
+/// Validity of the harness's ordinary seals.
+pub const DAY_SECS: i64 = 86_400;
+
+/// The EVID-RESTORE property.
+pub struct EvidRestore {
+    meta: InvariantMeta,
+}
+
+impl Default for EvidRestore {
+    fn default() -> Self {
+        Self {
+            meta: InvariantMeta {
+                id: "EVID-RESTORE",
+                suite: Suite::Evidence,
+                title: "stub then restore reproduces the pinned definition; replay restores owner and ACL",
+                seed: "001_3f8e8cad6dbc0fbe.txt",
+                property: "For any generated function (random signature, overloads, language sql/plpgsql, \
+                           body, owner, grants): sealing its definition, stub_fail_closed (optionally \
+                           revoke_only), then restore_function (or the hash lookup with invalid decoys) \
+                           makes the live definition hash equal the pin, and replay_owner_acl of a \
+                           snapshot restores owner and ACL exactly; the function computes what it did before.",
+                default_cases: 24,
+            },
+        }
+    }
+}
+
+pub(crate) fn expect_accepted(
+    o: Outcome,
+    what: &str,
+    sql: &str,
+) -> Result<serde_json::Value, CaseError> {
+    match o {
+        Outcome::Accepted(v) => Ok(v),
+        Outcome::Refused(why) => Err(CaseError::mismatch(
+            format!("{what} was refused on valid input"),
+            "accepted",
+            why,
+        )
+        .with_sql(sql)),
+    }
+}
+
+impl Property for EvidRestore {
+    type Input = RestoreInput;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<RestoreInput> {
+        arb_restore_input().boxed()
+    }
+
+    fn coverage(&self, input: &RestoreInput) -> Vec<String> {
+        let mut v = super::case_coverage(&input.case);
+        v.push(format!(
+            "restore:{}",
+            if input.by_hash { "by_hash" } else { "by_id" }
+        ));
+        if input.isolate {
+            v.push("restore:after_revoke_only".into());
+        }
+        for d in &input.decoys {
+            v.push(format!("decoy:{d:?}").to_lowercase());
+        }
+        v
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &RestoreInput) -> CaseResult {
+        let mut ff = FnFixture::build(sandbox, &input.case)?;
+        let before = ff.fx.fn_states()?;
+        let idents: Vec<String> = ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
+        let snap = kernel::snapshot(&mut ff.fx.db, &idents)?;
+
+        let targets: BTreeSet<usize> = input.targets.iter().map(|t| ff.member(*t)).collect();
+        let mut sealed = Vec::new();
+        for &t in &targets {
+            let oid = ff.fx.fns[t].oid;
+            let def = ff.fx.live_def(oid)?;
+            let pin = sha256_hex(def.as_bytes());
+            let ev = kernel::seal(&mut ff.fx.db, def.as_bytes(), "function_source", DAY_SECS)?;
+            expect_accepted(
+                kernel::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
+                "stub_fail_closed",
+                kernel::STUB_SQL,
+            )?;
+            let stubbed = ff.fx.fn_states()?;
+            let now = stubbed
+                .get(&oid)
+                .and_then(|s| s.definition_sha256.clone())
+                .unwrap_or_default();
+            if now == pin {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "stub_fail_closed reported success but the body of {} did not change",
+                        ff.fx.fns[t].ident
+                    ),
+                    "a different definition hash",
+                    now,
+                ));
+            }
+            if ff.fx.fns[t].precall.is_some() {
+                if let Some(r) = ff.call(t)? {
+                    return Err(CaseError::mismatch(
+                        format!("the stub of {} does not raise", ff.fx.fns[t].ident),
+                        "an error",
+                        r,
+                    ));
+                }
+            }
+            if input.isolate {
+                expect_accepted(
+                    kernel::revoke_only(&mut ff.fx.db, oid)?,
+                    "revoke_only",
+                    kernel::REVOKE_ONLY_SQL,
+                )?;
+            }
+            sealed.push((t, pin, ev, def));
+        }
+
+        for (t, pin, ev, def) in &sealed {
+            let oid = ff.fx.fns[*t].oid;
+            if input.by_hash {
+                for d in &input.decoys {
+                    match d {
+                        Decoy::Revoked => {
+                            let x = kernel::seal(
+                                &mut ff.fx.db,
+                                def.as_bytes(),
+                                "function_source",
+                                DAY_SECS,
+                            )?;
+                            kernel::revoke(&mut ff.fx.db, x)?;
+                        }
+                        Decoy::Expired => {
+                            let x =
+                                kernel::seal(&mut ff.fx.db, def.as_bytes(), "function_source", 60)?;
+                            kernel::expire(&mut ff.fx.db, x, 0)?;
+                        }
+                        Decoy::NeverReadBack => {
+                            kernel::insert_unread(
+                                &mut ff.fx.db,
+                                def.as_bytes(),
+                                "function_source",
+                            )?;
+                        }
+                    }
+                }
+                expect_accepted(
+                    kernel::restore_by_hash(&mut ff.fx.db, oid, pin)?,
+                    "restore_function_by_hash with exactly one valid artifact",
+                    kernel::BY_HASH_SQL,
+                )?;
+            } else {
+                expect_accepted(
+                    kernel::restore(&mut ff.fx.db, oid, *ev, pin)?,
+                    "restore_function",
+                    kernel::RESTORE_SQL,
+                )?;
+            }
+            let live = ff.fx.live_def(oid)?;
+            let live_sha = sha256_hex(live.as_bytes());
+            if &live_sha != pin {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "after restore, the live definition of {} does not hash to the pin",
+                        ff.fx.fns[*t].ident
+                    ),
+                    format!("{pin}\n{def}"),
+                    format!("{live_sha}\n{live}"),
+                ));
+            }
+        }
+
+        expect_accepted(
+            kernel::replay(&mut ff.fx.db, snap)?,
+            "replay_owner_acl",
+            kernel::REPLAY_SQL,
+        )?;
+        ff.expect_states(
+            &before,
+            "after stub, restore and replay, definition, owner or ACL differ from before",
+        )?;
+        for &t in &targets {
+            if let Some(pre) = ff.fx.fns[t].precall.clone() {
+                let post = ff.call(t)?;
+                if post.as_deref() != Some(pre.as_str()) {
+                    return Err(CaseError::mismatch(
+                        format!(
+                            "the restored {} does not compute what it did before",
+                            ff.fx.fns[t].ident
+                        ),
+                        pre,
+                        format!("{post:?}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
