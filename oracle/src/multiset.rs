@@ -1,6 +1,7 @@
 //! Per-type multisets of row digests.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use rayon::prelude::*;
 
@@ -21,6 +22,17 @@ pub(crate) struct Accumulator {
 }
 
 impl Accumulator {
+    /// The summary of the union of two bags.
+    pub(crate) fn merge(a: Self, b: Self) -> Self {
+        let mut out = a;
+        out.count += b.count;
+        for i in 0..4 {
+            out.sum[i] = out.sum[i].wrapping_add(b.sum[i]);
+            out.xor[i] ^= b.xor[i];
+        }
+        out
+    }
+
     #[inline]
     pub(crate) fn add(&mut self, d: &Digest) {
         let l = d.lanes();
@@ -183,16 +195,22 @@ impl DigestMultiset {
         T: AsRef<str> + Sync,
         J: AsRef<str> + Sync,
     {
-        let digests: Result<Vec<Digest>, ()> = rows
+        let failed = AtomicBool::new(false);
+        let digests: Vec<Digest> = rows
             .par_iter()
             .with_min_len(256)
-            .map(|(_, j)| with_thread_renderer(|r, _| r.digest_str(j.as_ref())).map_err(|_| ()))
+            .map(|(_, j)| {
+                with_thread_renderer(|r, _| r.digest_str(j.as_ref())).unwrap_or_else(|_| {
+                    failed.store(true, AtomicOrdering::Relaxed);
+                    Digest::default()
+                })
+            })
             .collect();
-        match digests {
-            Ok(d) => Ok(Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), d)),
+        if failed.load(AtomicOrdering::Relaxed) {
             // Rare path: find the first bad row deterministically.
-            Err(()) => Self::from_json_rows(rows.iter().map(|(t, j)| (t.as_ref(), j.as_ref()))),
+            return Self::from_json_rows(rows.iter().map(|(t, j)| (t.as_ref(), j.as_ref())));
         }
+        Ok(Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), digests))
     }
 
     /// Builds a multiset from `(type, canonical_text)` rows whose text already
@@ -210,10 +228,32 @@ impl DigestMultiset {
         Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), digests)
     }
 
+    /// Files digests (in row order) under their rows' types. Rows of one
+    /// type usually come in long runs: each run is appended with one copy
+    /// and its summary is folded in parallel, so the serial part is a type
+    /// comparison per row.
     fn from_parts<'a>(types: impl Iterator<Item = &'a str>, digests: Vec<Digest>) -> Self {
         let mut m = Self::new();
-        for (t, d) in types.zip(digests) {
-            m.insert(t, d);
+        let mut runs: Vec<(&'a str, usize, usize)> = Vec::new();
+        for (i, t) in types.enumerate() {
+            match runs.last_mut() {
+                Some((rt, _, end)) if *rt == t => *end = i + 1,
+                _ => runs.push((t, i, i + 1)),
+            }
+        }
+        for (t, start, end) in runs {
+            let run = &digests[start..end];
+            let acc = run
+                .par_chunks(16 * 1024)
+                .map(|c| {
+                    let mut a = Accumulator::default();
+                    c.iter().for_each(|d| a.add(d));
+                    a
+                })
+                .reduce(Accumulator::default, Accumulator::merge);
+            let bag = m.bag_mut(t);
+            bag.acc = Accumulator::merge(bag.acc, acc);
+            bag.digests.extend_from_slice(run);
         }
         m
     }

@@ -26,9 +26,11 @@ use crate::strings::{decode_string, escape_into};
 /// One member of an object being rendered.
 #[derive(Clone, Copy)]
 struct Member {
-    /// Decoded key, as a range of `Renderer::keys`.
+    /// Decoded key: a range of the input when the key has no escapes
+    /// (`in_input`), else of `Renderer::keys`.
     key_start: usize,
     key_end: usize,
+    in_input: bool,
     /// The rendered `"key": value` text, as a range of the output.
     seg_start: usize,
     seg_end: usize,
@@ -211,19 +213,18 @@ impl Renderer {
                     }
                 }
                 Some(b'"') => {
-                    let mark = out.len();
-                    out.push(b'"');
-                    let (end, escaped) = decode_string(input, pos, out)?;
-                    if escaped {
-                        // Re-escape the decoded text the way escape_json does.
-                        self.scratch.clear();
-                        self.scratch.extend_from_slice(&out[mark + 1..]);
-                        out.truncate(mark);
-                        escape_into(out, &self.scratch);
+                    let stop = crate::strings::scan_plain(input, pos + 1);
+                    if input.get(stop) == Some(&b'"') {
+                        // No escapes: the raw text is already escape_json's output.
+                        out.extend_from_slice(&input[pos..=stop]);
+                        pos = stop + 1;
                     } else {
-                        out.push(b'"');
+                        // Decode, then re-escape the way escape_json does.
+                        self.scratch.clear();
+                        let (end, _) = decode_string(input, pos, &mut self.scratch)?;
+                        escape_into(out, &self.scratch);
+                        pos = end;
                     }
-                    pos = end;
                 }
                 Some(b'-' | b'0'..=b'9') => pos = render_number(input, pos, out)?,
                 Some(b't') => pos = literal(input, pos, b"true", out)?,
@@ -271,7 +272,7 @@ impl Renderer {
                                 continue 'value;
                             }
                             Some(b'}') => {
-                                self.close_object(content_start, members_base, out);
+                                self.close_object(input, content_start, members_base, out);
                                 self.members.truncate(members_base);
                                 self.keys.truncate(keys_base);
                                 self.frames.pop();
@@ -296,14 +297,17 @@ impl Renderer {
         if input.get(pos) != Some(&b'"') {
             return Err(RenderError::syntax(pos, "expected string as object key"));
         }
-        let key_start = self.keys.len();
-        let (end, escaped) = decode_string(input, pos, &mut self.keys)?;
         let seg_start = out.len();
-        if escaped {
-            escape_into(out, &self.keys[key_start..]);
+        let stop = crate::strings::scan_plain(input, pos + 1);
+        let (end, key_start, key_end, in_input) = if input.get(stop) == Some(&b'"') {
+            out.extend_from_slice(&input[pos..=stop]);
+            (stop + 1, pos + 1, stop, true)
         } else {
-            out.extend_from_slice(&input[pos..end]);
-        }
+            let key_start = self.keys.len();
+            let (end, _) = decode_string(input, pos, &mut self.keys)?;
+            escape_into(out, &self.keys[key_start..]);
+            (end, key_start, self.keys.len(), false)
+        };
         let colon = skip_ws(input, end);
         if input.get(colon) != Some(&b':') {
             return Err(RenderError::syntax(
@@ -314,7 +318,8 @@ impl Renderer {
         out.extend_from_slice(b": ");
         self.members.push(Member {
             key_start,
-            key_end: self.keys.len(),
+            key_end,
+            in_input,
             seg_start,
             seg_end: seg_start,
         });
@@ -323,10 +328,22 @@ impl Renderer {
 
     /// Finishes an object: puts its members in jsonb order (dropping all but
     /// the last of duplicated keys) if they are not already, then `}`.
-    fn close_object(&mut self, content_start: usize, members_base: usize, out: &mut Vec<u8>) {
+    fn close_object(
+        &mut self,
+        input: &[u8],
+        content_start: usize,
+        members_base: usize,
+        out: &mut Vec<u8>,
+    ) {
         let members = &self.members[members_base..];
         let keys = &self.keys;
-        let key = |m: &Member| &keys[m.key_start..m.key_end];
+        let key = |m: &Member| {
+            if m.in_input {
+                &input[m.key_start..m.key_end]
+            } else {
+                &keys[m.key_start..m.key_end]
+            }
+        };
         let in_order = members
             .windows(2)
             .all(|w| key_cmp(key(&w[0]), key(&w[1])) == Ordering::Less);

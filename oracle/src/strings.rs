@@ -33,8 +33,10 @@ pub(crate) fn scan_plain(input: &[u8], mut pos: usize) -> usize {
         let eq_q = q.wrapping_sub(LO) & !q;
         let b = v ^ (LO * b'\\' as u64);
         let eq_b = b.wrapping_sub(LO) & !b;
-        if (lt20 | eq_q | eq_b) & HI != 0 {
-            break;
+        let hits = (lt20 | eq_q | eq_b) & HI;
+        if hits != 0 {
+            // The lowest flagged byte is exact (borrows only propagate upwards).
+            return pos + (hits.trailing_zeros() / 8) as usize;
         }
         pos += 8;
     }
