@@ -1,0 +1,266 @@
+//! DRIFT-CLEAN, DRIFT-DETECT, DRIFT-ORDER and DRIFT-EXTRA-INDEX over generated schemas.
+
+use super::kernel::{self, Snapshot, SET};
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::drift::{self as gen, Mutation, Schema};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+use std::collections::BTreeSet;
+
+const SEED: &str = "002_683b4106638da6eb.txt";
+
+/// Coverage classes of a schema: `object:<class>`.
+pub fn schema_coverage(s: &Schema) -> Vec<String> {
+    let mut v: BTreeSet<String> = BTreeSet::new();
+    for t in &s.tables {
+        for o in &t.objects {
+            v.insert(format!("object:{}", o.kind.class()));
+        }
+    }
+    v.into_iter().collect()
+}
+
+/// Build `s` in a fresh database (canonical order), snapshot it and check
+/// that the snapshot holds exactly the schema's objects with consistent hashes.
+fn build(
+    sandbox: &dyn Sandbox,
+    s: &Schema,
+) -> Result<(crate::sandbox::CaseDb, Snapshot), CaseError> {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    kernel::run_all(&mut db, &gen::schema_ddl(s))?;
+    let snap = kernel::snapshot(&mut db, std::slice::from_ref(&s.name))?;
+    kernel::check_hashes(&snap)?;
+    let mut want = BTreeSet::new();
+    for p in gen::object_paths(s) {
+        want.insert(kernel::identity(&mut db, &p)?);
+    }
+    let got: BTreeSet<(String, String)> = snap.keys().cloned().collect();
+    if want != got {
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&want).collect();
+        return Err(CaseError::mismatch(
+            "the realized snapshot does not hold exactly the schema's tables, constraints, indexes and triggers",
+            format!("also {missing:?}"),
+            format!("also {extra:?}"),
+        ));
+    }
+    Ok((db, snap))
+}
+
+static CLEAN: InvariantMeta = InvariantMeta {
+    id: "DRIFT-CLEAN",
+    suite: Suite::Drift,
+    title: "seal → activate → verify is ok for any schema (no false positive)",
+    seed: SEED,
+    property: "For any generated schema, the realized snapshot holds exactly its objects with hashes the harness \
+               recomputes, and seal → activate → verify reports ok with no failure.",
+    default_cases: 48,
+};
+
+/// DRIFT-CLEAN over generated schemas.
+pub struct Clean;
+
+impl Property for Clean {
+    type Input = Schema;
+    fn meta(&self) -> &InvariantMeta {
+        &CLEAN
+    }
+    fn strategy(&self) -> BoxedStrategy<Schema> {
+        gen::arb_schema().boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, s: &Schema) -> CaseResult {
+        let (mut db, snap) = build(sandbox, s)?;
+        let m = kernel::seal_activate(&mut db, SET, std::slice::from_ref(&s.name))?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, m, &Default::default(), &snap, &snap)
+    }
+    fn coverage(&self, s: &Schema) -> Vec<String> {
+        schema_coverage(s)
+    }
+}
+
+static DETECT: InvariantMeta = InvariantMeta {
+    id: "DRIFT-DETECT",
+    suite: Suite::Drift,
+    title: "verify reports exactly the mutated objects, with the right kind",
+    seed: SEED,
+    property: "For any schema and any mutation (drop, add, alter of expression/column order/predicate/action/\
+               deferrability/opclass/INCLUDE/trigger, rename, drop-and-recreate-identical), verify reports \
+               exactly the objects the mutation changed (and their tables), kind and hashes right, code \
+               OBJECT_AUTHORITY_IMMUTABLE; identical recreation is not drift; a sealed but never activated \
+               manifest is not ok.",
+    default_cases: 96,
+};
+
+/// DRIFT-DETECT over generated schemas and mutations.
+pub struct Detect;
+
+impl Property for Detect {
+    type Input = (Schema, Mutation);
+    fn meta(&self) -> &InvariantMeta {
+        &DETECT
+    }
+    fn strategy(&self) -> BoxedStrategy<(Schema, Mutation)> {
+        gen::arb_schema_and_mutation().boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, (s, m): &(Schema, Mutation)) -> CaseResult {
+        detect_case(sandbox, s, m)
+    }
+    fn coverage(&self, (s, m): &(Schema, Mutation)) -> Vec<String> {
+        let mut v = schema_coverage(s);
+        v.push(format!("mutation:{}", m.label()));
+        v
+    }
+}
+
+fn detect_case(sandbox: &dyn Sandbox, s: &Schema, m: &Mutation) -> CaseResult {
+    let after_model = gen::apply(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+    let ddl = gen::mutation_ddl(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+    let (mut db, before) = build(sandbox, s)?;
+    let schemas = std::slice::from_ref(&s.name);
+    let manifest = kernel::seal(&mut db, SET, schemas)?;
+    let pending = kernel::verify(&mut db, SET)?;
+    if pending.ok {
+        return Err(CaseError::fail(format!(
+            "verify is ok for a set whose only version was sealed but never activated: {}",
+            pending.raw
+        )));
+    }
+    let ev = kernel::evidence(&mut db)?;
+    kernel::activate(&mut db, manifest, ev)?;
+    kernel::run_all(&mut db, &ddl)?;
+    let after = kernel::snapshot(&mut db, schemas)?;
+    kernel::check_hashes(&after)?;
+    let expected = kernel::expected_identities(&mut db, &gen::expected_drift(s, &after_model))?;
+    let report = kernel::verify(&mut db, SET)?;
+    kernel::check_report(&report, manifest, &expected, &before, &after)
+        .map_err(|e| e.with_sql(ddl.join(";\n")))
+}
+
+static ORDER: InvariantMeta = InvariantMeta {
+    id: "DRIFT-ORDER",
+    suite: Suite::Drift,
+    title: "the same schema built in any order, in another database, gives identical hashes",
+    seed: SEED,
+    property: "Building a schema in its canonical order in one database and in a random dependency-respecting \
+               order (after OID-shifting noise) in another gives identical snapshots: same identities, same \
+               definition and TABLE set hashes.",
+    default_cases: 32,
+};
+
+/// DRIFT-ORDER.
+pub struct Order;
+
+impl Property for Order {
+    type Input = (Schema, Vec<u32>);
+    fn meta(&self) -> &InvariantMeta {
+        &ORDER
+    }
+    fn strategy(&self) -> BoxedStrategy<(Schema, Vec<u32>)> {
+        (gen::arb_schema(), vec(any::<u32>(), 1..64)).boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, (s, prio): &(Schema, Vec<u32>)) -> CaseResult {
+        let (_a, snap_a) = build(sandbox, s)?;
+        let mut b = sandbox.fresh_db().map_err(CaseError::env)?;
+        // shift OIDs and relfilenodes relative to database A
+        let noise: Vec<String> = (0..=(prio[0] % 5))
+            .flat_map(|i| {
+                vec![
+                    format!("CREATE TABLE public.pgc_noise_{i} (a int PRIMARY KEY, b text UNIQUE)"),
+                    format!("CREATE INDEX pgc_noise_{i}_b ON public.pgc_noise_{i} (b, a)"),
+                    format!("DROP TABLE public.pgc_noise_{i}"),
+                ]
+            })
+            .collect();
+        kernel::run_all(&mut b, &noise)?;
+        kernel::run_all(&mut b, &gen::creation_statements(s, prio))?;
+        let snap_b = kernel::snapshot(&mut b, std::slice::from_ref(&s.name))?;
+        kernel::check_hashes(&snap_b)?;
+        let flat = |s: &Snapshot| {
+            s.values()
+                .map(|r| format!("{} {} {}", r.object_type, r.identity, r.sha256))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if snap_a != snap_b {
+            return Err(CaseError::mismatch(
+                "snapshots of the same schema differ between creation orders/databases",
+                flat(&snap_a),
+                flat(&snap_b),
+            ));
+        }
+        Ok(())
+    }
+    fn coverage(&self, (s, _): &(Schema, Vec<u32>)) -> Vec<String> {
+        schema_coverage(s)
+    }
+}
+
+static EXTRA_INDEX: InvariantMeta = InvariantMeta {
+    id: "DRIFT-EXTRA-INDEX",
+    suite: Suite::Drift,
+    title: "any extra index fails until a new sealed, activated version lists it",
+    seed: SEED,
+    property: "After seal+activate, adding any index (plain, unique, partial, expression, INCLUDE, any name) \
+               makes verify report exactly that INDEX extra and its TABLE changed; sealing and activating a \
+               new version makes verify ok; dropping the index again is reported missing.",
+    default_cases: 32,
+};
+
+/// DRIFT-EXTRA-INDEX.
+pub struct ExtraIndex;
+
+impl Property for ExtraIndex {
+    type Input = (Schema, Mutation);
+    fn meta(&self) -> &InvariantMeta {
+        &EXTRA_INDEX
+    }
+    fn strategy(&self) -> BoxedStrategy<(Schema, Mutation)> {
+        gen::arb_extra_index().boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, (s, m): &(Schema, Mutation)) -> CaseResult {
+        let Mutation::Add { table, object } = m else {
+            return Err(CaseError::Reject("not an added index".into()));
+        };
+        let with_index = gen::apply(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+        let (mut db, before) = build(sandbox, s)?;
+        let schemas = std::slice::from_ref(&s.name);
+        let m1 = kernel::seal_activate(&mut db, SET, schemas)?;
+        let add = gen::mutation_ddl(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+        kernel::run_all(&mut db, &add)?;
+        let after = kernel::snapshot(&mut db, schemas)?;
+        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(s, &with_index))?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, m1, &expected, &before, &after)
+            .map_err(|e| e.with_sql(add.join(";\n")))?;
+        // a new sealed, activated version lists it: then it passes
+        let m2 = kernel::seal_activate(&mut db, SET, schemas)?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, m2, &Default::default(), &after, &after)?;
+        // and removing it is drift again
+        let drop = gen::mutation_ddl(
+            &with_index,
+            &Mutation::Drop {
+                table: table.clone(),
+                object: object.name.clone(),
+            },
+        )
+        .map_err(|e| CaseError::Reject(e.to_string()))?;
+        kernel::run_all(&mut db, &drop)?;
+        let dropped = kernel::snapshot(&mut db, schemas)?;
+        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(&with_index, s))?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, m2, &expected, &after, &dropped)
+    }
+    fn coverage(&self, (s, m): &(Schema, Mutation)) -> Vec<String> {
+        let mut v = schema_coverage(s);
+        if let Mutation::Add { object, .. } = m {
+            v.push(format!("extra:{}", object.kind.class()));
+        }
+        v
+    }
+}

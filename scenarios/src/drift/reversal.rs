@@ -1,0 +1,160 @@
+//! DRIFT-REVERSAL: the drift slice's uninstall.
+//!
+//! What is compared: the slice is the SUT's install files numbered 210–299
+//! (DESIGN.md's kernel numbering); the files before it (000–209) are its
+//! prerequisites, later files are not installed. In an empty database the
+//! prerequisites are installed and the harness snapshot (`crate::snapshot`:
+//! every user schema's relations, columns, constraints, indexes, triggers,
+//! functions, types, owners, ACLs, and every table's content) is taken; then
+//! the slice (plus the mutant, when it applies to the slice alone) is installed
+//! and `script uninstall` runs. With no manifest history the uninstall must
+//! succeed and the snapshot must equal the prerequisite snapshot exactly, and
+//! installing the slice again must give the same snapshot as the first time;
+//! with history (a sealed version, or an activated one) it must be refused and
+//! change nothing (snapshot with data identical before and after).
+
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::pg::{answer, Answer, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::{Sandbox, SqlFile};
+use crate::snapshot;
+use postgres::Client;
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+static REVERSAL: InvariantMeta = InvariantMeta {
+    id: "DRIFT-REVERSAL",
+    suite: Suite::Drift,
+    title: "uninstall reverses the drift slice exactly, and refuses while history exists",
+    seed: "002_683b4106638da6eb.txt",
+    property: "Installing the drift slice (files 210–299) after its prerequisites and running `script uninstall` \
+               leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
+               snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
+    default_cases: 6,
+};
+
+/// DRIFT-REVERSAL. Input: 0 = no history, 1 = a sealed version, 2 = an activated version.
+pub struct Reversal;
+
+/// The leading number of a file's base name (`sql/210_x.sql` → 210).
+fn file_number(f: &SqlFile) -> Option<u32> {
+    let base = f.path.rsplit('/').next().unwrap_or(&f.path);
+    let digits: String = base.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn install(client: &mut Client, files: &[&SqlFile]) -> Result<(), postgres::Error> {
+    let mut tx = client.transaction()?;
+    for f in files {
+        tx.batch_execute(&f.sql)?;
+    }
+    tx.commit()
+}
+
+fn take(client: &mut Client) -> Result<std::collections::BTreeSet<String>, CaseError> {
+    snapshot::take(client, true).env()
+}
+
+impl Property for Reversal {
+    type Input = u8;
+    fn meta(&self) -> &InvariantMeta {
+        &REVERSAL
+    }
+    fn strategy(&self) -> BoxedStrategy<u8> {
+        (0u8..3).boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
+        let sut = sandbox.sut();
+        let uninstall = match sut.script("uninstall") {
+            Ok(f) => f.clone(),
+            Err(e) => return Err(CaseError::fail(format!("no uninstall script: {e}"))),
+        };
+        let pre: Vec<&SqlFile> = sut
+            .install
+            .iter()
+            .filter(|f| file_number(f).is_some_and(|n| n < 210))
+            .collect();
+        let slice: Vec<&SqlFile> = sut
+            .install
+            .iter()
+            .filter(|f| file_number(f).is_some_and(|n| (210..=299).contains(&n)))
+            .collect();
+        if slice.is_empty() {
+            return Err(CaseError::env(
+                "the SUT has no install file numbered 210–299 (the drift slice)",
+            ));
+        }
+        let mut db = sandbox.empty_db().map_err(CaseError::env)?;
+        install(&mut db, &pre)
+            .map_err(|e| CaseError::env(format!("installing the slice's prerequisites: {e}")))?;
+        let s0 = take(&mut db)?;
+        install(&mut db, &slice).kernel("install of files 210–299")?;
+        if let Some(m) = &sut.mutant {
+            // a mutant of another slice may not apply to this slice alone: then it is out of scope
+            let _ = install(&mut db, &[m]);
+        }
+        let s1 = take(&mut db)?;
+
+        if *history > 0 {
+            super::kernel::run_all(
+                &mut db,
+                &[
+                    "CREATE SCHEMA pgc_rev".into(),
+                    "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
+                ],
+            )?;
+            let schemas = vec!["pgc_rev".to_owned()];
+            if *history == 1 {
+                super::kernel::seal(&mut db, "pgc.rev", &schemas)?;
+            } else {
+                super::kernel::seal_activate(&mut db, "pgc.rev", &schemas)?;
+            }
+            let before = take(&mut db)?;
+            if let Answer::Ok(()) = answer(db.batch_execute(&uninstall.sql))? {
+                return Err(CaseError::fail(
+                    "uninstall succeeded although manifest history exists",
+                )
+                .with_sql(uninstall.path.clone()));
+            }
+            let after = take(&mut db)?;
+            if before != after {
+                return Err(CaseError::mismatch(
+                    "a refused uninstall changed the database",
+                    "no change",
+                    snapshot::describe_diff(&before, &after, 20),
+                ));
+            }
+            return Ok(());
+        }
+
+        db.batch_execute(&uninstall.sql).kernel(&uninstall.path)?;
+        let s2 = take(&mut db)?;
+        if s2 != s0 {
+            return Err(CaseError::mismatch(
+                "install → uninstall does not leave the database exactly as before the slice",
+                "no difference",
+                snapshot::describe_diff(&s0, &s2, 20),
+            ));
+        }
+        install(&mut db, &slice).kernel("reinstall of files 210–299 after uninstall")?;
+        if let Some(m) = &sut.mutant {
+            let _ = install(&mut db, &[m]);
+        }
+        let s3 = take(&mut db)?;
+        if s3 != s1 {
+            return Err(CaseError::mismatch(
+                "install → uninstall → install differs from the first install",
+                "no difference",
+                snapshot::describe_diff(&s1, &s3, 20),
+            ));
+        }
+        Ok(())
+    }
+    fn coverage(&self, history: &u8) -> Vec<String> {
+        vec![format!(
+            "history:{}",
+            ["none", "sealed", "activated"][*history as usize % 3]
+        )]
+    }
+}

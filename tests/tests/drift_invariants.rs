@@ -1,0 +1,278 @@
+//! The drift suite (CONTRACT.md §2) against the bundled kernel and its mutants.
+
+use pgconform::testkit::{self, TestRun};
+use pgconform_reports::{InvariantResult, Verdict};
+use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy};
+use pgconform_scenarios::registry::{self, Options};
+use rstest::rstest;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+fn describe(r: &InvariantResult) -> String {
+    let mut s = format!("{} {:?} after {} cases", r.id, r.verdict, r.cases);
+    if let Some(e) = &r.error {
+        s.push_str(&format!("\nerror: {e}"));
+    }
+    for f in &r.failures {
+        s.push_str(&format!(
+            "\nfailure: {}\nexpected: {:?}\nactual: {:?}\nsql: {:?}\ninput: {}",
+            f.detail.message, f.detail.expected, f.detail.actual, f.detail.sql, f.input
+        ));
+    }
+    s
+}
+
+#[rstest]
+#[case("DRIFT-CLEAN", 12)]
+#[case("DRIFT-DETECT", 32)]
+#[case("DRIFT-ORDER", 8)]
+#[case("DRIFT-EXTRA-INDEX", 8)]
+#[case("DRIFT-DEFERRED-FK", 6)]
+#[case("DRIFT-FORWARD-ONLY", 4)]
+#[case("DRIFT-REVERSAL", 3)]
+fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
+    let r = testkit::run_invariant(
+        id,
+        &TestRun {
+            cases: Some(cases),
+            seed: 2002,
+            ..TestRun::default()
+        },
+    )
+    .expect("run");
+    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
+    assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+}
+
+fn kills_of(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("read mutant");
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("-- kills:"))
+        .expect("kills header");
+    line.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[rstest]
+fn mutant_killed(#[files("../kernel/mutants/drift/*.sql")] path: PathBuf) {
+    let kills = kills_of(&path);
+    assert!(!kills.is_empty(), "{} names no invariant", path.display());
+    let mut tried = Vec::new();
+    for id in &kills {
+        let r = testkit::run_invariant(
+            id,
+            &TestRun {
+                cases: Some(48),
+                seed: 2002,
+                mutant: Some(path.clone()),
+                no_shrink: false,
+            },
+        )
+        .expect("run");
+        assert_ne!(r.verdict, Verdict::Error, "{}", describe(&r));
+        if r.verdict == Verdict::Failed {
+            let f = r.failures.first().expect("a failure record");
+            assert!(!f.input.is_null(), "the shrunk counterexample is recorded");
+            eprintln!(
+                "{} killed by {}: {}",
+                path.display(),
+                describe(&r),
+                f.input_summary.len()
+            );
+            return;
+        }
+        tried.push(describe(&r));
+    }
+    panic!(
+        "{} survived {:?}:\n{}",
+        path.display(),
+        kills,
+        tried.join("\n")
+    );
+}
+
+const USER_SCHEMA: &str = r#"
+CREATE SCHEMA "App Data";
+CREATE FUNCTION "App Data".touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TABLE "App Data".account (
+    id bigint PRIMARY KEY,
+    email text NOT NULL,
+    "Display Name" text,
+    balance numeric(12,2) CHECK (balance >= 0),
+    during tstzrange,
+    CONSTRAINT account_email_key UNIQUE NULLS NOT DISTINCT (email),
+    CONSTRAINT account_no_overlap EXCLUDE USING gist (during WITH &&)
+);
+CREATE TABLE "App Data".ledger (
+    id bigint PRIMARY KEY,
+    account_id bigint REFERENCES "App Data".account (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+    amount numeric NOT NULL
+);
+CREATE INDEX ledger_account_idx ON "App Data".ledger (account_id, amount DESC) WHERE amount > 0;
+CREATE INDEX account_lower_email ON "App Data".account (lower(email) text_pattern_ops) INCLUDE (balance);
+CREATE TRIGGER ledger_touch BEFORE INSERT OR UPDATE ON "App Data".ledger FOR EACH ROW EXECUTE FUNCTION "App Data".touch();
+"#;
+
+fn run_with_user_schema(id: &str, cases: u32, mutant: Option<&std::path::Path>) -> InvariantResult {
+    let opts = Options {
+        user_schema_sql: Some(USER_SCHEMA.to_owned()),
+    };
+    let all = registry::all(&opts);
+    let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
+    let sb = testkit::sandbox(mutant).expect("sandbox");
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    let ctx = RunContext {
+        sandbox: sb.as_ref(),
+        cases: Some(cases),
+        seed: 7,
+        shrink: ShrinkPolicy {
+            disabled: false,
+            max_time: Duration::from_secs(30),
+        },
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    inv.run(&ctx)
+}
+
+#[test]
+fn user_schema_clean_and_detect() {
+    let r = run_with_user_schema("DRIFT-CLEAN", 1, None);
+    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
+    let r = run_with_user_schema("DRIFT-DETECT", 24, None);
+    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
+    assert!(
+        r.coverage.contains_key("mutation:alter"),
+        "{:?}",
+        r.coverage
+    );
+}
+
+#[test]
+fn user_schema_detect_kills_one_direction_verify() {
+    let m = testkit::repo_root().join("kernel/mutants/drift/verify-one-direction.sql");
+    let r = run_with_user_schema("DRIFT-DETECT", 24, Some(&m));
+    assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
+}
+
+#[test]
+fn seal_kernel_script_protects_the_kernel_schema() {
+    let sb = testkit::sandbox(None).expect("sandbox");
+    let mut db = sb.fresh_db().expect("db");
+    let script = sb
+        .sut()
+        .script("seal-kernel")
+        .expect("seal-kernel script")
+        .sql
+        .clone();
+    db.batch_execute(&script).expect("seal-kernel");
+    let v: serde_json::Value = db
+        .query_one(
+            "SELECT qt001_cp.verify_object_authority('qt001_cp.kernel')",
+            &[],
+        )
+        .expect("verify")
+        .get(0);
+    assert_eq!(v["ok"], serde_json::json!(true), "{v}");
+    // running it twice is refused
+    assert!(db.batch_execute(&script).is_err());
+    db.batch_execute("ALTER TABLE qt001_cp.manifest_activation DROP CONSTRAINT manifest_activation_rollback_evidence_fkey")
+        .expect("drop fk");
+    let v: serde_json::Value = db
+        .query_one(
+            "SELECT qt001_cp.verify_object_authority('qt001_cp.kernel')",
+            &[],
+        )
+        .expect("verify")
+        .get(0);
+    assert_eq!(v["ok"], serde_json::json!(false), "{v}");
+    let f = &v["failures"][0];
+    assert_eq!(
+        f["object_identity"],
+        "qt001_cp.manifest_activation.manifest_activation_rollback_evidence_fkey",
+        "{v}"
+    );
+    assert_eq!(f["kind"], "missing", "{v}");
+}
+
+/// Snapshot + verify time over 5 000 constraints, indexes and triggers.
+/// Runs only with `PGCONFORM_BENCH=1`.
+#[test]
+fn bench_snapshot_and_verify_5000_objects() {
+    if std::env::var("PGCONFORM_BENCH").as_deref() != Ok("1") {
+        eprintln!("skipped: set PGCONFORM_BENCH=1");
+        return;
+    }
+    let sb = testkit::sandbox(None).expect("sandbox");
+    let mut db = sb.fresh_db().expect("db");
+    // 250 tables × (PK + index + CHECK + UNIQUE + 2 partial indexes + trigger + FK ...) = 5 000 objects
+    let mut sql = String::from(
+        "CREATE SCHEMA bench; CREATE FUNCTION bench.f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;",
+    );
+    for t in 0..250 {
+        sql.push_str(&format!(
+            "CREATE TABLE bench.t{t} (id int PRIMARY KEY, a int CHECK (a > 0), b text UNIQUE, c int, d int, e int);\
+             CREATE INDEX t{t}_a ON bench.t{t} (a, c DESC);\
+             CREATE INDEX t{t}_p ON bench.t{t} (c) WHERE c > 5;\
+             CREATE INDEX t{t}_x ON bench.t{t} (lower(b));\
+             CREATE INDEX t{t}_d ON bench.t{t} (d) INCLUDE (e);\
+             CREATE TRIGGER t{t}_g BEFORE INSERT ON bench.t{t} FOR EACH ROW EXECUTE FUNCTION bench.f();\
+             CREATE TRIGGER t{t}_h AFTER UPDATE ON bench.t{t} FOR EACH STATEMENT EXECUTE FUNCTION bench.f();\
+             ALTER TABLE bench.t{t} ADD CONSTRAINT t{t}_e CHECK (e <> 0);\
+             ALTER TABLE bench.t{t} ADD CONSTRAINT t{t}_cd UNIQUE (c, d);"
+        ));
+        if t > 0 {
+            sql.push_str(&format!(
+                "ALTER TABLE bench.t{t} ADD CONSTRAINT t{t}_fk FOREIGN KEY (c) REFERENCES bench.t{} (id);",
+                t - 1
+            ));
+        }
+    }
+    db.batch_execute(&sql).expect("bench schema");
+    let n: i64 = db
+        .query_one("SELECT count(*) FROM qt001_cp.realized_authority_snapshot(ARRAY['bench']) WHERE object_type <> 'TABLE'", &[])
+        .expect("count")
+        .get(0);
+    let t0 = Instant::now();
+    db.query(
+        "SELECT * FROM qt001_cp.realized_authority_snapshot(ARRAY['bench'])",
+        &[],
+    )
+    .expect("snapshot");
+    let snap = t0.elapsed();
+    let m: uuid::Uuid = db
+        .query_one(
+            "SELECT qt001_cp.seal_manifest_from_realized('bench', ARRAY['bench'])",
+            &[],
+        )
+        .expect("seal")
+        .get(0);
+    let seal = t0.elapsed() - snap;
+    let ev: uuid::Uuid = db
+        .query_one(
+            "INSERT INTO qt001_cp.evidence_registry (evidence_kind, storage_class, artifact_uri, artifact_sha256, \
+             artifact_size_bytes, issuer_principal_id, issued_at, last_readback_at, valid_until) \
+             VALUES ('bench', 'embedded', 'bench:1', repeat('a', 64), 0, gen_random_uuid(), now() - interval '1 minute', now(), now() + interval '1 day') \
+             RETURNING evidence_id",
+            &[],
+        )
+        .expect("evidence")
+        .get(0);
+    db.execute("SELECT qt001_cp.activate_manifest($1, $2)", &[&m, &ev])
+        .expect("activate");
+    let t1 = Instant::now();
+    let v: serde_json::Value = db
+        .query_one("SELECT qt001_cp.verify_object_authority('bench')", &[])
+        .expect("verify")
+        .get(0);
+    let verify = t1.elapsed();
+    assert_eq!(v["ok"], serde_json::json!(true));
+    eprintln!("BENCH objects={n} snapshot={snap:?} seal={seal:?} verify={verify:?}");
+    assert!(n >= 5000, "only {n} objects");
+}
