@@ -128,14 +128,25 @@ pub fn arb_aperture_corruption() -> impl Strategy<Value = ApertureCorruption> {
         v != &["text", "jsonb", "jsonb", "uuid", "uuid"]
     });
     prop_oneof![
-        arb_rogue_table()
-            .prop_map(|(schema, table)| ApertureCorruption::UnregisteredInsertTarget { schema, table }),
-        prop::sample::select(ARTIFACT_TYPES.to_vec())
-            .prop_map(|t| ApertureCorruption::DeletedRegistryRow { artifact_type: t.to_owned() }),
-        (arb_canonical_type(), field, "[a-z]{1,8}_missing").prop_map(|(artifact_type, field, column)| {
-            ApertureCorruption::NonexistentDeclaredColumn { artifact_type, field, column }
+        arb_rogue_table().prop_map(|(schema, table)| {
+            ApertureCorruption::UnregisteredInsertTarget { schema, table }
         }),
-        arb_canonical_type().prop_map(|artifact_type| ApertureCorruption::CanonicalNotExported { artifact_type }),
+        prop::sample::select(ARTIFACT_TYPES.to_vec()).prop_map(|t| {
+            ApertureCorruption::DeletedRegistryRow {
+                artifact_type: t.to_owned(),
+            }
+        }),
+        (arb_canonical_type(), field, "[a-z]{1,8}_missing").prop_map(
+            |(artifact_type, field, column)| {
+                ApertureCorruption::NonexistentDeclaredColumn {
+                    artifact_type,
+                    field,
+                    column,
+                }
+            }
+        ),
+        arb_canonical_type()
+            .prop_map(|artifact_type| ApertureCorruption::CanonicalNotExported { artifact_type }),
         overload_args.prop_map(|args| ApertureCorruption::ExtraOverload { args }),
         Just(ApertureCorruption::ZeroExtractedTargets),
     ]
@@ -204,11 +215,18 @@ pub fn arb_wiring_corruption() -> impl Strategy<Value = WiringCorruption> {
     let types = prop::sample::subsequence(canonical_types(), 1..=canonical_types().len())
         .prop_map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>());
     prop_oneof![
-        types.clone().prop_map(|types| WiringCorruption::ExportHandList { types }),
-        types.clone().prop_map(|types| WiringCorruption::RehydrateHandList { types }),
+        types
+            .clone()
+            .prop_map(|types| WiringCorruption::ExportHandList { types }),
+        types
+            .clone()
+            .prop_map(|types| WiringCorruption::RehydrateHandList { types }),
         types.prop_map(|types| WiringCorruption::VerifyCountOnly { types }),
         ("[a-z]{1,10}", arb_canonical_type()).prop_map(|(suffix, artifact_type)| {
-            WiringCorruption::OrphanDurabilityFunction { suffix, artifact_type }
+            WiringCorruption::OrphanDurabilityFunction {
+                suffix,
+                artifact_type,
+            }
         }),
         Just(WiringCorruption::EmptyRegistryHelper),
         Just(WiringCorruption::RoundTripUnwired),

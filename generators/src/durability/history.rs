@@ -84,7 +84,12 @@ impl History {
                 .flat_map(|(i, a)| a.commits.iter().map(move |c| (i, c)))
                 .collect();
         }
-        let longest = self.agents.iter().map(|a| a.commits.len()).max().unwrap_or(0);
+        let longest = self
+            .agents
+            .iter()
+            .map(|a| a.commits.len())
+            .max()
+            .unwrap_or(0);
         let mut out = Vec::new();
         for step in 0..longest {
             for (i, a) in self.agents.iter().enumerate() {
@@ -126,7 +131,10 @@ pub fn agent_uuid(index: usize) -> String {
     format!("a0000000-0000-4000-8000-{:012x}", index + 1)
 }
 
-fn arb_batches(content: BoxedStrategy<Content>, max_rows: usize) -> BoxedStrategy<Vec<ArtifactBatch>> {
+fn arb_batches(
+    content: BoxedStrategy<Content>,
+    max_rows: usize,
+) -> BoxedStrategy<Vec<ArtifactBatch>> {
     prop::sample::subsequence(ARTIFACT_TYPES.to_vec(), 0..=ARTIFACT_TYPES.len())
         .prop_flat_map(move |types| {
             types
@@ -202,7 +210,11 @@ pub fn arb_single_agent_history() -> impl Strategy<Value = History> {
 
 /// One agent whose commits carry hostile content (some of it refused).
 pub fn arb_hostile_history() -> impl Strategy<Value = History> {
-    arb_history_with(1..=1, 1..=3, arb_commit_with(arb_hostile_content().boxed(), 2))
+    arb_history_with(
+        1..=1,
+        1..=3,
+        arb_commit_with(arb_hostile_content().boxed(), 2),
+    )
 }
 
 #[cfg(test)]
@@ -215,20 +227,30 @@ mod tests {
     fn histories_have_distinct_agents_and_unique_types_per_commit() {
         let mut runner = TestRunner::deterministic();
         for _ in 0..100 {
-            let h = arb_history().new_tree(&mut runner).expect("strategy").current();
+            let h = arb_history()
+                .new_tree(&mut runner)
+                .expect("strategy")
+                .current();
             let mut ids: Vec<&str> = h.agents.iter().map(|a| a.agent_id.as_str()).collect();
             ids.sort_unstable();
             ids.dedup();
             assert_eq!(ids.len(), h.agents.len());
             for c in h.agents.iter().flat_map(|a| &a.commits) {
-                let mut t: Vec<&str> = c.artifacts.iter().map(|b| b.artifact_type.as_str()).collect();
+                let mut t: Vec<&str> = c
+                    .artifacts
+                    .iter()
+                    .map(|b| b.artifact_type.as_str())
+                    .collect();
                 t.sort_unstable();
                 let n = t.len();
                 t.dedup();
                 assert_eq!(n, t.len(), "duplicate type in one commit");
                 assert!(c.is_accepted());
             }
-            assert_eq!(h.schedule().len(), h.agents.iter().map(|a| a.commits.len()).sum::<usize>());
+            assert_eq!(
+                h.schedule().len(),
+                h.agents.iter().map(|a| a.commits.len()).sum::<usize>()
+            );
         }
     }
 }

@@ -119,7 +119,9 @@ fn arb_unknown_type() -> impl Strategy<Value = String> {
         Just(String::new()),
         "[a-z_]{1,16}",
     ]
-    .prop_filter("not a canonical type", |s| !canonical_types().contains(&s.as_str()))
+    .prop_filter("not a canonical type", |s| {
+        !canonical_types().contains(&s.as_str())
+    })
 }
 
 /// Any refusal.
@@ -142,9 +144,15 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
         (arb_unknown_type(), arb_valid_batch())
             .prop_map(|(type_name, valid)| Refusal::CommitUnknownType { type_name, valid }),
         arb_valid_batch().prop_map(|valid| Refusal::CommitActionLogType { valid }),
-        (arb_artifact_type(), non_array, arb_valid_batch()).prop_map(|(artifact_type, value, valid)| {
-            Refusal::CommitNonArray { artifact_type, value, valid }
-        }),
+        (arb_artifact_type(), non_array, arb_valid_batch()).prop_map(
+            |(artifact_type, value, valid)| {
+                Refusal::CommitNonArray {
+                    artifact_type,
+                    value,
+                    valid,
+                }
+            }
+        ),
         (arb_artifact_type(), non_object, arb_valid_batch()).prop_map(
             |(artifact_type, element, valid)| Refusal::CommitNonObjectElement {
                 artifact_type,
@@ -163,10 +171,10 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
         ]
         .prop_map(|format| Refusal::RehydrateUnknownFormat { format }),
         arb_unknown_type().prop_map(|type_name| Refusal::RehydrateUnknownType { type_name }),
-        prop::sample::select(canonical_types())
-            .prop_map(|t| Refusal::RehydrateMissingType { artifact_type: t.to_owned() }),
+        prop::sample::select(canonical_types()).prop_map(|t| Refusal::RehydrateMissingType {
+            artifact_type: t.to_owned()
+        }),
         Just(Refusal::RehydrateAgentPresent),
         Just(Refusal::VerifyEmptyRegistry),
     ]
 }
-

@@ -1,0 +1,450 @@
+//! Shared machinery of the durability properties: the contract's table facts,
+//! applying histories through the aperture, reading rows, the Rust oracle's
+//! multisets, and the kernel's verification answer.
+//!
+//! Row contents are always read as `content::text` (PostgreSQL's own jsonb
+//! rendering) and packs are handled as text, so no number is ever rounded by
+//! the harness.
+
+use crate::case::{CaseError, CaseResult};
+use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use pgconform_generators::durability::{canonical_types, Commit, History};
+use pgconform_generators::json::json_string;
+use pgconform_oracle::{diff, Digest, DigestMultiset, MultisetDiff};
+use pgconform_reports::FailureDetail;
+use postgres::Client;
+use std::collections::BTreeMap;
+
+/// The source schema the contract fixes.
+pub const SOURCE: &str = "cpo";
+
+/// A canonical table as CONTRACT.md §1 describes it (independent of the
+/// kernel's registry, which is what is under test).
+#[derive(Debug, Clone, Copy)]
+pub struct TableFacts {
+    /// Table (and artifact type) name.
+    pub name: &'static str,
+    /// Generated uuid logical id column, if any.
+    pub uuid_id: Option<&'static str>,
+    /// Generated `seq` column, if any.
+    pub seq: Option<&'static str>,
+    /// bigserial `id` column, if any.
+    pub serial_id: Option<&'static str>,
+}
+
+impl TableFacts {
+    /// The column giving the table's insertion order, if it has one.
+    pub fn order_column(&self) -> Option<&'static str> {
+        self.seq.or(self.serial_id)
+    }
+
+    /// Every generated column.
+    pub fn generated(&self) -> Vec<&'static str> {
+        [self.uuid_id, self.seq, self.serial_id]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
+
+const fn uuid_table(name: &'static str, id: &'static str, seq: bool) -> TableFacts {
+    TableFacts {
+        name,
+        uuid_id: Some(id),
+        seq: if seq { Some("seq") } else { None },
+        serial_id: None,
+    }
+}
+
+const fn serial_table(name: &'static str) -> TableFacts {
+    TableFacts {
+        name,
+        uuid_id: None,
+        seq: None,
+        serial_id: Some("id"),
+    }
+}
+
+/// The twelve canonical tables, in the contract's order.
+pub const TABLES: [TableFacts; 12] = [
+    uuid_table("cpo_action_logs", "action_log_id", true),
+    uuid_table("cpo_charters", "charter_version_id", false),
+    uuid_table("cpo_charter_activations", "activation_id", true),
+    uuid_table("cpo_state_snapshots", "state_snapshot_id", true),
+    uuid_table("cpo_decisions", "decision_id", false),
+    uuid_table("cpo_assumptions", "assumption_id", false),
+    uuid_table("cpo_exceptions", "exception_id", false),
+    uuid_table("cpo_drift_events", "drift_event_id", false),
+    serial_table("cpo_assumption_events"),
+    serial_table("cpo_exception_events"),
+    serial_table("cpo_drift_resolutions"),
+    serial_table("cpo_changes"),
+];
+
+/// The projection table the contract names.
+pub const HEADS: &str = "cpo_agent_heads";
+
+/// `schema.table`, both quoted.
+pub fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(table))
+}
+
+/// The action-log content the contract prescribes for a commit, as JSON text.
+pub fn expected_action_json(c: &Commit) -> String {
+    format!(
+        "{{\"action_type\":{},\"action\":{},\"actor_id\":{}}}",
+        json_string(&c.action_type),
+        c.action,
+        c.actor.as_deref().map_or("null".to_owned(), json_string)
+    )
+}
+
+/// The SQL of one commit (parameters: type, action, artifacts, agent, actor).
+pub const COMMIT_SQL: &str =
+    "SELECT cpo.commit_action($1, $2::text::jsonb, $3::text::jsonb, $4::text::uuid, $5::text::uuid)::text";
+
+/// Run one commit for `agent`; the kernel's answer (a refusal is an `Err`).
+pub fn commit(client: &mut Client, agent: &str, c: &Commit) -> Result<Answer<String>, CaseError> {
+    let artifacts = c.artifacts_json();
+    let r = client
+        .query_one(
+            COMMIT_SQL,
+            &[&c.action_type, &c.action, &artifacts, &agent, &c.actor],
+        )
+        .map(|row| row.get::<_, String>(0));
+    answer(r)
+}
+
+/// Apply every commit of `history` (all must be accepted).
+pub fn apply_history(client: &mut Client, history: &History) -> CaseResult {
+    for (i, c) in history.schedule() {
+        let agent = &history.agents[i].agent_id;
+        if let Answer::Err { sqlstate, message } = commit(client, agent, c)? {
+            return Err(CaseError::Fail(Box::new(FailureDetail {
+                message: format!(
+                    "commit_action refused a valid commit for agent {agent}: {message}"
+                ),
+                sql: Some(format!(
+                    "SELECT cpo.commit_action({}, {}::jsonb, {}::jsonb, '{agent}', {})",
+                    crate::pg::quote_literal(&c.action_type),
+                    crate::pg::quote_literal(&c.action),
+                    crate::pg::quote_literal(&c.artifacts_json()),
+                    c.actor
+                        .as_deref()
+                        .map_or("NULL".to_owned(), |a| format!("'{a}'"))
+                )),
+                sqlstate: Some(sqlstate),
+                ..FailureDetail::default()
+            })));
+        }
+    }
+    Ok(())
+}
+
+/// The agent's rows of one table as `content::text`, in insertion order
+/// where the table has an order column, else in byte order of the text.
+pub fn rows(
+    client: &mut Client,
+    schema: &str,
+    t: &TableFacts,
+    agent: &str,
+) -> Result<Vec<String>, CaseError> {
+    let order = match t.order_column() {
+        Some(c) => quote_ident(c),
+        None => "content::text COLLATE \"C\"".to_owned(),
+    };
+    let sql = format!(
+        "SELECT content::text FROM {} WHERE agent_id = $1::text::uuid ORDER BY {order}",
+        qualified(schema, t.name)
+    );
+    Ok(client
+        .query(&sql, &[&agent])
+        .env()?
+        .into_iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect())
+}
+
+/// The oracle's per-type digest multiset of the agent's rows in `schema`.
+pub fn oracle_multiset(
+    client: &mut Client,
+    schema: &str,
+    agent: &str,
+) -> Result<DigestMultiset, CaseError> {
+    let mut m = DigestMultiset::new();
+    for t in &TABLES {
+        m.ensure_type(t.name);
+        for r in rows(client, schema, t, agent)? {
+            m.insert_canonical(t.name, r.as_bytes());
+        }
+    }
+    Ok(m)
+}
+
+/// The oracle's diff of the agent between two schemas.
+pub fn oracle_diff(
+    client: &mut Client,
+    source: &str,
+    target: &str,
+    agent: &str,
+) -> Result<MultisetDiff, CaseError> {
+    let s = oracle_multiset(client, source, agent)?;
+    let t = oracle_multiset(client, target, agent)?;
+    Ok(diff(&s, &t))
+}
+
+/// One type of the kernel's `verify_reconstruction` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KernelType {
+    /// `source_count`.
+    pub source_count: Option<u64>,
+    /// `target_count`.
+    pub target_count: Option<u64>,
+    /// `missing`, sorted.
+    pub missing: Vec<String>,
+    /// `extra`, sorted.
+    pub extra: Vec<String>,
+}
+
+/// The kernel's `verify_reconstruction` answer.
+#[derive(Debug, Clone)]
+pub struct KernelVerify {
+    /// `ok`.
+    pub ok: bool,
+    /// `types`.
+    pub types: BTreeMap<String, KernelType>,
+    /// The raw answer.
+    pub raw: serde_json::Value,
+}
+
+/// The SQL of a verification (parameters: agent, source, target).
+pub const VERIFY_SQL: &str = "SELECT cpo.verify_reconstruction($1::text::uuid, $2, $3)::text";
+
+/// Call `cpo.verify_reconstruction`; a raised error is a failure.
+pub fn kernel_verify(
+    client: &mut Client,
+    agent: &str,
+    source: &str,
+    target: &str,
+) -> Result<KernelVerify, CaseError> {
+    let text: String = client
+        .query_one(VERIFY_SQL, &[&agent, &source, &target])
+        .kernel(VERIFY_SQL)?
+        .get(0);
+    parse_verify(&text)
+}
+
+fn hex_list(v: Option<&serde_json::Value>) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .and_then(serde_json::Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Parse a `verify_reconstruction` answer; a malformed one is a failure.
+pub fn parse_verify(text: &str) -> Result<KernelVerify, CaseError> {
+    let raw: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        CaseError::fail(format!(
+            "verify_reconstruction returned unparsable JSON ({e}): {text}"
+        ))
+    })?;
+    let ok = raw
+        .get("ok")
+        .and_then(serde_json::Value::as_bool)
+        .ok_or_else(|| {
+            CaseError::fail(format!(
+                "verify_reconstruction answer has no boolean \"ok\": {text}"
+            ))
+        })?;
+    let mut types = BTreeMap::new();
+    if let Some(obj) = raw.get("types").and_then(serde_json::Value::as_object) {
+        for (k, v) in obj {
+            types.insert(
+                k.clone(),
+                KernelType {
+                    source_count: v.get("source_count").and_then(serde_json::Value::as_u64),
+                    target_count: v.get("target_count").and_then(serde_json::Value::as_u64),
+                    missing: hex_list(v.get("missing")),
+                    extra: hex_list(v.get("extra")),
+                },
+            );
+        }
+    }
+    Ok(KernelVerify { ok, types, raw })
+}
+
+fn hexes(d: &[Digest]) -> Vec<String> {
+    let mut v: Vec<String> = d.iter().map(Digest::to_hex).collect();
+    v.sort();
+    v
+}
+
+/// The kernel's verification must agree with the oracle's diff: same
+/// verdict, and per canonical type the same counts, missing and extra.
+pub fn agree(kernel: &KernelVerify, oracle: &MultisetDiff) -> CaseResult {
+    if kernel.ok != oracle.is_ok() {
+        return Err(CaseError::mismatch(
+            format!(
+                "verify_reconstruction says ok={} but the Rust oracle says ok={}",
+                kernel.ok,
+                oracle.is_ok()
+            ),
+            format!("oracle: {oracle}"),
+            format!("kernel: {}", kernel.raw),
+        ));
+    }
+    for (name, od) in &oracle.types {
+        let Some(kt) = kernel.types.get(name) else {
+            return Err(CaseError::mismatch(
+                format!("verify_reconstruction does not report canonical type {name}"),
+                format!("{name}: {} source rows", od.source_count),
+                kernel.raw.to_string(),
+            ));
+        };
+        let expected = KernelType {
+            source_count: Some(od.source_count as u64),
+            target_count: Some(od.target_count as u64),
+            missing: hexes(&od.missing),
+            extra: hexes(&od.extra),
+        };
+        if *kt != expected {
+            return Err(CaseError::mismatch(
+                format!("verify_reconstruction disagrees with the Rust oracle on {name}"),
+                format!("{expected:?}"),
+                format!("{kt:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The SQL of an export (parameter: agent).
+pub const EXPORT_SQL: &str = "SELECT cpo.export_evidence_pack($1::text::uuid)::text";
+
+/// Export one agent's pack as text; a raised error is a failure.
+pub fn export(client: &mut Client, agent: &str) -> Result<String, CaseError> {
+    Ok(client
+        .query_one(EXPORT_SQL, &[&agent])
+        .kernel(EXPORT_SQL)?
+        .get(0))
+}
+
+/// The SQL of a rehydration (parameters: pack text, target schema).
+pub const REHYDRATE_SQL: &str = "SELECT cpo.rehydrate_agent($1::text::jsonb, $2)::text";
+
+/// Rehydrate a pack; the kernel's answer (a refusal is an `Err`).
+pub fn rehydrate(
+    client: &mut Client,
+    pack: &str,
+    target: &str,
+) -> Result<Answer<String>, CaseError> {
+    answer(
+        client
+            .query_one(REHYDRATE_SQL, &[&pack, &target])
+            .map(|r| r.get::<_, String>(0)),
+    )
+}
+
+/// Rehydrate a pack that must be accepted.
+pub fn rehydrate_ok(client: &mut Client, pack: &str, target: &str) -> CaseResult {
+    match rehydrate(client, pack, target)? {
+        Answer::Ok(text) => {
+            let ok = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool));
+            if ok == Some(false) {
+                return Err(CaseError::fail(format!(
+                    "rehydrate_agent into {target:?} answered ok=false: {text}"
+                ))
+                .with_sql(REHYDRATE_SQL));
+            }
+            Ok(())
+        }
+        Answer::Err { sqlstate, message } => Err(CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "rehydrate_agent refused a pack it exported, into {target:?}: {message}"
+            ),
+            sql: Some(REHYDRATE_SQL.to_owned()),
+            sqlstate: Some(sqlstate),
+            ..FailureDetail::default()
+        }))),
+    }
+}
+
+/// The pack's rows per type as PostgreSQL renders them, in pack order.
+pub fn pack_rows(
+    client: &mut Client,
+    pack: &str,
+) -> Result<BTreeMap<String, Vec<String>>, CaseError> {
+    let sql = "SELECT t.key, e.value::text FROM jsonb_each($1::text::jsonb -> 'artifacts') t \
+               LEFT JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(t.value) = 'array' \
+               THEN t.value ELSE '[]'::jsonb END) WITH ORDINALITY AS e(value, ord) ON true \
+               ORDER BY t.key, e.ord";
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in client.query(sql, &[&pack]).env()? {
+        let k: String = r.get(0);
+        let v: Option<String> = r.get(1);
+        let e = out.entry(k).or_default();
+        if let Some(v) = v {
+            e.push(v);
+        }
+    }
+    Ok(out)
+}
+
+/// Canonical type names as owned strings.
+pub fn canonical_names() -> Vec<String> {
+    canonical_types().into_iter().map(str::to_owned).collect()
+}
+
+/// Schemas of the database other than the system ones, sorted.
+pub fn user_schemas(client: &mut Client) -> Result<Vec<String>, CaseError> {
+    Ok(client
+        .query(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN ('pg_catalog','information_schema','pg_toast') \
+             AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ORDER BY 1",
+            &[],
+        )
+        .env()?
+        .into_iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect())
+}
+
+/// Coverage classes of a history: touched artifact types and content kinds.
+pub fn history_coverage(h: &History) -> Vec<String> {
+    let mut out = vec![format!("artifact:{}", canonical_types()[0])];
+    out.extend(
+        h.types_touched()
+            .into_iter()
+            .map(|t| format!("artifact:{t}")),
+    );
+    let mut kinds: Vec<&'static str> = h
+        .agents
+        .iter()
+        .flat_map(|a| &a.commits)
+        .flat_map(|c| &c.artifacts)
+        .flat_map(|b| &b.rows)
+        .map(|c| c.kind.label())
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    out.extend(kinds.into_iter().map(|k| format!("content:{k}")));
+    if h.agents.len() > 1 {
+        out.push("agents:many".to_owned());
+    }
+    if h.agents
+        .iter()
+        .flat_map(|a| &a.commits)
+        .any(|c| c.artifacts.is_empty())
+    {
+        out.push("commit:no_artifacts".to_owned());
+    }
+    out
+}

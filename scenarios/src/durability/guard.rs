@@ -1,0 +1,168 @@
+//! DUR-IMMUTABLE: canonical rows cannot be changed by any role, and only the
+//! aperture inserts. Every attempt runs as the real role (`SET ROLE`), in
+//! autocommit, so a statement that wrongly succeeds really changes the data.
+
+use super::common::{apply_history, history_coverage, qualified, SOURCE, TABLES};
+use super::meta;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::InvariantMeta;
+use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::durability::{arb_single_agent_history, History};
+use postgres::Client;
+use proptest::prelude::*;
+
+/// The contract's roles; `None` is the superuser session itself.
+const ROLES: [Option<&str>; 4] = [
+    None,
+    Some("cpo_owner"),
+    Some("cpo_writer"),
+    Some("cpo_reader"),
+];
+
+/// Run `sql` as `role` in autocommit; the kernel's answer.
+fn as_role(
+    client: &mut Client,
+    role: Option<&str>,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Answer<u64>, CaseError> {
+    if let Some(r) = role {
+        client
+            .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
+            .env()?;
+    }
+    let out = answer(client.execute(sql, params));
+    client.batch_execute("RESET ROLE").env()?;
+    out
+}
+
+/// DUR-IMMUTABLE.
+pub struct Immutable(InvariantMeta);
+
+impl Immutable {
+    /// The invariant.
+    pub fn new() -> Self {
+        Self(meta(
+            "DUR-IMMUTABLE",
+            "canonical rows can't be updated or deleted by any role; only the aperture inserts",
+            "On every canonical table, UPDATE, DELETE and TRUNCATE fail for the superuser, cpo_owner, cpo_writer and cpo_reader; a direct INSERT fails for the three cpo roles (also with a forged aperture token); the data is unchanged afterwards; cpo_writer can commit through the aperture but cannot read or write tables; cpo_reader can read but cannot commit.",
+            8,
+        ))
+    }
+}
+
+impl Default for Immutable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn must_fail(
+    client: &mut Client,
+    role: Option<&str>,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> CaseResult {
+    match as_role(client, role, sql, params)? {
+        Answer::Err { .. } => Ok(()),
+        Answer::Ok(n) => Err(CaseError::fail(format!(
+            "{} succeeded ({n} rows) on a canonical table",
+            role.unwrap_or("the superuser")
+        ))
+        .with_sql(sql)),
+    }
+}
+
+impl Property for Immutable {
+    type Input = History;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.0
+    }
+
+    fn strategy(&self) -> BoxedStrategy<History> {
+        arb_single_agent_history().boxed()
+    }
+
+    fn coverage(&self, input: &History) -> Vec<String> {
+        history_coverage(input)
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        apply_history(&mut db, h)?;
+        let agent = h.agents[0].agent_id.clone();
+        let before = crate::snapshot::take(&mut db, true).env()?;
+        for t in &TABLES {
+            let tbl = qualified(SOURCE, t.name);
+            for role in ROLES {
+                must_fail(
+                    &mut db,
+                    role,
+                    &format!("UPDATE {tbl} SET content = content || '{{\"x\": 1}}'::jsonb"),
+                    &[],
+                )?;
+                must_fail(&mut db, role, &format!("DELETE FROM {tbl}"), &[])?;
+                must_fail(&mut db, role, &format!("TRUNCATE {tbl}"), &[])?;
+                if role.is_some() {
+                    let insert = format!("INSERT INTO {tbl} (agent_id, content) VALUES ($1::text::uuid, '{{}}'::jsonb)");
+                    must_fail(&mut db, role, &insert, &[&agent])?;
+                    // The reference kernel's aperture token, forged from a session.
+                    let forged = format!(
+                        "WITH f AS (SELECT set_config('cpo.aperture', pg_current_xact_id()::text, true) AS v) \
+                         INSERT INTO {tbl} (agent_id, content) SELECT $1::text::uuid, '{{}}'::jsonb FROM f"
+                    );
+                    must_fail(&mut db, role, &forged, &[&agent])?;
+                }
+            }
+        }
+        let after = crate::snapshot::take(&mut db, true).env()?;
+        if before != after {
+            return Err(CaseError::mismatch(
+                "refused writes changed the database",
+                "unchanged",
+                crate::snapshot::describe_diff(&before, &after, 10),
+            ));
+        }
+        // The aperture works for the writer, and only the aperture.
+        let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, NULL)::text";
+        db.batch_execute("SET ROLE cpo_writer").env()?;
+        let w = answer(db.query_one(commit, &[&agent]));
+        let w_read = answer(db.query_one(
+            &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
+            &[],
+        ));
+        db.batch_execute("RESET ROLE").env()?;
+        if let Answer::Err { message, .. } = w? {
+            return Err(CaseError::fail(format!(
+                "cpo_writer cannot commit through the aperture: {message}"
+            ))
+            .with_sql(commit));
+        }
+        if let Answer::Ok(_) = w_read? {
+            return Err(CaseError::fail(
+                "cpo_writer can SELECT a canonical table (it may only EXECUTE commit_action)",
+            ));
+        }
+        db.batch_execute("SET ROLE cpo_reader").env()?;
+        let r = answer(db.query_one(commit, &[&agent]));
+        let r_read = answer(db.query_one(
+            &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
+            &[],
+        ));
+        db.batch_execute("RESET ROLE").env()?;
+        if let Answer::Ok(_) = r? {
+            return Err(
+                CaseError::fail("cpo_reader can commit through the aperture").with_sql(commit),
+            );
+        }
+        if let Answer::Err { message, .. } = r_read? {
+            return Err(CaseError::fail(format!(
+                "cpo_reader cannot SELECT a canonical table: {message}"
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! DUR-HOSTILE: hostile content round-trips or is refused whole, never
+//! silently altered; hostile schema names are names, never SQL.
+
+use super::common::{
+    agree, commit, expected_action_json, export, kernel_verify, oracle_diff, oracle_multiset,
+    rehydrate, user_schemas, SOURCE, TABLES,
+};
+use super::meta;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::InvariantMeta;
+use crate::pg::{Answer, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::durability::{arb_hostile_history, arb_target_schema, History};
+use pgconform_oracle::{diff, DigestMultiset};
+use proptest::prelude::*;
+
+/// Input of DUR-HOSTILE.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HostileCase {
+    /// One agent's hostile history.
+    pub history: History,
+    /// The rehydration target.
+    pub target_schema: String,
+}
+
+/// DUR-HOSTILE.
+pub struct Hostile(InvariantMeta);
+
+impl Hostile {
+    /// The invariant.
+    pub fn new() -> Self {
+        Self(meta(
+            "DUR-HOSTILE",
+            "hostile content round-trips or is refused, never altered; hostile schema names stay names",
+            "Each commit of hostile content (unicode, escapes, deep nesting, extreme numbers, empty containers, duplicate keys, big rows) is stored exactly as the oracle renders it, or refused whole with an error; input jsonb cannot represent is always refused. The pack then rehydrates into a hostile-named schema (or is refused changing nothing), verifies ok with the oracle agreeing, and no other schema or table appears or disappears.",
+            24,
+        ))
+    }
+}
+
+impl Default for Hostile {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for Hostile {
+    type Input = HostileCase;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.0
+    }
+
+    fn strategy(&self) -> BoxedStrategy<HostileCase> {
+        (arb_hostile_history(), arb_target_schema())
+            .prop_map(|(history, target_schema)| HostileCase {
+                history,
+                target_schema,
+            })
+            .boxed()
+    }
+
+    fn coverage(&self, input: &HostileCase) -> Vec<String> {
+        let mut c = super::common::history_coverage(&input.history);
+        c.push("schema:hostile".to_owned());
+        c
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &HostileCase) -> CaseResult {
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        db.batch_execute(
+            "CREATE TABLE public.pgc_canary (x int); INSERT INTO public.pgc_canary VALUES (1);",
+        )
+        .env()?;
+        let agent = input.history.agents[0].agent_id.clone();
+        // What the oracle says the kernel must hold after the accepted commits.
+        let mut expected = DigestMultiset::new();
+        for t in &TABLES {
+            expected.ensure_type(t.name);
+        }
+        let mut accepted = 0usize;
+        for c in &input.history.agents[0].commits {
+            let before = oracle_multiset(&mut db, SOURCE, &agent)?;
+            match commit(&mut db, &agent, c)? {
+                Answer::Ok(_) => {
+                    if !c.is_accepted() {
+                        return Err(CaseError::fail(format!(
+                            "commit_action accepted content jsonb cannot represent: {}",
+                            c.artifacts_json().chars().take(200).collect::<String>()
+                        )));
+                    }
+                    accepted += 1;
+                    expected
+                        .insert_json(TABLES[0].name, &expected_action_json(c))
+                        .map_err(|e| {
+                            CaseError::env(format!("oracle rejects the action JSON: {e}"))
+                        })?;
+                    for b in &c.artifacts {
+                        for row in &b.rows {
+                            expected
+                                .insert_json(&b.artifact_type, &row.json)
+                                .map_err(|e| {
+                                    CaseError::fail(format!(
+                                        "the kernel accepted content the oracle rejects ({e}): {}",
+                                        row.json.chars().take(200).collect::<String>()
+                                    ))
+                                })?;
+                        }
+                    }
+                }
+                Answer::Err { .. } => {
+                    let after = oracle_multiset(&mut db, SOURCE, &agent)?;
+                    let d = diff(&before, &after);
+                    if !d.is_equal() {
+                        return Err(CaseError::mismatch(
+                            "a refused commit wrote rows",
+                            "nothing written",
+                            d.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        let stored = oracle_multiset(&mut db, SOURCE, &agent)?;
+        let d = diff(&expected, &stored);
+        if !d.is_equal() {
+            return Err(CaseError::mismatch(
+                "the kernel stored content different from what was committed (oracle rendering)",
+                "stored rows = oracle rendering of the committed JSON",
+                d.to_string(),
+            ));
+        }
+        if accepted == 0 {
+            return Ok(());
+        }
+        let pack = export(&mut db, &agent)?;
+        let schemas_before = user_schemas(&mut db)?;
+        let snap_before = crate::snapshot::take(&mut db, true).env()?;
+        let target = input.target_schema.as_str();
+        match rehydrate(&mut db, &pack, target)? {
+            Answer::Err { sqlstate, message } => {
+                // A deliberate refusal is a data exception, a raised error or
+                // a privilege/state refusal; anything else (a syntax error, a
+                // duplicate or missing object) means the name reached SQL text.
+                let deliberate = ["22", "P0", "55"].iter().any(|c| sqlstate.starts_with(c))
+                    || sqlstate == "42501";
+                if !deliberate {
+                    return Err(CaseError::Fail(Box::new(pgconform_reports::FailureDetail {
+                        message: format!(
+                            "rehydrate into {target:?} failed as if the name had been spliced into SQL: {message}"
+                        ),
+                        sql: Some(super::common::REHYDRATE_SQL.to_owned()),
+                        sqlstate: Some(sqlstate),
+                        ..Default::default()
+                    })));
+                }
+                let snap_after = crate::snapshot::take(&mut db, true).env()?;
+                if snap_before != snap_after {
+                    return Err(CaseError::mismatch(
+                        format!("a refused rehydrate into {target:?} changed the database"),
+                        "unchanged",
+                        crate::snapshot::describe_diff(&snap_before, &snap_after, 10),
+                    ));
+                }
+            }
+            Answer::Ok(_) => {
+                let mut want = schemas_before.clone();
+                if !want.iter().any(|s| s == target) {
+                    want.push(target.to_owned());
+                    want.sort();
+                }
+                let got = user_schemas(&mut db)?;
+                if got != want {
+                    return Err(CaseError::mismatch(
+                        format!("rehydrating into {target:?} created or dropped other schemas"),
+                        format!("{want:?}"),
+                        format!("{got:?}"),
+                    ));
+                }
+                let canary: i64 = db
+                    .query_one("SELECT count(*) FROM public.pgc_canary", &[])
+                    .kernel("SELECT count(*) FROM public.pgc_canary")?
+                    .get(0);
+                if canary != 1 {
+                    return Err(CaseError::fail("the canary table changed during rehydrate"));
+                }
+                let kernel = kernel_verify(&mut db, &agent, SOURCE, target)?;
+                let oracle = oracle_diff(&mut db, SOURCE, target, &agent)?;
+                if !oracle.is_ok() {
+                    return Err(CaseError::mismatch(
+                        format!("hostile content did not survive the round trip into {target:?}"),
+                        "equal",
+                        oracle.to_string(),
+                    ));
+                }
+                agree(&kernel, &oracle)?;
+                let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
+                db.query_one(sql, &[&target]).kernel(sql)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,399 @@
+//! DUR-APERTURE and DUR-WIRING: the kernel's structural proofs pass on the
+//! kernel and fail, naming the right proof, when the harness corrupts it.
+
+use super::common::qualified;
+use super::meta;
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::InvariantMeta;
+use crate::pg::{quote_ident, quote_literal, PgResultExt};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::durability::{
+    arb_aperture_corruption, arb_wiring_corruption, ApertureCorruption, WiringCorruption,
+};
+use postgres::Client;
+use proptest::prelude::*;
+
+/// One row of a proof function.
+#[derive(Debug, Clone)]
+pub struct ProofRow {
+    /// Proof number.
+    pub proof: i32,
+    /// Name.
+    pub name: String,
+    /// Verdict.
+    pub passed: bool,
+    /// Detail.
+    pub detail: String,
+}
+
+/// Run a proof function; raising instead of reporting is a failure.
+pub fn run_proofs(client: &mut Client, function: &str) -> Result<Vec<ProofRow>, CaseError> {
+    let sql = format!("SELECT proof, name, passed, detail FROM {function}() ORDER BY proof");
+    let rows = client.query(&sql, &[]).kernel(&sql)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ProofRow {
+            proof: r.get(0),
+            name: r.get::<_, Option<String>>(1).unwrap_or_default(),
+            passed: r.get::<_, Option<bool>>(2) == Some(true),
+            detail: r.get::<_, Option<String>>(3).unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn render(rows: &[ProofRow]) -> String {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "{} {} [{}] {}",
+                r.proof,
+                r.name,
+                if r.passed { "pass" } else { "FAIL" },
+                r.detail
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The proofs must be exactly 1..=n and all pass.
+fn all_pass(rows: &[ProofRow], n: i32, function: &str) -> CaseResult {
+    let numbers: Vec<i32> = rows.iter().map(|r| r.proof).collect();
+    let want: Vec<i32> = (1..=n).collect();
+    if numbers != want || rows.iter().any(|r| !r.passed) {
+        return Err(CaseError::mismatch(
+            format!("{function}() does not pass proofs 1–{n} on the kernel"),
+            format!("proofs {want:?} all passed"),
+            render(rows),
+        ));
+    }
+    Ok(())
+}
+
+/// At least one of `expected` must fail, and all proofs must be reported.
+fn names_failure(
+    rows: &[ProofRow],
+    n: i32,
+    expected: &[i32],
+    function: &str,
+    what: &str,
+) -> CaseResult {
+    let numbers: Vec<i32> = rows.iter().map(|r| r.proof).collect();
+    let want: Vec<i32> = (1..=n).collect();
+    if numbers != want {
+        return Err(CaseError::mismatch(
+            format!("{function}() does not report every proof after {what}"),
+            format!("{want:?}"),
+            render(rows),
+        ));
+    }
+    if !rows
+        .iter()
+        .any(|r| expected.contains(&r.proof) && !r.passed)
+    {
+        return Err(CaseError::mismatch(
+            format!("{function}() does not fail proof {expected:?} after {what}"),
+            format!("proof {expected:?} failed"),
+            render(rows),
+        ));
+    }
+    Ok(())
+}
+
+/// The definition of commit_action with `stmt` injected after its body's
+/// first BEGIN (plpgsql), as a CREATE OR REPLACE statement.
+fn inject_into_commit_action(client: &mut Client, stmt: &str) -> Result<String, CaseError> {
+    let def: String = client
+        .query_one(
+            "SELECT pg_get_functiondef('cpo.commit_action(text,jsonb,jsonb,uuid,uuid)'::regprocedure)",
+            &[],
+        )
+        .env()?
+        .get(0);
+    let lower = def.to_ascii_lowercase();
+    let Some(end) = lower.find("\nbegin\n").map(|i| i + "\nbegin\n".len()) else {
+        return Err(CaseError::Reject(
+            "commit_action has no plpgsql BEGIN line to inject a target after".into(),
+        ));
+    };
+    Ok(format!("{}    {stmt}\n{}", &def[..end], &def[end..]))
+}
+
+/// Apply an aperture corruption as superuser.
+pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult {
+    match c {
+        ApertureCorruption::UnregisteredInsertTarget { schema, table } => {
+            client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {s}; CREATE TABLE {t} (agent_id uuid, content jsonb);",
+                    s = quote_ident(schema),
+                    t = qualified(schema, table)
+                ))
+                .env()?;
+            // Unquoted, so the extraction sees it exactly as an author would write it.
+            let def = inject_into_commit_action(
+                client,
+                &format!("IF false THEN INSERT INTO {schema}.{table} (agent_id, content) VALUES (NULL, NULL); END IF;"),
+            )?;
+            client.batch_execute(&def).env()?;
+        }
+        ApertureCorruption::DeletedRegistryRow { artifact_type } => {
+            client
+                .execute(
+                    "DELETE FROM cpo.artifact_table_registry WHERE artifact_type = $1",
+                    &[artifact_type],
+                )
+                .env()?;
+        }
+        ApertureCorruption::NonexistentDeclaredColumn {
+            artifact_type,
+            field,
+            column,
+        } => {
+            client
+                .execute(
+                    &format!(
+                        "UPDATE cpo.artifact_table_registry SET {} = $1 WHERE artifact_type = $2",
+                        field.column()
+                    ),
+                    &[column, artifact_type],
+                )
+                .env()?;
+        }
+        ApertureCorruption::CanonicalNotExported { artifact_type } => {
+            client
+                .execute(
+                    "UPDATE cpo.artifact_table_registry SET is_exported = false WHERE artifact_type = $1",
+                    &[artifact_type],
+                )
+                .env()?;
+        }
+        ApertureCorruption::ExtraOverload { args } => {
+            client
+                .batch_execute(&format!(
+                    "CREATE FUNCTION cpo.commit_action({}) RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'",
+                    args.join(", ")
+                ))
+                .env()?;
+        }
+        ApertureCorruption::ZeroExtractedTargets => {
+            client
+                .batch_execute(
+                    "CREATE OR REPLACE FUNCTION cpo.commit_action(p_action_type text, p_action jsonb, p_artifacts jsonb, \
+                     p_agent_id uuid, p_actor_id uuid) RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER \
+                     SET search_path = pg_catalog AS $fn$ BEGIN RAISE EXCEPTION 'writes disabled'; END $fn$",
+                )
+                .env()?;
+        }
+    }
+    Ok(())
+}
+
+/// DUR-APERTURE.
+pub struct Aperture(InvariantMeta);
+
+impl Aperture {
+    /// The invariant.
+    pub fn new() -> Self {
+        Self(meta(
+            "DUR-APERTURE",
+            "write-aperture proofs 1–7 pass, and fail naming the proof on a corrupted kernel",
+            "run_write_aperture_proofs() reports proofs 1–7 all passing on the kernel; after an unregistered insert target (4), a deleted registry row (4 or 5), a nonexistent declared column (6), a canonical type not exported (5), an extra commit_action overload (1) or zero extracted targets (2), it still reports all seven and fails the named one.",
+            24,
+        ))
+    }
+}
+
+impl Default for Aperture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for Aperture {
+    type Input = Option<ApertureCorruption>;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.0
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Self::Input> {
+        prop_oneof![
+            1 => Just(None),
+            6 => arb_aperture_corruption().prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    fn coverage(&self, input: &Self::Input) -> Vec<String> {
+        vec![format!(
+            "corruption:{}",
+            input.as_ref().map_or("none", ApertureCorruption::label)
+        )]
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        let f = "cpo.run_write_aperture_proofs";
+        match input {
+            None => all_pass(&run_proofs(&mut db, f)?, 7, f),
+            Some(c) => {
+                apply_aperture(&mut db, c)?;
+                let rows = run_proofs(&mut db, f)?;
+                names_failure(&rows, 7, c.expected_failing_proofs(), f, &format!("{c:?}"))
+            }
+        }
+    }
+}
+
+fn hand_list_export(types: &[String]) -> String {
+    let parts: Vec<String> = types
+        .iter()
+        .map(|t| {
+            format!(
+                "{}, (SELECT coalesce(jsonb_agg(x.content), '[]'::jsonb) FROM cpo.{t} x WHERE x.agent_id = p_agent_id)",
+                quote_literal(t)
+            )
+        })
+        .collect();
+    format!(
+        "CREATE OR REPLACE FUNCTION cpo.export_evidence_pack(p_agent_id uuid) RETURNS jsonb LANGUAGE sql STABLE \
+         SET search_path = pg_catalog AS $fn$ SELECT jsonb_build_object('format', 'cpo.evidence_pack/v1', \
+         'agent_id', p_agent_id, 'artifacts', jsonb_build_object({})) $fn$",
+        parts.join(", ")
+    )
+}
+
+fn hand_list_rehydrate(types: &[String]) -> String {
+    let mut body =
+        String::from("EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I', p_target_schema);\n");
+    for t in types {
+        body.push_str(&format!(
+            "EXECUTE format('CREATE TABLE IF NOT EXISTS %I.{t} (LIKE cpo.{t} INCLUDING ALL)', p_target_schema);\n\
+             EXECUTE format('INSERT INTO %I.{t} (agent_id, content) SELECT ($1 ->> ''agent_id'')::uuid, e \
+             FROM jsonb_array_elements($1 -> ''artifacts'' -> ''{t}'') e', p_target_schema) USING p_pack;\n"
+        ));
+    }
+    format!(
+        "CREATE OR REPLACE FUNCTION cpo.rehydrate_agent(p_pack jsonb, p_target_schema text) RETURNS jsonb \
+         LANGUAGE plpgsql SET search_path = pg_catalog AS $fn$ BEGIN\n{body}RETURN '{{\"ok\": true}}'::jsonb; END $fn$"
+    )
+}
+
+fn count_only_verify(types: &[String]) -> String {
+    let parts: Vec<String> = types
+        .iter()
+        .map(|t| {
+            format!(
+                "EXECUTE format('SELECT (SELECT count(*) FROM %I.{t} WHERE agent_id = $1) = (SELECT count(*) FROM %I.{t} WHERE agent_id = $1)', \
+                 p_source_schema, p_target_schema) INTO v_same USING p_agent_id;\n v_ok := v_ok AND v_same;\n"
+            )
+        })
+        .collect();
+    format!(
+        "CREATE OR REPLACE FUNCTION cpo.verify_reconstruction(p_agent_id uuid, p_source_schema text, p_target_schema text) \
+         RETURNS jsonb LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $fn$ DECLARE v_ok boolean := true; v_same boolean; \
+         BEGIN\n{}RETURN jsonb_build_object('ok', v_ok, 'types', '{{}}'::jsonb); END $fn$",
+        parts.concat()
+    )
+}
+
+/// Apply a wiring corruption as superuser.
+pub fn apply_wiring(client: &mut Client, c: &WiringCorruption) -> CaseResult {
+    let sql = match c {
+        WiringCorruption::ExportHandList { types } => hand_list_export(types),
+        WiringCorruption::RehydrateHandList { types } => hand_list_rehydrate(types),
+        WiringCorruption::VerifyCountOnly { types } => count_only_verify(types),
+        WiringCorruption::OrphanDurabilityFunction {
+            suffix,
+            artifact_type,
+        } => format!(
+            "CREATE FUNCTION cpo.export_{suffix}(p uuid) RETURNS bigint LANGUAGE sql STABLE \
+             AS $fn$ SELECT count(*) FROM cpo.{artifact_type} WHERE agent_id = p $fn$"
+        ),
+        WiringCorruption::EmptyRegistryHelper => {
+            let result: String = client
+                .query_one(
+                    "SELECT pg_get_function_result('cpo.get_canonical_artifact_types()'::regprocedure)",
+                    &[],
+                )
+                .env()?
+                .get(0);
+            format!(
+                "ALTER FUNCTION cpo.get_canonical_artifact_types() RENAME TO pgc_shadowed_canonical_types; \
+                 CREATE FUNCTION cpo.get_canonical_artifact_types() RETURNS {result} LANGUAGE sql STABLE \
+                 AS $fn$ SELECT * FROM cpo.pgc_shadowed_canonical_types() WHERE false $fn$"
+            )
+        }
+        WiringCorruption::RoundTripUnwired => {
+            "CREATE OR REPLACE FUNCTION cpo.durability_round_trip_test(p_agent_id uuid) RETURNS jsonb \
+             LANGUAGE sql AS $fn$ SELECT '{\"pass\": true}'::jsonb $fn$"
+                .to_owned()
+        }
+    };
+    client.batch_execute(&sql).env()
+}
+
+/// DUR-WIRING.
+pub struct Wiring(InvariantMeta);
+
+impl Wiring {
+    /// The invariant.
+    pub fn new() -> Self {
+        Self(meta(
+            "DUR-WIRING",
+            "wiring proofs 1–6 pass, and fail when a durability function bypasses the registry",
+            "run_durability_wiring_proofs() reports proofs 1–6 all passing on the kernel; when export (1), rehydrate (2) or verification (3) is replaced by a hand-listed version, an orphan durability function appears (4), the registry helper returns nothing (5) or the round-trip test stops calling the pipeline (6), the named proof fails.",
+            16,
+        ))
+    }
+}
+
+impl Default for Wiring {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for Wiring {
+    type Input = Option<WiringCorruption>;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.0
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Self::Input> {
+        prop_oneof![
+            1 => Just(None),
+            6 => arb_wiring_corruption().prop_map(Some),
+        ]
+        .boxed()
+    }
+
+    fn coverage(&self, input: &Self::Input) -> Vec<String> {
+        vec![format!(
+            "corruption:{}",
+            input.as_ref().map_or("none", WiringCorruption::label)
+        )]
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        let f = "cpo.run_durability_wiring_proofs";
+        match input {
+            None => all_pass(&run_proofs(&mut db, f)?, 6, f),
+            Some(c) => {
+                apply_wiring(&mut db, c)?;
+                let rows = run_proofs(&mut db, f)?;
+                names_failure(
+                    &rows,
+                    6,
+                    &[c.expected_failing_proof()],
+                    f,
+                    &format!("{c:?}"),
+                )
+            }
+        }
+    }
+}
