@@ -173,6 +173,8 @@ fn main() {
     );
     println!(
         "load average while measuring: {}",
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
 }

@@ -210,7 +210,10 @@ impl DigestMultiset {
             // Rare path: find the first bad row deterministically.
             return Self::from_json_rows(rows.iter().map(|(t, j)| (t.as_ref(), j.as_ref())));
         }
-        Ok(Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), digests))
+        Ok(Self::from_parts(
+            rows.iter().map(|(t, _)| t.as_ref()),
+            digests,
+        ))
     }
 
     /// Builds a multiset from `(type, canonical_text)` rows whose text already
