@@ -4,8 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod drift;
 pub mod durability;
 pub mod evidence;
+pub mod gates;
 pub mod ident;
 pub mod json;
-pub mod gates;

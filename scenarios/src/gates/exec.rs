@@ -1,0 +1,427 @@
+//! Running [`GateOp`]s against a kernel and reading back everything the gate
+//! protocol owns: dot_config, the ledger and the command-run log.
+//!
+//! Timestamps are read as whole microseconds since the Unix epoch, so nothing
+//! depends on the session's TimeZone or on text rendering.
+
+use crate::case::{CaseError, CaseResult};
+use crate::clock;
+use crate::pg::{answer, Answer, PgResultExt};
+use crate::sandbox::{CaseDb, Sandbox};
+use pgconform_generators::gates::{
+    approval_uuid, GateOp, LedgerTamper, GATE_COMMANDS, GOVERNABLE, NEVER_FLIP,
+};
+use pgconform_reports::FailureDetail;
+use postgres::Client;
+use std::collections::BTreeMap;
+
+use super::model::EPOCH_LITERAL;
+
+/// Tables the protocol installs.
+pub const TABLES: [&str; 4] = [
+    "public.dot_config",
+    "public.dot_iu_command_catalog",
+    "public.dot_iu_command_run",
+    "public.iu_gate_transition",
+];
+
+/// Functions the contract names (exact signatures).
+pub const FUNCTIONS: [&str; 5] = [
+    "public.fn_iu_gate_open(text,uuid,text,text,integer)",
+    "public.fn_iu_gate_close(text,text,text)",
+    "public.fn_iu_gate_watchdog(text)",
+    "public.fn_iu_gate_verify_closed(text)",
+    "public.fn_dot_iu_command_log(text,text,text,text,boolean,text,jsonb,jsonb,text)",
+];
+
+/// One dot_config row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsConfig {
+    /// value.
+    pub value: String,
+    /// updated_at (µs).
+    pub updated_at: i64,
+}
+
+/// One ledger row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsLedger {
+    /// transition_id.
+    pub transition_id: String,
+    /// gate_key.
+    pub gate_key: String,
+    /// action.
+    pub action: String,
+    /// prev_value.
+    pub prev_value: Option<String>,
+    /// new_value.
+    pub new_value: Option<String>,
+    /// approval_id.
+    pub approval_id: Option<String>,
+    /// ttl_seconds.
+    pub ttl_seconds: Option<i32>,
+    /// expires_at (µs).
+    pub expires_at: Option<i64>,
+    /// actor.
+    pub actor: Option<String>,
+    /// reason.
+    pub reason: Option<String>,
+    /// run_id.
+    pub run_id: Option<String>,
+    /// created_at (µs).
+    pub created_at: Option<i64>,
+}
+
+/// One command-run row as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObsRun {
+    /// run_id.
+    pub run_id: String,
+    /// command_name.
+    pub command_name: String,
+    /// category.
+    pub category: String,
+    /// run_mode.
+    pub run_mode: String,
+    /// run_status.
+    pub run_status: String,
+    /// mutating.
+    pub mutating: bool,
+    /// actor.
+    pub actor: Option<String>,
+    /// created_at (µs).
+    pub created_at: Option<i64>,
+}
+
+/// Everything the protocol owns, as read in one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observed {
+    /// All tables and functions present.
+    pub installed: bool,
+    /// dot_config by key.
+    pub config: BTreeMap<String, ObsConfig>,
+    /// Ledger rows by transition_id.
+    pub ledger: BTreeMap<String, ObsLedger>,
+    /// Run rows by run_id.
+    pub runs: BTreeMap<String, ObsRun>,
+}
+
+impl Observed {
+    /// The value of `key`, if its row exists.
+    pub fn value(&self, key: &str) -> Option<&str> {
+        self.config.get(key).map(|c| c.value.as_str())
+    }
+}
+
+const PRESENCE_SQL: &str =
+    "SELECT (SELECT count(*) FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL), \
+     (SELECT count(*) FROM unnest($2::text[]) f WHERE to_regprocedure(f) IS NOT NULL)";
+const CONFIG_SQL: &str = "SELECT key, value, (extract(epoch FROM updated_at) * 1000000)::bigint \
+     FROM public.dot_config";
+const LEDGER_SQL: &str = "SELECT transition_id::text, gate_key, action, prev_value, new_value, \
+     approval_id::text, ttl_seconds, (extract(epoch FROM expires_at) * 1000000)::bigint, actor, reason, \
+     run_id::text, (extract(epoch FROM created_at) * 1000000)::bigint FROM public.iu_gate_transition";
+const RUNS_SQL: &str =
+    "SELECT run_id::text, command_name, category, run_mode, run_status, mutating, \
+     actor, (extract(epoch FROM created_at) * 1000000)::bigint FROM public.dot_iu_command_run";
+
+/// Read the protocol's state in one REPEATABLE READ snapshot. A partial
+/// install (some objects present, others not) is a kernel failure.
+pub fn observe(client: &mut Client) -> Result<Observed, CaseError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .env()?;
+    let tables: Vec<String> = TABLES.iter().map(|s| (*s).to_owned()).collect();
+    let funcs: Vec<String> = FUNCTIONS.iter().map(|s| (*s).to_owned()).collect();
+    let row = tx.query_one(PRESENCE_SQL, &[&tables, &funcs]).env()?;
+    let (nt, nf): (i64, i64) = (row.get(0), row.get(1));
+    let mut obs = Observed::default();
+    if nt == 0 && nf == 0 {
+        return Ok(obs);
+    }
+    if nt != TABLES.len() as i64 || nf != FUNCTIONS.len() as i64 {
+        return Err(CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "the gate protocol is partly installed: {nt}/{} tables and {nf}/{} functions present",
+                TABLES.len(),
+                FUNCTIONS.len()
+            ),
+            sql: Some(PRESENCE_SQL.to_owned()),
+            ..FailureDetail::default()
+        })));
+    }
+    obs.installed = true;
+    for r in tx.query(CONFIG_SQL, &[]).kernel(CONFIG_SQL)? {
+        obs.config.insert(
+            r.get(0),
+            ObsConfig {
+                value: r.get(1),
+                updated_at: r.get(2),
+            },
+        );
+    }
+    for r in tx.query(LEDGER_SQL, &[]).kernel(LEDGER_SQL)? {
+        let row = ObsLedger {
+            transition_id: r.get(0),
+            gate_key: r.get(1),
+            action: r.get(2),
+            prev_value: r.get(3),
+            new_value: r.get(4),
+            approval_id: r.get(5),
+            ttl_seconds: r.get(6),
+            expires_at: r.get(7),
+            actor: r.get(8),
+            reason: r.get(9),
+            run_id: r.get(10),
+            created_at: r.get(11),
+        };
+        obs.ledger.insert(row.transition_id.clone(), row);
+    }
+    for r in tx.query(RUNS_SQL, &[]).kernel(RUNS_SQL)? {
+        let row = ObsRun {
+            run_id: r.get(0),
+            command_name: r.get(1),
+            category: r.get(2),
+            run_mode: r.get(3),
+            run_status: r.get(4),
+            mutating: r.get(5),
+            actor: r.get(6),
+            created_at: r.get(7),
+        };
+        obs.runs.insert(row.run_id.clone(), row);
+    }
+    tx.commit().env()?;
+    Ok(obs)
+}
+
+/// The kernel's answer to one operation: a jsonb result (or null for
+/// statements without one) or a server error.
+pub type OpAnswer = Answer<serde_json::Value>;
+
+/// The catalogued category and `mutating` flag of a gate command (what a
+/// correct caller of the logger passes); unknown commands get `health`/true.
+pub fn catalog_entry(command: &str) -> (&'static str, bool) {
+    match command {
+        "dot_iu_gate_verify_closed" => ("read", false),
+        c if GATE_COMMANDS.contains(&c) => ("health", true),
+        _ => ("health", true),
+    }
+}
+
+/// The SQL an operation runs (for failure reports).
+pub fn op_sql(op: &GateOp) -> String {
+    match op {
+        GateOp::Open { .. } => {
+            "SELECT public.fn_iu_gate_open($1, $2::text::uuid, $3, $4, $5)".into()
+        }
+        GateOp::Close { .. } => "SELECT public.fn_iu_gate_close($1, $2, $3)".into(),
+        GateOp::Watchdog { .. } => "SELECT public.fn_iu_gate_watchdog($1)".into(),
+        GateOp::Verify => "SELECT public.fn_iu_gate_verify_closed('pgconform')".into(),
+        GateOp::Advance { seconds } => format!("-- test clock += {seconds} s"),
+        GateOp::OobWrite { .. } => "UPDATE public.dot_config SET value = $2 WHERE key = $1".into(),
+        GateOp::OobDelete { .. } => "DELETE FROM public.dot_config WHERE key = $1".into(),
+        GateOp::OobInsert { .. } => {
+            "INSERT INTO public.dot_config (key, value) VALUES ($1, $2)".into()
+        }
+        GateOp::TamperLedger { kind } => tamper_sql(*kind).into(),
+        GateOp::Log { .. } => {
+            "SELECT to_jsonb(public.fn_dot_iu_command_log($1, $2, $3, 'applied', $4, NULL, NULL, NULL, $5))"
+                .into()
+        }
+        GateOp::Rollback => "-- script gates-rollback".into(),
+        GateOp::Reinstall => "-- script gates-install".into(),
+    }
+}
+
+fn tamper_sql(kind: LedgerTamper) -> &'static str {
+    match kind {
+        LedgerTamper::Update => "UPDATE public.iu_gate_transition SET new_value = 'true'",
+        LedgerTamper::Delete => {
+            "DELETE FROM public.iu_gate_transition WHERE transition_id = \
+             (SELECT transition_id FROM public.iu_gate_transition LIMIT 1)"
+        }
+        LedgerTamper::Truncate => "TRUNCATE public.iu_gate_transition",
+    }
+}
+
+fn json_answer(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<OpAnswer, CaseError> {
+    Ok(match answer(client.query_one(sql, params))? {
+        Answer::Ok(row) => Answer::Ok(
+            row.try_get::<_, Option<serde_json::Value>>(0)
+                .env()?
+                .unwrap_or_default(),
+        ),
+        Answer::Err { sqlstate, message } => Answer::Err { sqlstate, message },
+    })
+}
+
+fn exec_answer(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<OpAnswer, CaseError> {
+    Ok(match answer(client.execute(sql, params))? {
+        Answer::Ok(_) => Answer::Ok(serde_json::Value::Null),
+        Answer::Err { sqlstate, message } => Answer::Err { sqlstate, message },
+    })
+}
+
+/// Run a SUT script (`gates-install`, `gates-rollback`) in one transaction.
+pub fn run_script(client: &mut Client, sql: &str) -> Result<OpAnswer, CaseError> {
+    let mut tx = client.transaction().env()?;
+    match answer(tx.batch_execute(sql))? {
+        Answer::Ok(()) => {
+            tx.commit().env()?;
+            Ok(Answer::Ok(serde_json::Value::Null))
+        }
+        Answer::Err { sqlstate, message } => {
+            tx.rollback().env()?;
+            Ok(Answer::Err { sqlstate, message })
+        }
+    }
+}
+
+/// Run one operation. `Advance` moves the frozen test clock.
+pub fn run_op(
+    client: &mut Client,
+    sandbox: &dyn Sandbox,
+    op: &GateOp,
+) -> Result<OpAnswer, CaseError> {
+    let sql = op_sql(op);
+    match op {
+        GateOp::Open {
+            gate,
+            approval,
+            actor,
+            reason,
+            ttl,
+        } => {
+            let approval = approval.map(approval_uuid);
+            json_answer(client, &sql, &[gate, &approval, actor, reason, ttl])
+        }
+        GateOp::Close {
+            gate,
+            actor,
+            reason,
+        } => json_answer(client, &sql, &[gate, actor, reason]),
+        GateOp::Watchdog { actor } => json_answer(client, &sql, &[actor]),
+        GateOp::Verify => json_answer(client, &sql, &[]),
+        GateOp::Advance { seconds } => {
+            clock::advance(client, *seconds)?;
+            Ok(Answer::Ok(serde_json::Value::Null))
+        }
+        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
+            exec_answer(client, &sql, &[key, value])
+        }
+        GateOp::OobDelete { key } => exec_answer(client, &sql, &[key]),
+        GateOp::TamperLedger { .. } => exec_answer(client, &sql, &[]),
+        GateOp::Log {
+            command,
+            run_mode,
+            actor,
+        } => {
+            let (category, mutating) = catalog_entry(command);
+            json_answer(
+                client,
+                &sql,
+                &[command, &category, run_mode, &mutating, actor],
+            )
+        }
+        GateOp::Rollback => {
+            let script = sandbox
+                .sut()
+                .script("gates-rollback")
+                .map_err(CaseError::env)?;
+            run_script(client, &script.sql)
+        }
+        GateOp::Reinstall => {
+            let script = sandbox
+                .sut()
+                .script("gates-install")
+                .map_err(CaseError::env)?;
+            run_script(client, &script.sql)
+        }
+    }
+}
+
+/// A fresh database with the SUT, its test clock frozen at the model's epoch,
+/// and a check that it starts as a fresh install must: the nine gates present
+/// and 'false', an empty ledger.
+pub fn start_case(sandbox: &dyn Sandbox) -> Result<(CaseDb, Observed), CaseError> {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    clock::freeze(&mut db, EPOCH_LITERAL)?;
+    let obs = observe(&mut db)?;
+    check_fresh_install(&obs)?;
+    Ok((db, obs))
+}
+
+/// A fresh install: installed, the nine gates present and 'false', empty ledger.
+pub fn check_fresh_install(obs: &Observed) -> CaseResult {
+    if !obs.installed {
+        return Err(CaseError::fail(
+            "the gate protocol is not installed in a fresh database",
+        ));
+    }
+    for key in NEVER_FLIP.iter().chain(GOVERNABLE.iter()) {
+        if obs.value(key) != Some("false") {
+            return Err(CaseError::mismatch(
+                format!("a fresh install must seed gate {key} as 'false'"),
+                "'false'",
+                format!("{:?}", obs.value(key)),
+            ));
+        }
+    }
+    if !obs.ledger.is_empty() {
+        return Err(CaseError::mismatch(
+            "a fresh install must start with an empty ledger",
+            0,
+            obs.ledger.len(),
+        ));
+    }
+    Ok(())
+}
+
+/// The ledger rows of `after` that `before` did not have, in (created_at, gate_key) order.
+pub fn new_ledger_rows<'a>(before: &Observed, after: &'a Observed) -> Vec<&'a ObsLedger> {
+    let mut rows: Vec<&ObsLedger> = after
+        .ledger
+        .values()
+        .filter(|r| !before.ledger.contains_key(&r.transition_id))
+        .collect();
+    rows.sort_by(|a, b| (a.created_at, &a.gate_key).cmp(&(b.created_at, &b.gate_key)));
+    rows
+}
+
+/// Append-only: every ledger row of `before` is still in `after`, unchanged.
+pub fn check_ledger_kept(before: &Observed, after: &Observed) -> CaseResult {
+    if !after.installed {
+        return Ok(());
+    }
+    for (id, row) in &before.ledger {
+        match after.ledger.get(id) {
+            None => {
+                return Err(CaseError::mismatch(
+                    format!("ledger row {id} disappeared (the ledger is append-only)"),
+                    format!("{row:?}"),
+                    "no row",
+                ))
+            }
+            Some(now) if now != row => {
+                return Err(CaseError::mismatch(
+                    format!("ledger row {id} changed (the ledger is append-only)"),
+                    format!("{row:?}"),
+                    format!("{now:?}"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}

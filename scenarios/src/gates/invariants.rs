@@ -1,0 +1,415 @@
+//! GATE-NEVER-FLIP, GATE-WATCHDOG and GATE-LEDGER: checks of one property
+//! each, over the same operation sequences as GATE-MODEL but judged directly
+//! from the observed database (no reference model), so they cross-check it.
+
+use super::exec::{
+    check_ledger_kept, new_ledger_rows, observe, run_op, start_case, Observed, OpAnswer,
+};
+use super::model::EPOCH_US;
+use super::model_check::{at_step, parse_verify};
+use super::{coverage_of, InvariantIds};
+use crate::case::{CaseError, CaseResult};
+use crate::invariant::{InvariantMeta, Suite};
+use crate::pg::{query_json, Answer};
+use crate::property::Property;
+use crate::sandbox::Sandbox;
+use pgconform_generators::gates::{arb_gate_ops, GateOp, GOVERNABLE, NEVER_FLIP};
+use postgres::Client;
+use proptest::strategy::{BoxedStrategy, Strategy};
+use std::collections::{BTreeMap, BTreeSet};
+
+const MAX_OPS: usize = 24;
+
+/// One executed step, as the per-invariant checks see it.
+pub struct Step<'a> {
+    /// The operation.
+    pub op: &'a GateOp,
+    /// The kernel's answer.
+    pub answer: &'a OpAnswer,
+    /// State before the step.
+    pub before: &'a Observed,
+    /// State after the step.
+    pub after: &'a Observed,
+    /// The test clock after the step (µs since the Unix epoch).
+    pub now: i64,
+}
+
+/// Run `ops` on a fresh database, calling `check` after every step.
+pub fn drive(
+    sandbox: &dyn Sandbox,
+    ops: &[GateOp],
+    mut check: impl FnMut(&mut Client, &Step<'_>) -> CaseResult,
+) -> CaseResult {
+    let (mut db, mut before) = start_case(sandbox)?;
+    let mut now = EPOCH_US;
+    for (i, op) in ops.iter().enumerate() {
+        let answer = run_op(&mut db, sandbox, op)?;
+        if let (GateOp::Advance { seconds }, Answer::Ok(_)) = (op, &answer) {
+            now = now.saturating_add(seconds.saturating_mul(1_000_000));
+        }
+        let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
+        let step = Step {
+            op,
+            answer: &answer,
+            before: &before,
+            after: &after,
+            now,
+        };
+        check(&mut db, &step).map_err(|e| at_step(e, i, op))?;
+        before = after;
+    }
+    Ok(())
+}
+
+fn is_api(op: &GateOp) -> bool {
+    matches!(
+        op,
+        GateOp::Open { .. }
+            | GateOp::Close { .. }
+            | GateOp::Watchdog { .. }
+            | GateOp::Verify
+            | GateOp::Log { .. }
+    )
+}
+
+fn meta(
+    id: &'static str,
+    title: &'static str,
+    property: &'static str,
+    default_cases: u32,
+) -> InvariantMeta {
+    InvariantMeta {
+        id,
+        suite: Suite::Gates,
+        title,
+        seed: super::SEED,
+        property,
+        default_cases,
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// GATE-NEVER-FLIP.
+pub struct GateNeverFlip {
+    meta: InvariantMeta,
+}
+
+impl GateNeverFlip {
+    /// The property with its contract metadata.
+    pub fn new() -> Self {
+        Self {
+            meta: meta(
+                InvariantIds::NEVER_FLIP,
+                "no API sequence ever makes a never-flip gate true",
+                "API calls never set a never-flip gate to anything but 'false'; opening one is refused \
+                 with 42501; after every step verify_closed's never_flip_intact says exactly whether both \
+                 never-flip gates read 'false' (even after an operator's out-of-band write).",
+                32,
+            ),
+        }
+    }
+}
+
+impl Default for GateNeverFlip {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for GateNeverFlip {
+    type Input = Vec<GateOp>;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
+        arb_gate_ops(MAX_OPS).boxed()
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
+        drive(sandbox, ops, |db, s| {
+            if is_api(s.op) || matches!(s.op, GateOp::Reinstall) {
+                for key in NEVER_FLIP {
+                    let (b, a) = (s.before.value(key), s.after.value(key));
+                    if a != b && a != Some("false") {
+                        return Err(CaseError::mismatch(
+                            format!("an API call changed never-flip gate {key} to something other than 'false'"),
+                            format!("{b:?} or 'false'"),
+                            format!("{a:?}"),
+                        ));
+                    }
+                }
+            }
+            if let GateOp::Open { gate: Some(g), .. } = s.op {
+                if NEVER_FLIP.contains(&g.as_str())
+                    && s.before.installed
+                    && s.answer.sqlstate() != Some("42501")
+                {
+                    return Err(CaseError::mismatch(
+                        format!("opening never-flip gate {g} must be refused with 42501"),
+                        "42501",
+                        format!("{:?}", s.answer.sqlstate()),
+                    ));
+                }
+            }
+            if s.after.installed {
+                let sql = "SELECT public.fn_iu_gate_verify_closed('pgconform')";
+                let report = query_json(db, sql, &[])?;
+                let intact = NEVER_FLIP.iter().all(|k| s.after.value(k) == Some("false"));
+                let parsed = parse_verify(&report);
+                let ok = parsed.as_ref().is_some_and(|v| {
+                    v.never_flip_intact == intact
+                        && (!v.all_safe || intact)
+                        && NEVER_FLIP
+                            .iter()
+                            .all(|k| v.gates.get(*k) == Some(&s.after.value(k).map(str::to_owned)))
+                });
+                if !ok {
+                    let values: BTreeMap<&str, Option<&str>> =
+                        NEVER_FLIP.iter().map(|k| (*k, s.after.value(k))).collect();
+                    return Err(CaseError::mismatch(
+                        "verify_closed misreports the never-flip gates",
+                        format!("never_flip_intact = {intact} for {values:?}"),
+                        report,
+                    )
+                    .with_sql(sql));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
+        coverage_of(ops)
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// GATE-WATCHDOG.
+pub struct GateWatchdog {
+    meta: InvariantMeta,
+}
+
+impl GateWatchdog {
+    /// The property with its contract metadata.
+    pub fn new() -> Self {
+        Self {
+            meta: meta(
+                InvariantIds::WATCHDOG,
+                "after a watchdog at time t no governable gate is open past its TTL; unexpired gates stay open",
+                "After every successful watchdog run at test time t, every governable gate that is still \
+                 open has a latest 'open' transition with expires_at >= t, every gate that was open with \
+                 such an unexpired open is untouched, and the returned `closed` list names exactly the \
+                 gates it closed.",
+                32,
+            ),
+        }
+    }
+}
+
+impl Default for GateWatchdog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for GateWatchdog {
+    type Input = Vec<GateOp>;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
+        arb_gate_ops(MAX_OPS).boxed()
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
+        // expires_at of the latest 'open' row per gate, as the harness saw them appear.
+        let mut latest_open: BTreeMap<String, Option<i64>> = BTreeMap::new();
+        drive(sandbox, ops, |_, s| {
+            if !s.after.installed || !s.before.installed {
+                latest_open.clear();
+            }
+            if let (GateOp::Watchdog { .. }, Answer::Ok(v)) = (s.op, s.answer) {
+                let closed: BTreeSet<String> = v
+                    .get("closed")
+                    .and_then(|c| c.as_array())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut really_closed = BTreeSet::new();
+                for g in GOVERNABLE {
+                    let (b, a) = (s.before.value(g), s.after.value(g));
+                    let unexpired = latest_open
+                        .get(g)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|e| e >= s.now);
+                    if a.is_some_and(|v| v != "false") && !unexpired {
+                        return Err(CaseError::mismatch(
+                            format!("governable gate {g} is still open after the watchdog, past its TTL"),
+                            format!(
+                                "'false' (latest open expires at {:?} µs, now {} µs)",
+                                latest_open.get(g).copied().flatten(),
+                                s.now
+                            ),
+                            format!("{a:?}"),
+                        ));
+                    }
+                    if b.is_some_and(|v| v != "false") && unexpired && a != b {
+                        return Err(CaseError::mismatch(
+                            format!(
+                                "the watchdog touched {g}, which is open with an unexpired TTL"
+                            ),
+                            format!("{b:?}"),
+                            format!("{a:?}"),
+                        ));
+                    }
+                    if a != b {
+                        really_closed.insert(g.to_owned());
+                    }
+                }
+                if closed != really_closed {
+                    return Err(CaseError::mismatch(
+                        "the watchdog's `closed` list differs from the gates it closed",
+                        format!("{really_closed:?}"),
+                        v,
+                    ));
+                }
+            }
+            for row in new_ledger_rows(s.before, s.after) {
+                if row.action == "open" {
+                    latest_open.insert(row.gate_key.clone(), row.expires_at);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
+        coverage_of(ops)
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// GATE-LEDGER.
+pub struct GateLedger {
+    meta: InvariantMeta,
+}
+
+impl GateLedger {
+    /// The property with its contract metadata.
+    pub fn new() -> Self {
+        Self {
+            meta: meta(
+                InvariantIds::LEDGER,
+                "every API change of a gate value has exactly one ledger row; the ledger is append-only",
+                "Every successful open or close writes exactly one ledger row for its gate, every watchdog \
+                 run one row per gate it closed, each with prev/new equal to the values before and after; \
+                 refused calls and non-API steps write none; no existing row ever changes or disappears, \
+                 whatever is attempted against the ledger directly.",
+                32,
+            ),
+        }
+    }
+}
+
+impl Default for GateLedger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Property for GateLedger {
+    type Input = Vec<GateOp>;
+
+    fn meta(&self) -> &InvariantMeta {
+        &self.meta
+    }
+
+    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
+        arb_gate_ops(MAX_OPS).boxed()
+    }
+
+    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
+        drive(sandbox, ops, |_, s| {
+            if !(s.before.installed && s.after.installed) {
+                return Ok(());
+            }
+            check_ledger_kept(s.before, s.after)?;
+            let new = new_ledger_rows(s.before, s.after);
+            let changed: BTreeSet<&str> = s
+                .before
+                .config
+                .keys()
+                .chain(s.after.config.keys())
+                .map(String::as_str)
+                .filter(|k| s.before.value(k) != s.after.value(k))
+                .collect();
+            let expected_rows: Option<(&str, BTreeSet<&str>)> = match (s.op, s.answer) {
+                (_, Answer::Err { .. }) => Some(("none", BTreeSet::new())),
+                (GateOp::Open { gate: Some(g), .. }, Answer::Ok(_)) => {
+                    Some(("open", [g.as_str()].into()))
+                }
+                (GateOp::Close { gate: Some(g), .. }, Answer::Ok(_)) => {
+                    Some(("close", [g.as_str()].into()))
+                }
+                (GateOp::Watchdog { .. }, Answer::Ok(_)) => {
+                    Some(("watchdog_close", changed.clone()))
+                }
+                _ => Some(("none", BTreeSet::new())),
+            };
+            let Some((action, gates)) = expected_rows else {
+                return Ok(());
+            };
+            let got: Vec<(&str, &str)> = new
+                .iter()
+                .map(|r| (r.gate_key.as_str(), r.action.as_str()))
+                .collect();
+            let want: Vec<(&str, &str)> = gates.iter().map(|g| (*g, action)).collect();
+            let mut got_sorted = got.clone();
+            got_sorted.sort_unstable();
+            if got_sorted != want {
+                return Err(CaseError::mismatch(
+                    "the new ledger rows do not match the call (one row per gate it changed or named)",
+                    format!("{want:?}"),
+                    format!("{got:?}"),
+                ));
+            }
+            if is_api(s.op) {
+                for key in &changed {
+                    if !gates.contains(key) {
+                        return Err(CaseError::mismatch(
+                            format!("gate {key} changed through the API without a ledger row"),
+                            format!("{:?} with one ledger row", s.after.value(key)),
+                            "no ledger row",
+                        ));
+                    }
+                }
+            }
+            for row in &new {
+                let (b, a) = (s.before.value(&row.gate_key), s.after.value(&row.gate_key));
+                if row.prev_value.as_deref() != b || row.new_value.as_deref() != a {
+                    return Err(CaseError::mismatch(
+                        format!("ledger row for {} has the wrong prev/new", row.gate_key),
+                        format!("prev {b:?}, new {a:?}"),
+                        format!("prev {:?}, new {:?}", row.prev_value, row.new_value),
+                    ));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
+        coverage_of(ops)
+    }
+}
