@@ -46,12 +46,17 @@ pub fn derive_seed(run_seed: u64, id: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Failure reason used to end a run early (cancel, time budget, environment
+/// error); never reported as a kernel failure.
+const STOPPED: &str = "pgconform: run stopped";
+
 #[derive(Default)]
 struct Tally {
     cases: u64,
     cases_to_failure: Option<u64>,
     shrink_steps: u64,
     env_error: Option<String>,
+    stopped: bool,
     coverage: BTreeMap<String, u64>,
 }
 
@@ -86,8 +91,15 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
             let shrinking = t.cases_to_failure.is_some();
             let stop = ctx.cancel.load(Ordering::Relaxed)
                 || ctx.deadline.is_some_and(|d| Instant::now() >= d);
-            if t.env_error.is_some() || (stop && !shrinking) {
+            if t.stopped || (stop && shrinking) {
+                // Let proptest wind down: no more work, keep the last failure.
                 return Ok(());
+            }
+            if stop {
+                // Cancelled or out of time: end the run now (proptest would
+                // otherwise keep generating every remaining case).
+                t.stopped = true;
+                return Err(TestCaseError::fail(STOPPED));
             }
             if !shrinking {
                 t.cases += 1;
@@ -108,7 +120,12 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                 }
                 Err(CaseError::Env(e)) => {
                     t.env_error = Some(e);
-                    Ok(())
+                    t.stopped = true;
+                    if shrinking {
+                        Ok(())
+                    } else {
+                        Err(TestCaseError::fail(STOPPED))
+                    }
                 }
                 Err(CaseError::Fail(detail)) => {
                     if shrinking {
@@ -138,6 +155,8 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                     result.verdict = Verdict::Error;
                     result.error = Some(format!("generator gave up: {why}"));
                 }
+                Err(TestError::Fail(reason, _))
+                    if t.cases_to_failure.is_none() && reason.message() == STOPPED => {}
                 Err(TestError::Fail(_, shrunk)) => {
                     let (verdict, record) = self.record_failure(ctx.sandbox, &shrunk);
                     result.verdict = verdict;

@@ -119,6 +119,10 @@ fn template_dir(bin: &Path, ids: Option<(u32, u32)>) -> Result<PathBuf, Provisio
     }
     std::fs::create_dir_all(&clusters)
         .map_err(|e| io_err(format!("create {}", clusters.display()), e))?;
+    let _lock = pgbin::lock_file(&clusters.join(format!("{key}.lock")))?;
+    if template.join("PG_VERSION").is_file() {
+        return Ok(template);
+    }
     // initdb into a private tmpfs dir the server user owns, then move in atomically.
     let scratch = runs_root().join(format!(
         "initdb-{}-{:04x}",
@@ -184,7 +188,7 @@ pub struct Cluster {
 impl Cluster {
     /// Start a fresh cluster from binaries in `pg_bin` (or the cache).
     pub fn start(pg_bin: Option<&Path>) -> Result<Self, ProvisionError> {
-        let bin = pgbin::bin_dir(pg_bin)?;
+        let bin = pgbin::ensure_bin_dir(pg_bin)?;
         let ids = server_user()?;
         let template = template_dir(&bin, ids)?;
         let root = runs_root();

