@@ -1,6 +1,10 @@
 //! Command-line interface. Flags are API: add freely, rename none.
 
+pub mod gate;
 pub mod list;
+pub mod mutants;
+pub mod replay;
+pub mod report;
 pub mod run;
 pub mod setup;
 
@@ -26,6 +30,14 @@ pub enum Command {
     List(list::ListArgs),
     /// Provision what the embedded backend needs (PG16 binaries); idempotent.
     Setup(setup::SetupArgs),
+    /// Replay one recorded failing case (a case file) on a fresh database.
+    Replay(replay::ReplayArgs),
+    /// Release gate: accept a report only if it proves this SUT conforms.
+    Gate(gate::GateArgs),
+    /// Run every mutant (deliberately broken kernel); each must be killed.
+    Mutants(mutants::MutantsArgs),
+    /// Offline report tools: merge shards, render, verify, schema.
+    Report(report::ReportArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -34,6 +46,10 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(a) => run::run(a),
         Command::List(a) => list::list(a),
         Command::Setup(a) => setup::setup(a),
+        Command::Replay(a) => replay::replay(a),
+        Command::Gate(a) => gate::gate(a),
+        Command::Mutants(a) => mutants::mutants(a),
+        Command::Report(a) => report::report(a),
     };
     match result {
         Ok(code) => code,

@@ -1,9 +1,11 @@
 //! pgconform: a property-based conformance harness for a PostgreSQL 16–resident
 //! governance kernel. This crate owns provisioning, the runner and the CLI.
 
+pub mod casefile;
 pub mod cleanup;
 pub mod cli;
 pub mod exit_codes;
+pub mod mutant;
 pub mod progress;
 pub mod provision;
 pub mod runner;

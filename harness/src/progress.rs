@@ -14,11 +14,26 @@ struct Row {
     done: Option<String>,
 }
 
+/// A run event, as passed to a [`Listener`].
+#[derive(Debug, Clone, Copy)]
+pub enum ProgressEvent<'a> {
+    /// An invariant started.
+    Started(&'a str),
+    /// A case finished: `(id, cases, failures)`.
+    Case(&'a str, u64, u64),
+    /// An invariant finished.
+    Finished(&'a InvariantResult),
+}
+
+/// Receives every run event besides the display (e.g. `run --format json`).
+pub type Listener = Box<dyn Fn(ProgressEvent<'_>) + Send + Sync>;
+
 /// Where run events are shown.
 pub struct Progress {
     live: bool,
     quiet: bool,
     rows: Mutex<(BTreeMap<String, Row>, usize)>,
+    listener: Option<Listener>,
 }
 
 impl Progress {
@@ -29,11 +44,25 @@ impl Progress {
             live,
             quiet,
             rows: Mutex::new((BTreeMap::new(), 0)),
+            listener: None,
+        }
+    }
+
+    /// Also send every event to `listener`.
+    pub fn with_listener(mut self, listener: Listener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
+    fn emit(&self, e: ProgressEvent<'_>) {
+        if let Some(l) = &self.listener {
+            l(e);
         }
     }
 
     /// An invariant started.
     pub fn started(&self, id: &str) {
+        self.emit(ProgressEvent::Started(id));
         let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
         g.0.insert(
             id.to_owned(),
@@ -53,6 +82,7 @@ impl Progress {
 
     /// A case finished.
     pub fn update(&self, id: &str, cases: u64, failures: u64) {
+        self.emit(ProgressEvent::Case(id, cases, failures));
         let mut g = self.rows.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(r) = g.0.get_mut(id) {
             r.cases = cases;
@@ -64,6 +94,7 @@ impl Progress {
 
     /// An invariant finished.
     pub fn finished(&self, r: &InvariantResult) {
+        self.emit(ProgressEvent::Finished(r));
         let tag = match r.verdict {
             Verdict::Passed => "pass",
             Verdict::Failed => "FAIL",

@@ -1,5 +1,6 @@
 //! Serialisable results of a conformance run.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use std::collections::BTreeMap;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Outcome of one invariant over all its cases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Every case held.
@@ -21,7 +22,7 @@ pub enum Verdict {
 }
 
 /// Details of one violation, after shrinking.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailureDetail {
     /// One-line statement of what went wrong.
     pub message: String,
@@ -40,7 +41,7 @@ pub struct FailureDetail {
 }
 
 /// A shrunk failing case, replayable without the generator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailureRecord {
     /// The failure as observed on the shrunk input.
     pub detail: FailureDetail,
@@ -58,7 +59,7 @@ pub struct FailureRecord {
 }
 
 /// Result of one invariant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InvariantResult {
     /// Stable ID from CONTRACT.md, e.g. `DUR-RT`.
     pub id: String,

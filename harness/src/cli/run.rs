@@ -1,13 +1,14 @@
 //! `pgconform run`: check invariants against a kernel.
 
 use crate::cleanup;
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressEvent};
 use crate::provision::{BackendKind, ProvisionOptions};
 use crate::runner::{self, RunOptions};
 use crate::session::Session;
 use anyhow::{bail, Context};
-use clap::Args;
-use pgconform_reports::{RunReport, FORMAT_VERSION};
+use clap::{Args, ValueEnum};
+use pgconform_reports::events::Event;
+use pgconform_reports::{CoverageRequirement, RenderOptions, RunReport, ShardSpec, FORMAT_VERSION};
 use pgconform_scenarios::invariant::{Invariant, ShrinkPolicy, Suite};
 use pgconform_scenarios::registry::{self, Options};
 use std::path::{Path, PathBuf};
@@ -67,6 +68,47 @@ pub struct RunArgs {
     /// No progress output.
     #[arg(long, short)]
     pub quiet: bool,
+    // --- reporting flags (owned by the reports side; see docs/reports.md) ---
+    /// What to print on stdout: `human` (nothing; progress and summary on
+    /// stderr), `tap` (TAP 14 at the end), `json` (one JSON event per line).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: OutputFormat,
+    /// Run only shard K of N (1-based): a deterministic partition of the
+    /// selected invariants by a hash of their ID. Merge the shard reports
+    /// with `pgconform report merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<ShardSpec>,
+    /// Fail (exit 1) unless a case exercised this coverage class; `CLASS`
+    /// (any invariant) or `ID:CLASS` (repeatable).
+    #[arg(long = "require-coverage", value_name = "[ID:]CLASS")]
+    pub require_coverage: Vec<String>,
+    /// Also write every failing case to DIR/cases/ (default DIR:
+    /// `proptest-regressions`), where `tests/tests/regressions.rs` replays it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        num_args = 0..=1,
+        default_missing_value = "proptest-regressions"
+    )]
+    pub save_regressions: Option<PathBuf>,
+}
+
+/// What `run` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Nothing on stdout (progress and summary on stderr).
+    Human,
+    /// TAP version 14: one test point per invariant, YAML diagnostics.
+    Tap,
+    /// JSON lines: run-started, invariant-started, case, invariant-finished, run-finished.
+    Json,
+}
+
+fn print_stdout_line(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 fn default_jobs() -> usize {
@@ -95,12 +137,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// The invariants a selection resolves to, and their suites.
+pub type Selected = (Vec<Box<dyn Invariant>>, Vec<Suite>);
+
 /// Resolve `--suite` and `--invariant` into the invariants to run.
 pub fn select(
     suites: &[String],
     ids: &[String],
     opts: &Options,
-) -> anyhow::Result<(Vec<Box<dyn Invariant>>, Vec<Suite>)> {
+) -> anyhow::Result<Selected> {
     let mut wanted: Vec<Suite> = Vec::new();
     for s in suites {
         if s == "all" {
@@ -202,12 +247,40 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if invariants.is_empty() {
         bail!("nothing to run: the selection matches no invariant");
     }
+    let selection: Vec<String> = invariants.iter().map(|i| i.meta().id.to_owned()).collect();
+    let invariants: Vec<Box<dyn Invariant>> = match args.shard {
+        Some(sh) => invariants
+            .into_iter()
+            .filter(|i| sh.owns(i.meta().id))
+            .collect(),
+        None => invariants,
+    };
+    let mut coverage_requirements = Vec::new();
+    for spec in &args.require_coverage {
+        let req = CoverageRequirement::parse(spec, |id| selection.iter().any(|s| s == id))?;
+        coverage_requirements.push(req);
+    }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
     let sut_dir = args
         .sut
         .clone()
         .unwrap_or_else(crate::sut::bundled_kernel_dir);
-    let progress = Progress::new(args.quiet);
+    let mut progress = Progress::new(args.quiet);
+    if args.format == OutputFormat::Json {
+        progress = progress.with_listener(Box::new(|e: ProgressEvent<'_>| {
+            let line = match e {
+                ProgressEvent::Started(id) => Event::InvariantStarted { id }.to_line(),
+                ProgressEvent::Case(id, cases, failures) => Event::Case {
+                    id,
+                    cases,
+                    failures,
+                }
+                .to_line(),
+                ProgressEvent::Finished(result) => Event::InvariantFinished { result }.to_line(),
+            };
+            print_stdout_line(&line);
+        }));
+    }
     if !args.quiet {
         eprintln!(
             "pgconform: {} invariants, seed {seed}, backend {:?}, SUT {}{}",
@@ -239,6 +312,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             started.elapsed().as_secs_f64()
         );
     }
+    if args.format == OutputFormat::Json {
+        let ids: Vec<&str> = invariants.iter().map(|i| i.meta().id).collect();
+        print_stdout_line(
+            &Event::RunStarted {
+                seed,
+                invariants: ids,
+                shard: args.shard,
+                sut_fingerprint: session.sandbox.fingerprint(),
+            }
+            .to_line(),
+        );
+    }
     let run_opts = RunOptions {
         jobs: args.jobs,
         cases: args.cases,
@@ -256,7 +341,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         cleanup::cancel_flag(),
         &progress,
     );
-    let code = runner::exit_code(&results);
+    let mut code = runner::exit_code(&results);
+    // A shard can judge only requirements scoped to invariants it ran; the
+    // merged report re-evaluates every requirement over all shards.
+    pgconform_reports::coverage::evaluate_all(&mut coverage_requirements, &results);
+    let judged = |c: &CoverageRequirement| match (args.shard, &c.invariant) {
+        (None, _) => true,
+        (Some(sh), Some(id)) => sh.owns(id),
+        (Some(_), None) => false,
+    };
+    let missing_coverage: Vec<&CoverageRequirement> = coverage_requirements
+        .iter()
+        .filter(|c| !c.satisfied && judged(c))
+        .collect();
+    if code == crate::exit_codes::OK && !missing_coverage.is_empty() {
+        code = crate::exit_codes::INVARIANT_FAILED;
+    }
+    let missing_specs: Vec<String> = missing_coverage
+        .iter()
+        .map(|c| c.explain_missing(&results))
+        .collect();
     let mut report = RunReport {
         format_version: FORMAT_VERSION,
         pgconform_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -268,14 +372,65 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         started_at,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         results,
+        selection,
+        shard: args.shard,
+        shards: Vec::new(),
+        coverage_requirements,
+        interrupted: cleanup::cancelled(),
+        mutants: None,
         integrity_sha256: String::new(),
     };
     drop(session);
+    crate::casefile::write_cases(
+        &mut report,
+        &args.out,
+        args.mutant.as_deref(),
+        opts.user_schema_sql.as_deref(),
+        args.save_regressions.as_deref(),
+    )?;
     report.seal();
-    let path = write_report(&args.out, &report)?;
+    let render = RenderOptions {
+        out_dir: args.out.display().to_string(),
+        replay_args: args
+            .sut
+            .as_ref()
+            .map(|d| {
+                format!(
+                    "--sut {}",
+                    pgconform_reports::text::shell_quote(&d.display().to_string())
+                )
+            })
+            .unwrap_or_default(),
+    };
+    let path = pgconform_reports::write_all(&args.out, &report, &render)
+        .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
     if !args.quiet {
         print_summary(&report);
+        for m in &missing_specs {
+            eprintln!("missing coverage: {m}");
+        }
         eprintln!("pgconform: report written to {}", path.display());
+    }
+    match args.format {
+        OutputFormat::Human => {}
+        OutputFormat::Tap => print!("{}", pgconform_reports::tap::render(&report, &render)),
+        OutputFormat::Json => print_stdout_line(
+            &Event::RunFinished {
+                exit_code: if cleanup::cancelled() {
+                    crate::exit_codes::USAGE_OR_ENV
+                } else {
+                    code
+                },
+                passed: report.count(pgconform_reports::Verdict::Passed),
+                failed: report.count(pgconform_reports::Verdict::Failed),
+                errors: report.count(pgconform_reports::Verdict::Error),
+                skipped: report.count(pgconform_reports::Verdict::Skipped),
+                missing_coverage: missing_specs.clone(),
+                report: &path.display().to_string(),
+                duration_ms: report.duration_ms,
+            }
+            .to_line(),
+        ),
     }
     if cleanup::cancelled() {
         eprintln!("pgconform: interrupted: the report is partial");
@@ -310,6 +465,9 @@ fn print_summary(report: &RunReport) {
                 "    shrunk input: {}",
                 f.input_summary.replace('\n', "\n    ")
             );
+            if let Some(case) = &f.case_file {
+                eprintln!("    case file: {case} (replay: pgconform replay OUT/{case})");
+            }
         }
     }
     eprintln!(

@@ -1,0 +1,397 @@
+//! Case files: one shrunk failing input with everything needed to replay it
+//! anywhere (`pgconform replay FILE`), without the generator that made it.
+//!
+//! A run writes `OUT/cases/<ID>-<hash>.json` for every failure; with
+//! `--save-regressions` it also writes `proptest-regressions/cases/…`, which the
+//! workspace test `tests/tests/regressions.rs` replays on every test run.
+
+pub mod shrink;
+
+use pgconform_reports::{FailureDetail, FailureRecord, RunReport, SutFile};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Version of the case-file format; bumped on any incompatible change.
+pub const CASE_FORMAT_VERSION: u32 = 1;
+
+/// What replaying a committed case must show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// The case must still fail: a mutant's counterexample (the harness must
+    /// keep killing that mutant with this input).
+    Fail,
+    /// The case must pass: a failure of the real kernel, kept as a regression
+    /// test once the kernel is fixed.
+    Pass,
+}
+
+/// The mutant a case was found on, with its content so it replays anywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseMutant {
+    /// Path the mutant was loaded from.
+    pub path: String,
+    /// sha256 of `content`.
+    pub sha256: String,
+    /// The mutant's SQL.
+    pub content: String,
+}
+
+/// The SUT a case was found on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSut {
+    /// Directory it was loaded from.
+    pub dir: String,
+    /// Fingerprint (covers the mutant too).
+    pub fingerprint: String,
+    /// Files and hashes.
+    pub files: Vec<SutFile>,
+}
+
+/// The server a case was found on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseServer {
+    /// `version()`.
+    pub version: String,
+    /// `server_version_num`.
+    pub version_num: i32,
+}
+
+/// A replayable failing case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseFile {
+    /// [`CASE_FORMAT_VERSION`].
+    #[serde(rename = "pgconform-case")]
+    pub format_version: u32,
+    /// Invariant ID.
+    pub invariant: String,
+    /// Its suite.
+    pub suite: String,
+    /// Its title.
+    pub title: String,
+    /// Run seed that found the case.
+    pub seed: u64,
+    /// What a regression replay must show.
+    pub expect: Expect,
+    /// The complete shrunk input, in the property's own serialised form.
+    pub input: serde_json::Value,
+    /// sha256 of the canonical JSON of `input` (detects edits and truncation).
+    pub input_sha256: String,
+    /// The failure observed on this input.
+    pub failure: FailureDetail,
+    /// Cases run before the first failure.
+    pub cases_to_failure: u64,
+    /// Shrink steps accepted.
+    pub shrink_steps: u64,
+    /// The SUT.
+    pub sut: CaseSut,
+    /// The mutant, if the case was found on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mutant: Option<CaseMutant>,
+    /// The user schema (`run --schema`) the drift invariants used, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_schema_sql: Option<String>,
+    /// The server.
+    pub server: CaseServer,
+    /// pgconform version that wrote the case.
+    pub pgconform_version: String,
+    /// Its git revision, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_revision: Option<String>,
+    /// When it was written (RFC 3339 UTC).
+    pub created_at: String,
+}
+
+/// A case file that cannot be used (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CaseFileError {
+    /// Cannot read or write.
+    #[error("cannot {op} case file {path}: {source}")]
+    Io {
+        /// `read` or `write`.
+        op: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not JSON or not a case file.
+    #[error("{path}:{line}:{column}: not a pgconform case file: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Parsed, but inconsistent (edited or damaged).
+    #[error("{path}: corrupt case file: {message}")]
+    Corrupt {
+        /// The file.
+        path: String,
+        /// What does not match.
+        message: String,
+    },
+}
+
+/// sha256 hex of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// sha256 of the canonical (sorted-key, compact) JSON of `v`.
+pub fn value_sha256(v: &serde_json::Value) -> String {
+    sha256_hex(&serde_json::to_vec(v).unwrap_or_default())
+}
+
+impl CaseFile {
+    /// File name: `<ID>-<10 hex>.json`, stable for the same invariant, input and mutant.
+    pub fn file_name(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(self.invariant.as_bytes());
+        h.update(b"\0");
+        h.update(self.input_sha256.as_bytes());
+        if let Some(m) = &self.mutant {
+            h.update(b"\0");
+            h.update(m.sha256.as_bytes());
+        }
+        let hash = hex::encode(h.finalize());
+        format!("{}-{}.json", self.invariant, &hash[..10])
+    }
+
+    /// Build the case for `failure` of invariant `id` in `report`.
+    pub fn from_failure(
+        report: &RunReport,
+        id: &str,
+        suite: &str,
+        title: &str,
+        failure: &FailureRecord,
+        mutant: Option<CaseMutant>,
+        user_schema_sql: Option<String>,
+    ) -> Self {
+        Self {
+            format_version: CASE_FORMAT_VERSION,
+            invariant: id.to_owned(),
+            suite: suite.to_owned(),
+            title: title.to_owned(),
+            seed: report.seed,
+            expect: if mutant.is_some() {
+                Expect::Fail
+            } else {
+                Expect::Pass
+            },
+            input_sha256: value_sha256(&failure.input),
+            input: failure.input.clone(),
+            failure: failure.detail.clone(),
+            cases_to_failure: failure.cases_to_failure,
+            shrink_steps: failure.shrink_steps,
+            sut: CaseSut {
+                dir: report.sut.dir.clone(),
+                fingerprint: report.sut.fingerprint.clone(),
+                files: report.sut.files.clone(),
+            },
+            mutant,
+            user_schema_sql,
+            server: CaseServer {
+                version: report.server.version.clone(),
+                version_num: report.server.version_num,
+            },
+            pgconform_version: report.pgconform_version.clone(),
+            git_revision: report.git_revision.clone(),
+            created_at: report.started_at.clone(),
+        }
+    }
+
+    /// Write into `dir` (created if needed); returns the file's path.
+    pub fn write_into(&self, dir: &Path) -> Result<PathBuf, CaseFileError> {
+        let path = dir.join(self.file_name());
+        let io = |source| CaseFileError::Io {
+            op: "write",
+            path: path.display().to_string(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
+        text.push('\n');
+        std::fs::write(&path, text).map_err(io)?;
+        Ok(path)
+    }
+
+    /// Read, parse and check a case file.
+    pub fn load(path: &Path) -> Result<Self, CaseFileError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| CaseFileError::Io {
+            op: "read",
+            path: name.clone(),
+            source,
+        })?;
+        Self::parse(&name, &text)
+    }
+
+    /// Parse and check case-file text; `name` names it in errors.
+    pub fn parse(name: &str, text: &str) -> Result<Self, CaseFileError> {
+        let raw: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| CaseFileError::Parse {
+                path: name.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        let version = raw
+            .get("pgconform-case")
+            .and_then(serde_json::Value::as_u64);
+        match version {
+            None => {
+                return Err(CaseFileError::Parse {
+                    path: name.to_owned(),
+                    line: 0,
+                    column: 0,
+                    message: "no numeric `pgconform-case` format field".to_owned(),
+                })
+            }
+            Some(v) if v == 0 || v > u64::from(CASE_FORMAT_VERSION) => {
+                return Err(CaseFileError::Parse {
+                    path: name.to_owned(),
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                        "case format {v} is not supported by this pgconform (supports {CASE_FORMAT_VERSION})"
+                    ),
+                })
+            }
+            Some(_) => {}
+        }
+        let case: CaseFile = serde_json::from_value(raw).map_err(|e| CaseFileError::Parse {
+            path: name.to_owned(),
+            line: 0,
+            column: 0,
+            message: e.to_string(),
+        })?;
+        let corrupt = |message: String| CaseFileError::Corrupt {
+            path: name.to_owned(),
+            message,
+        };
+        let sha = value_sha256(&case.input);
+        if sha != case.input_sha256 {
+            return Err(corrupt(format!(
+                "the input's sha256 is {sha}, the file records {} (edited or damaged)",
+                case.input_sha256
+            )));
+        }
+        if let Some(m) = &case.mutant {
+            let sha = sha256_hex(m.content.as_bytes());
+            if sha != m.sha256 {
+                return Err(corrupt(format!(
+                    "the mutant's content has sha256 {sha}, the file records {}",
+                    m.sha256
+                )));
+            }
+        }
+        Ok(case)
+    }
+
+    /// Materialise the recorded mutant as a file under `dir` (same base name
+    /// as the original); `None` when the case has no mutant.
+    pub fn write_mutant(&self, dir: &Path) -> Result<Option<PathBuf>, CaseFileError> {
+        let Some(m) = &self.mutant else {
+            return Ok(None);
+        };
+        let base = Path::new(&m.path)
+            .file_name()
+            .map_or_else(|| "mutant.sql".into(), |n| n.to_os_string());
+        let path = dir.join(base);
+        std::fs::write(&path, &m.content).map_err(|source| CaseFileError::Io {
+            op: "write",
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Some(path))
+    }
+}
+
+/// Read the mutant file `path` into a [`CaseMutant`].
+pub fn case_mutant(path: &Path) -> std::io::Result<CaseMutant> {
+    let bytes = std::fs::read(path)?;
+    Ok(CaseMutant {
+        path: path.display().to_string(),
+        sha256: sha256_hex(&bytes),
+        content: String::from_utf8_lossy(&bytes).into_owned(),
+    })
+}
+
+/// A scratch directory removed on drop (for materialised mutants).
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    /// Create a fresh directory under the system temp dir.
+    pub fn new(tag: &str) -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "pgconform-{tag}-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self(path))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Write a case file for every failure in `report` into `out/cases/` (and,
+/// when given, into `regressions/cases/`), and record each file's path
+/// (relative to `out`) in the failure. `mutant` is the mutant file the run
+/// applied, embedded so the case replays anywhere.
+pub fn write_cases(
+    report: &mut RunReport,
+    out: &Path,
+    mutant: Option<&Path>,
+    user_schema_sql: Option<&str>,
+    regressions: Option<&Path>,
+) -> Result<Vec<PathBuf>, CaseFileError> {
+    let mutant = match mutant {
+        Some(p) => Some(case_mutant(p).map_err(|source| CaseFileError::Io {
+            op: "read",
+            path: p.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
+    let cases_dir = out.join("cases");
+    let mut written = Vec::new();
+    let snapshot = report.clone();
+    for r in &mut report.results {
+        for f in &mut r.failures {
+            let case = CaseFile::from_failure(
+                &snapshot,
+                &r.id,
+                &r.suite,
+                &r.title,
+                f,
+                mutant.clone(),
+                user_schema_sql.map(str::to_owned),
+            );
+            let path = case.write_into(&cases_dir)?;
+            f.case_file = Some(format!("cases/{}", case.file_name()));
+            written.push(path);
+            if let Some(dir) = regressions {
+                written.push(case.write_into(&dir.join("cases"))?);
+            }
+        }
+    }
+    Ok(written)
+}

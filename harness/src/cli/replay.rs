@@ -1,0 +1,332 @@
+//! `pgconform replay FILE`: replay one recorded case on a fresh database.
+
+use crate::casefile::shrink::{self, Bounds};
+use crate::casefile::{CaseFile, ScratchDir};
+use crate::cleanup;
+use crate::exit_codes::{INVARIANT_FAILED, OK, USAGE_OR_ENV};
+use crate::provision::{BackendKind, ProvisionOptions};
+use crate::session::Session;
+use anyhow::{anyhow, Context};
+use clap::Args;
+use pgconform_reports::{FailureDetail, InvariantResult, Verdict};
+use pgconform_scenarios::invariant::{Invariant, RunContext, ShrinkPolicy};
+use pgconform_scenarios::registry::{self, Options};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags choosing the server (shared by `replay` and `mutants`).
+#[derive(Debug, Args, Clone)]
+pub struct ServerArgs {
+    /// Backend providing PostgreSQL 16.
+    #[arg(long, value_enum, default_value = "embedded")]
+    pub backend: BackendKind,
+    /// Server URL for `--backend dsn` (only throwaway databases are created).
+    #[arg(long, env = "PGCONFORM_DSN")]
+    pub dsn: Option<String>,
+    /// Image for `--backend docker`.
+    #[arg(long, default_value = "postgres:16")]
+    pub image: String,
+    /// Accept a server that is not PostgreSQL 16.
+    #[arg(long)]
+    pub allow_any_major: bool,
+}
+
+impl ServerArgs {
+    /// The provisioning options these flags describe.
+    pub fn provision(&self) -> ProvisionOptions {
+        ProvisionOptions {
+            backend: self.backend,
+            dsn: self.dsn.clone(),
+            image: self.image.clone(),
+            allow_any_major: self.allow_any_major,
+            ..ProvisionOptions::default()
+        }
+    }
+}
+
+/// Flags of `replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The case file (`OUT/cases/<ID>-<hash>.json`).
+    pub file: PathBuf,
+    /// SUT directory to replay against (default: the bundled kernel).
+    #[arg(long, value_name = "DIR")]
+    pub sut: Option<PathBuf>,
+    /// Server flags.
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Shrink the recorded input further (generic JSON shrinking, each
+    /// candidate re-checked on a fresh database) and write the result.
+    #[arg(long)]
+    pub shrink: bool,
+    /// Bound on `--shrink`.
+    #[arg(long, value_parser = crate::cli::run::parse_duration, default_value = "120s")]
+    pub shrink_time: Duration,
+    /// Where `--shrink` writes the shrunk case (default: next to FILE).
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Less output.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Print a failure the way `run` does.
+pub fn print_failure(id: &str, d: &FailureDetail, input: &serde_json::Value) {
+    eprintln!("--- {id} failed: {}", d.message);
+    if let Some(sql) = &d.sql {
+        eprintln!("    sql: {sql}");
+    }
+    if let Some(s) = &d.sqlstate {
+        eprintln!("    sqlstate: {s}");
+    }
+    if let Some(e) = &d.expected {
+        eprintln!("    expected: {e}");
+    }
+    if let Some(a) = &d.actual {
+        eprintln!("    actual:   {a}");
+    }
+    let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
+    eprintln!("    input: {}", pretty.replace('\n', "\n    "));
+}
+
+/// The marker `PropertyInvariant::replay` uses when a recorded input is
+/// rejected (not applicable) on re-check rather than failing.
+const REJECTED: &str = "the shrunk input was rejected on re-check";
+
+/// How one replay ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The invariant fails on the input.
+    Fails,
+    /// The invariant holds on the input.
+    Holds,
+    /// The input is rejected as not applicable.
+    Rejected,
+    /// The harness or environment broke.
+    Error,
+}
+
+/// Classify a replay result.
+pub fn outcome(r: &InvariantResult) -> Outcome {
+    match r.verdict {
+        Verdict::Failed => {
+            if r.failures
+                .first()
+                .is_some_and(|f| f.detail.message.starts_with(REJECTED))
+            {
+                Outcome::Rejected
+            } else {
+                Outcome::Fails
+            }
+        }
+        Verdict::Passed => Outcome::Holds,
+        Verdict::Error | Verdict::Skipped => Outcome::Error,
+    }
+}
+
+/// A session ready to replay cases of one invariant.
+pub struct Replayer {
+    session: Session,
+    invariant: Box<dyn Invariant>,
+    seed: u64,
+    _scratch: ScratchDir,
+    /// Whether the SUT (+ mutant) fingerprint equals the recorded one.
+    pub fingerprint_matches: bool,
+    /// The SUT fingerprint replayed against.
+    pub fingerprint: String,
+}
+
+impl Replayer {
+    /// Prepare a fresh server with `sut_dir` and the case's recorded mutant.
+    pub fn new(
+        case: &CaseFile,
+        sut_dir: &std::path::Path,
+        provision: &ProvisionOptions,
+    ) -> anyhow::Result<Self> {
+        let opts = Options {
+            user_schema_sql: case.user_schema_sql.clone(),
+        };
+        let invariant = registry::all(&opts)
+            .into_iter()
+            .find(|i| i.meta().id == case.invariant)
+            .ok_or_else(|| {
+                anyhow!(
+                    "the case names invariant {} which this pgconform does not have (see `pgconform list`)",
+                    case.invariant
+                )
+            })?;
+        let scratch = ScratchDir::new("replay").context("cannot create a scratch directory")?;
+        let mutant = case.write_mutant(scratch.path())?;
+        let suite = invariant.meta().suite;
+        let session = Session::prepare(sut_dir, mutant.as_deref(), provision, &[suite])?;
+        let fingerprint = crate::sandbox::ServerSandbox::fingerprint(&session.sandbox).to_owned();
+        Ok(Self {
+            fingerprint_matches: fingerprint == case.sut.fingerprint,
+            fingerprint,
+            session,
+            invariant,
+            seed: case.seed,
+            _scratch: scratch,
+        })
+    }
+
+    /// Replay `input` once on a fresh database.
+    pub fn replay(&self, input: &serde_json::Value) -> InvariantResult {
+        let progress = |_: u64, _: u64| {};
+        let ctx = RunContext {
+            sandbox: &self.session.sandbox,
+            cases: Some(1),
+            seed: self.seed,
+            shrink: ShrinkPolicy::default(),
+            deadline: None,
+            cancel: cleanup::cancel_flag(),
+            progress: &progress,
+        };
+        self.invariant.replay(&ctx, input)
+    }
+}
+
+/// Execute `pgconform replay`.
+pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
+    cleanup::install_signal_handler(Duration::from_secs(10));
+    let case = CaseFile::load(&args.file)?;
+    let sut_dir = args
+        .sut
+        .clone()
+        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    if !args.quiet {
+        eprintln!(
+            "pgconform: replaying {} ({}) from {} against {}{}",
+            case.invariant,
+            case.title,
+            args.file.display(),
+            sut_dir.display(),
+            case.mutant
+                .as_ref()
+                .map(|m| format!(" + recorded mutant {}", m.path))
+                .unwrap_or_default()
+        );
+    }
+    let replayer = Replayer::new(&case, &sut_dir, &args.server.provision())?;
+    if !replayer.fingerprint_matches {
+        eprintln!(
+            "pgconform: warning: the SUT differs from the one the case was recorded on \
+             (recorded fingerprint {}, now {}); the outcome may differ for that reason",
+            case.sut.fingerprint, replayer.fingerprint
+        );
+    }
+    let r = replayer.replay(&case.input);
+    let code = match outcome(&r) {
+        Outcome::Fails => {
+            let f = &r.failures[0];
+            print_failure(&case.invariant, &f.detail, &case.input);
+            if f.detail.message == case.failure.message {
+                eprintln!("pgconform: the case still fails, as recorded");
+            } else {
+                eprintln!(
+                    "pgconform: the case still fails, differently from the recording (recorded: {})",
+                    case.failure.message
+                );
+            }
+            INVARIANT_FAILED
+        }
+        Outcome::Holds => {
+            eprintln!(
+                "pgconform: {} holds on this input: the case no longer fails",
+                case.invariant
+            );
+            OK
+        }
+        Outcome::Rejected => {
+            eprintln!(
+                "pgconform: {} rejects the recorded input as not applicable ({}); cannot judge it",
+                case.invariant,
+                r.failures
+                    .first()
+                    .map(|f| f.detail.message.as_str())
+                    .unwrap_or("")
+            );
+            USAGE_OR_ENV
+        }
+        Outcome::Error => {
+            eprintln!(
+                "pgconform: error: the replay could not run: {}",
+                r.error.as_deref().unwrap_or("unknown harness error")
+            );
+            USAGE_OR_ENV
+        }
+    };
+    if code != INVARIANT_FAILED || !args.shrink {
+        if args.shrink && code == OK {
+            eprintln!("pgconform: nothing to shrink: the case does not fail");
+        }
+        return Ok(code);
+    }
+    let before = shrink::size(&case.input);
+    let result = shrink::shrink(
+        &case.input,
+        Bounds {
+            max_time: args.shrink_time,
+            max_checks: 100_000,
+        },
+        |cand| {
+            if cleanup::cancelled() {
+                return false;
+            }
+            outcome(&replayer.replay(cand)) == Outcome::Fails
+        },
+    );
+    if result.steps == 0 {
+        eprintln!(
+            "pgconform: the input is already minimal for generic shrinking ({} candidates checked)",
+            result.checks
+        );
+        return Ok(INVARIANT_FAILED);
+    }
+    let final_run = replayer.replay(&result.input);
+    if outcome(&final_run) != Outcome::Fails {
+        return Err(anyhow!(
+            "the shrunk input did not fail on its final re-check (a flaky invariant?)"
+        ));
+    }
+    let mut shrunk = case.clone();
+    shrunk.input = result.input.clone();
+    shrunk.input_sha256 = crate::casefile::value_sha256(&shrunk.input);
+    shrunk.failure = final_run.failures[0].detail.clone();
+    shrunk.shrink_steps = case.shrink_steps + result.steps;
+    shrunk.created_at = crate::cli::run::now_rfc3339();
+    let path = match &args.output {
+        Some(p) if p.extension().is_some_and(|e| e == "json") => {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            let mut text = serde_json::to_string_pretty(&shrunk)?;
+            text.push('\n');
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            p.clone()
+        }
+        Some(dir) => shrunk.write_into(dir)?,
+        None => shrunk.write_into(
+            args.file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new(".")),
+        )?,
+    };
+    print_failure(&case.invariant, &shrunk.failure, &shrunk.input);
+    eprintln!(
+        "pgconform: shrunk {} -> {} bytes in {} steps ({} candidates{}); written to {}",
+        before,
+        shrink::size(&shrunk.input),
+        result.steps,
+        result.checks,
+        if result.bounded {
+            ", stopped by the bound"
+        } else {
+            ""
+        },
+        path.display()
+    );
+    Ok(INVARIANT_FAILED)
+}

@@ -1,0 +1,266 @@
+//! Merging the reports of a sharded run into one report.
+
+use crate::coverage::CoverageRequirement;
+use crate::run_report::{LoadedReport, RunReport};
+use crate::shard::{ShardRecord, ShardSpec};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why a set of shard reports cannot be merged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MergeProblem {
+    /// Nothing to merge.
+    #[error("no reports given")]
+    NoInput,
+    /// A shard's integrity hash does not verify.
+    #[error("{0}: integrity hash does not match its content (edited or damaged)")]
+    Integrity(String),
+    /// A report that is not a shard (a full run, or already merged).
+    #[error("{0}: not a shard report (it was not produced with --shard K/N)")]
+    NotAShard(String),
+    /// Shards of different partitions.
+    #[error("{path}: shard {shard} is not a shard of {total} like {first}")]
+    MixedTotal {
+        /// Report.
+        path: String,
+        /// Its shard.
+        shard: ShardSpec,
+        /// Expected total.
+        total: u32,
+        /// The first report.
+        first: String,
+    },
+    /// One shard given twice.
+    #[error("shard {shard} given more than once: {}", .paths.join(", "))]
+    DuplicateShard {
+        /// Shard.
+        shard: ShardSpec,
+        /// Reports claiming it.
+        paths: Vec<String>,
+    },
+    /// An invariant present in two shards.
+    #[error("invariant {id} appears in more than one shard: {}", .paths.join(", "))]
+    Overlap {
+        /// Invariant.
+        id: String,
+        /// Reports containing it.
+        paths: Vec<String>,
+    },
+    /// An invariant in a shard that does not own it.
+    #[error("{path}: invariant {id} does not belong to shard {shard}")]
+    Foreign {
+        /// Report.
+        path: String,
+        /// Invariant.
+        id: String,
+        /// The report's shard.
+        shard: ShardSpec,
+    },
+    /// Shards of different runs.
+    #[error("{path}: {what} is {found}, but {first} has {expected}")]
+    Mismatch {
+        /// Report.
+        path: String,
+        /// What differs (seed, SUT fingerprint, ...).
+        what: &'static str,
+        /// Its value.
+        found: String,
+        /// The first report's value.
+        expected: String,
+        /// The first report.
+        first: String,
+    },
+    /// Not every shard is present.
+    #[error("incomplete: shard(s) {} of {total} missing", .missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
+    Incomplete {
+        /// Missing shard numbers.
+        missing: Vec<u32>,
+        /// Total shards.
+        total: u32,
+    },
+}
+
+/// Merge shard reports. Refuses tampered, foreign, overlapping and mixed
+/// inputs; refuses an incomplete set unless `allow_incomplete` (the merged
+/// report then records which shards it has, and `gate` refuses it).
+pub fn merge(
+    inputs: &[LoadedReport],
+    allow_incomplete: bool,
+) -> Result<RunReport, Vec<MergeProblem>> {
+    let mut problems = Vec::new();
+    let Some(first) = inputs.first() else {
+        return Err(vec![MergeProblem::NoInput]);
+    };
+    for l in inputs {
+        if !l.integrity_ok() {
+            problems.push(MergeProblem::Integrity(l.path.clone()));
+        }
+        if l.report.shard.is_none() {
+            problems.push(MergeProblem::NotAShard(l.path.clone()));
+        }
+    }
+    let f = &first.report;
+    let total = f.shard.map_or(0, |s| s.total);
+    let mut by_shard: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut by_id: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for l in inputs {
+        let r = &l.report;
+        let mut check = |what: &'static str, found: String, expected: String| {
+            if found != expected {
+                problems.push(MergeProblem::Mismatch {
+                    path: l.path.clone(),
+                    what,
+                    found,
+                    expected,
+                    first: first.path.clone(),
+                });
+            }
+        };
+        check("the seed", r.seed.to_string(), f.seed.to_string());
+        check(
+            "the SUT fingerprint",
+            r.sut.fingerprint.clone(),
+            f.sut.fingerprint.clone(),
+        );
+        check(
+            "the mutant",
+            format!("{:?}", r.sut.mutant.as_ref().map(|m| &m.sha256)),
+            format!("{:?}", f.sut.mutant.as_ref().map(|m| &m.sha256)),
+        );
+        check(
+            "the selection",
+            r.selection.join(","),
+            f.selection.join(","),
+        );
+        check(
+            "--cases",
+            format!("{:?}", r.cases_requested),
+            format!("{:?}", f.cases_requested),
+        );
+        check(
+            "the server major version",
+            (r.server.version_num / 10_000).to_string(),
+            (f.server.version_num / 10_000).to_string(),
+        );
+        check(
+            "the pgconform version",
+            format!("{} {:?}", r.pgconform_version, r.git_revision),
+            format!("{} {:?}", f.pgconform_version, f.git_revision),
+        );
+        let Some(sh) = r.shard else { continue };
+        if sh.total != total {
+            problems.push(MergeProblem::MixedTotal {
+                path: l.path.clone(),
+                shard: sh,
+                total,
+                first: first.path.clone(),
+            });
+            continue;
+        }
+        by_shard.entry(sh.index).or_default().push(l.path.clone());
+        for res in &r.results {
+            by_id
+                .entry(res.id.as_str())
+                .or_default()
+                .push(l.path.clone());
+            if !sh.owns(&res.id) {
+                problems.push(MergeProblem::Foreign {
+                    path: l.path.clone(),
+                    id: res.id.clone(),
+                    shard: sh,
+                });
+            }
+        }
+    }
+    for (index, paths) in &by_shard {
+        if paths.len() > 1 {
+            problems.push(MergeProblem::DuplicateShard {
+                shard: ShardSpec {
+                    index: *index,
+                    total,
+                },
+                paths: paths.clone(),
+            });
+        }
+    }
+    for (id, paths) in &by_id {
+        if paths.len() > 1 {
+            problems.push(MergeProblem::Overlap {
+                id: (*id).to_owned(),
+                paths: paths.clone(),
+            });
+        }
+    }
+    let missing: Vec<u32> = (1..=total).filter(|k| !by_shard.contains_key(k)).collect();
+    if !missing.is_empty() && !allow_incomplete && total > 0 {
+        problems.push(MergeProblem::Incomplete { missing, total });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let mut shards: Vec<&LoadedReport> = inputs.iter().collect();
+    shards.sort_by_key(|l| l.report.shard.map_or(0, |s| s.index));
+    let mut results: Vec<_> = shards
+        .iter()
+        .flat_map(|l| l.report.results.iter().cloned())
+        .collect();
+    let order: BTreeMap<&str, usize> = f
+        .selection
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    results.sort_by_key(|r| order.get(r.id.as_str()).copied().unwrap_or(usize::MAX));
+    let mut reqs: Vec<CoverageRequirement> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for l in &shards {
+        for c in &l.report.coverage_requirements {
+            if seen.insert(c.spec()) {
+                reqs.push(c.clone());
+            }
+        }
+    }
+    crate::coverage::evaluate_all(&mut reqs, &results);
+    let mut merged = RunReport {
+        format_version: crate::FORMAT_VERSION,
+        pgconform_version: f.pgconform_version.clone(),
+        git_revision: f.git_revision.clone(),
+        server: f.server.clone(),
+        sut: f.sut.clone(),
+        seed: f.seed,
+        cases_requested: f.cases_requested,
+        started_at: shards
+            .iter()
+            .map(|l| l.report.started_at.clone())
+            .min()
+            .unwrap_or_default(),
+        duration_ms: shards
+            .iter()
+            .map(|l| l.report.duration_ms)
+            .max()
+            .unwrap_or(0),
+        results,
+        selection: f.selection.clone(),
+        shard: None,
+        shards: shards
+            .iter()
+            .filter_map(|l| {
+                let r = &l.report;
+                Some(ShardRecord {
+                    shard: r.shard?,
+                    integrity_sha256: r.integrity_sha256.clone(),
+                    started_at: r.started_at.clone(),
+                    duration_ms: r.duration_ms,
+                    server_version: r.server.version.clone(),
+                    invariants: r.results.iter().map(|x| x.id.clone()).collect(),
+                })
+            })
+            .collect(),
+        coverage_requirements: reqs,
+        interrupted: shards.iter().any(|l| l.report.interrupted),
+        mutants: None,
+        integrity_sha256: String::new(),
+    };
+    merged.seal();
+    Ok(merged)
+}

@@ -1,0 +1,131 @@
+//! Small text helpers shared by the writers.
+
+use crate::model::{FailureRecord, InvariantResult, Verdict};
+use crate::run_report::RunReport;
+
+/// How writers name files and commands that live outside the report.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The output directory case files are relative to, as the reader should
+    /// type it (e.g. `pgconform-out`). Empty: paths are shown relative.
+    pub out_dir: String,
+    /// Extra arguments for the replay command (e.g. `--sut my-kernel`).
+    pub replay_args: String,
+}
+
+impl RenderOptions {
+    /// The command that replays `failure`, if it has a case file.
+    pub fn replay_command(&self, failure: &FailureRecord) -> Option<String> {
+        let case = failure.case_file.as_deref()?;
+        let path = if self.out_dir.is_empty() {
+            case.to_owned()
+        } else {
+            format!("{}/{case}", self.out_dir.trim_end_matches('/'))
+        };
+        let mut cmd = format!("pgconform replay {}", shell_quote(&path));
+        if !self.replay_args.is_empty() {
+            cmd.push(' ');
+            cmd.push_str(&self.replay_args);
+        }
+        Some(cmd)
+    }
+}
+
+/// Quote `s` for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// `1.23s`, `45ms`, `2m03s`.
+pub fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}.{:02}s", ms / 1000, (ms % 1000) / 10)
+    } else {
+        format!("{}m{:02}s", ms / 60_000, (ms % 60_000) / 1000)
+    }
+}
+
+/// Verdict label used in tables.
+pub fn verdict_label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "FAILED",
+        Verdict::Error => "ERROR",
+        Verdict::Skipped => "skipped",
+    }
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escape text for a Markdown table cell (single line, no pipes).
+pub fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\r', "")
+        .replace('\n', "<br>")
+}
+
+/// A fenced Markdown code block whose fence cannot be closed by `body`.
+pub fn md_code(lang: &str, body: &str) -> String {
+    let mut fence = "```".to_owned();
+    while body.contains(&fence) {
+        fence.push('`');
+    }
+    format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end_matches('\n'))
+}
+
+/// One-line summary: `12 passed, 1 failed, 0 errors, 0 skipped`.
+pub fn summary_line(report: &RunReport) -> String {
+    format!(
+        "{} passed, {} failed, {} errors, {} skipped",
+        report.count(Verdict::Passed),
+        report.count(Verdict::Failed),
+        report.count(Verdict::Error),
+        report.count(Verdict::Skipped)
+    )
+}
+
+/// The input of a failure as pretty JSON.
+pub fn input_json(f: &FailureRecord) -> String {
+    serde_json::to_string_pretty(&f.input).unwrap_or_else(|_| f.input.to_string())
+}
+
+/// Shorten a hash for display.
+pub fn short_hash(h: &str) -> &str {
+    h.get(..12).unwrap_or(h)
+}
+
+/// Coverage classes of a result as `class (n)` list.
+pub fn coverage_list(r: &InvariantResult) -> String {
+    if r.coverage.is_empty() {
+        return String::new();
+    }
+    r.coverage
+        .iter()
+        .map(|(k, v)| format!("{k} ({v})"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
