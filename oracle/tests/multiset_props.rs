@@ -109,6 +109,11 @@ proptest! {
         prop_assert!(diff(&a, &b).is_equal());
     }
 
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
     /// Large sides with a few tampers exercise the bucketed localisation.
     #[test]
     fn localises_few_differences_in_many_rows(
