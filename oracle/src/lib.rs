@@ -8,6 +8,8 @@
 //!
 //! * [`render`] / [`render_bytes`] / [`render_serde`] / [`Renderer`]: JSON
 //!   text → the exact bytes of `value::jsonb::text`.
+//! * [`parse_value`] / [`JsonValue`]: the same, as a value tree (numbers
+//!   kept as `numeric`'s exact text).
 //! * [`row_digest`] / [`Digest`]: `encode(sha256(convert_to(x::jsonb::text, 'UTF8')), 'hex')`.
 //! * [`DigestMultiset`] / [`diff()`] / [`MultisetDiff`]: per-type multisets
 //!   and their difference (missing / extra with multiplicity).
@@ -27,6 +29,7 @@ mod render;
 mod strings;
 #[cfg(feature = "testgen")]
 pub mod testgen;
+mod value;
 
 pub use diff::{diff, summaries_equal, MultisetDiff, TypeDiff};
 pub use digest::{row_digest, row_digest_bytes, Digest, ParseDigestError};
@@ -34,3 +37,4 @@ pub use error::RenderError;
 pub use multiset::{DigestMultiset, RowError};
 pub use pack::{diff_packs, verify_pack, PackError, PackVerification};
 pub use render::{render, render_bytes, render_serde, Renderer};
+pub use value::{parse_value, JsonValue, MAX_TREE_DEPTH};

@@ -149,3 +149,33 @@ fn very_deep_nesting_does_not_overflow_the_stack() {
     let deep = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
     assert!(render(&deep).is_ok());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The value tree prints exactly what the streaming renderer writes.
+    #[test]
+    fn value_tree_matches_renderer(text in arb_json_text()) {
+        match render(&text) {
+            Ok(r) => {
+                let v = pgconform_oracle::parse_value(&text);
+                prop_assert_eq!(v.as_ref().map(ToString::to_string), Ok(r.clone()));
+                prop_assert_eq!(v.map(|v| v.digest()), Ok(Digest::of_canonical(r.as_bytes())));
+            }
+            Err(e) => prop_assert_eq!(pgconform_oracle::parse_value(&text), Err(e)),
+        }
+    }
+}
+
+#[test]
+fn value_tree_refuses_nesting_beyond_its_limit() {
+    let ok = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    assert!(pgconform_oracle::parse_value(&ok).is_ok());
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(pgconform_oracle::parse_value(&deep).is_err());
+    let v = pgconform_oracle::parse_value(r#"{"b": 1.50e1, "a": "\u00e9"}"#).ok();
+    assert_eq!(
+        v.as_ref().and_then(|v| v.get("b")),
+        Some(&pgconform_oracle::JsonValue::Number("15.0".into()))
+    );
+}
