@@ -13,12 +13,12 @@ mod strategy;
 
 pub use model::*;
 pub use mutation::{
-    apply, expected_drift, mutation_ddl, object_paths, DriftKind, ExpectedDrift, Mutation, NotApplicable,
-    ObjectPath,
+    apply, expected_drift, mutation_ddl, object_paths, DriftKind, ExpectedDrift, Mutation,
+    NotApplicable, ObjectPath,
 };
 pub use order::creation_statements;
 pub use render::{object_ddl, qi, qualified, schema_ddl};
 pub use strategy::{
-    arb_extra_index, arb_mutation, arb_schema, arb_schema_and_mutation, decode_extra_index,
-    decode_mutation, decode_schema,
+    arb_choices, arb_extra_index, arb_mutation, arb_schema, arb_schema_and_mutation,
+    decode_extra_index, decode_mutation, decode_schema,
 };

@@ -57,32 +57,46 @@ fn kills_of(path: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Run `id` with `opts` (None: the bundled default) and a bounded shrink time.
+fn run(
+    id: &str,
+    opts: &Options,
+    cases: u32,
+    mutant: Option<&std::path::Path>,
+    shrink_secs: u64,
+) -> InvariantResult {
+    let all = registry::all(opts);
+    let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
+    let sb = testkit::sandbox(mutant).expect("sandbox");
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    let ctx = RunContext {
+        sandbox: sb.as_ref(),
+        cases: Some(cases),
+        seed: 2002,
+        shrink: ShrinkPolicy {
+            disabled: false,
+            max_time: Duration::from_secs(shrink_secs),
+        },
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    inv.run(&ctx)
+}
+
 #[rstest]
 fn mutant_killed(#[files("../kernel/mutants/drift/*.sql")] path: PathBuf) {
     let kills = kills_of(&path);
     assert!(!kills.is_empty(), "{} names no invariant", path.display());
     let mut tried = Vec::new();
     for id in &kills {
-        let r = testkit::run_invariant(
-            id,
-            &TestRun {
-                cases: Some(48),
-                seed: 2002,
-                mutant: Some(path.clone()),
-                no_shrink: false,
-            },
-        )
-        .expect("run");
+        let r = run(id, &Options::default(), 48, Some(&path), 20);
         assert_ne!(r.verdict, Verdict::Error, "{}", describe(&r));
         if r.verdict == Verdict::Failed {
             let f = r.failures.first().expect("a failure record");
             assert!(!f.input.is_null(), "the shrunk counterexample is recorded");
-            eprintln!(
-                "{} killed by {}: {}",
-                path.display(),
-                describe(&r),
-                f.input_summary.len()
-            );
+            eprintln!("{} killed by {}", path.display(), describe(&r));
             return;
         }
         tried.push(describe(&r));

@@ -123,7 +123,10 @@ impl ColType {
 
     /// Numeric: comparable with integer constants in CHECKs and predicates.
     pub fn numeric(self) -> bool {
-        matches!(self, ColType::Int4 | ColType::Int8 | ColType::Numeric | ColType::Float8)
+        matches!(
+            self,
+            ColType::Int4 | ColType::Int8 | ColType::Numeric | ColType::Float8
+        )
     }
 
     /// Character types.
@@ -133,7 +136,10 @@ impl ColType {
 
     /// Has a default hash operator class and is simple enough for hash indexes.
     pub fn hash(self) -> bool {
-        matches!(self, ColType::Int4 | ColType::Int8 | ColType::Text | ColType::Uuid)
+        matches!(
+            self,
+            ColType::Int4 | ColType::Int8 | ColType::Text | ColType::Uuid
+        )
     }
 }
 
@@ -316,7 +322,9 @@ impl IndexKey {
     /// The column the key reads.
     pub fn col(&self) -> &str {
         match self {
-            IndexKey::Column { col, .. } | IndexKey::Lower { col, .. } | IndexKey::Plus { col, .. } => col,
+            IndexKey::Column { col, .. }
+            | IndexKey::Lower { col, .. }
+            | IndexKey::Plus { col, .. } => col,
         }
     }
 }
@@ -453,13 +461,21 @@ impl ObjectKind {
     pub fn class(&self) -> &'static str {
         match self {
             ObjectKind::PrimaryKey { .. } => "PK",
-            ObjectKind::Unique { nulls_not_distinct: true, .. } => "UNIQUE-nulls-not-distinct",
+            ObjectKind::Unique {
+                nulls_not_distinct: true,
+                ..
+            } => "UNIQUE-nulls-not-distinct",
             ObjectKind::Unique { .. } => "UNIQUE",
-            ObjectKind::ForeignKey { deferral: Deferral::InitiallyDeferred, .. } => "FK-deferred",
+            ObjectKind::ForeignKey {
+                deferral: Deferral::InitiallyDeferred,
+                ..
+            } => "FK-deferred",
             ObjectKind::ForeignKey { .. } => "FK",
             ObjectKind::Check { .. } => "CHECK",
             ObjectKind::Exclude { .. } => "EXCLUDE",
-            ObjectKind::Index { predicate: Some(_), .. } => "INDEX-partial",
+            ObjectKind::Index {
+                predicate: Some(_), ..
+            } => "INDEX-partial",
             ObjectKind::Index { keys, .. }
                 if keys.iter().any(|k| !matches!(k, IndexKey::Column { .. })) =>
             {
@@ -468,8 +484,14 @@ impl ObjectKind {
             ObjectKind::Index { include, .. } if !include.is_empty() => "INDEX-include",
             ObjectKind::Index { unique: true, .. } => "INDEX-unique",
             ObjectKind::Index { keys, .. } if keys.len() > 1 => "INDEX-multicolumn",
-            ObjectKind::Index { method: IndexMethod::Hash, .. } => "INDEX-hash",
-            ObjectKind::Index { method: IndexMethod::Gist, .. } => "INDEX-gist",
+            ObjectKind::Index {
+                method: IndexMethod::Hash,
+                ..
+            } => "INDEX-hash",
+            ObjectKind::Index {
+                method: IndexMethod::Gist,
+                ..
+            } => "INDEX-gist",
             ObjectKind::Index { .. } => "INDEX-plain",
             ObjectKind::Trigger { .. } => "TRIGGER",
         }

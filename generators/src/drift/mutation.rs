@@ -107,9 +107,17 @@ impl std::fmt::Display for NotApplicable {
     }
 }
 
-fn find<'a>(s: &'a Schema, table: &str, object: &str) -> Result<(&'a Table, &'a Object), NotApplicable> {
-    let t = s.table(table).ok_or_else(|| NotApplicable(format!("no table {table}")))?;
-    let o = t.object(object).ok_or_else(|| NotApplicable(format!("no object {object} on {table}")))?;
+fn find<'a>(
+    s: &'a Schema,
+    table: &str,
+    object: &str,
+) -> Result<(&'a Table, &'a Object), NotApplicable> {
+    let t = s
+        .table(table)
+        .ok_or_else(|| NotApplicable(format!("no table {table}")))?;
+    let o = t
+        .object(object)
+        .ok_or_else(|| NotApplicable(format!("no object {object} on {table}")))?;
     Ok((t, o))
 }
 
@@ -135,21 +143,27 @@ pub fn apply(s: &Schema, m: &Mutation) -> Result<Schema, NotApplicable> {
             let i = pos(t, &object.name)?;
             t.objects[i] = object.clone();
         }
-        Mutation::AlterFkDeferral { object, deferral, .. } => {
+        Mutation::AlterFkDeferral {
+            object, deferral, ..
+        } => {
             let i = pos(t, object)?;
             match &mut t.objects[i].kind {
                 ObjectKind::ForeignKey { deferral: d, .. } => *d = *deferral,
                 _ => return Err(NotApplicable(format!("{object} is not a foreign key"))),
             }
         }
-        Mutation::SetTriggerEnabled { object, enabled, .. } => {
+        Mutation::SetTriggerEnabled {
+            object, enabled, ..
+        } => {
             let i = pos(t, object)?;
             match &mut t.objects[i].kind {
                 ObjectKind::Trigger { enabled: e, .. } => *e = *enabled,
                 _ => return Err(NotApplicable(format!("{object} is not a trigger"))),
             }
         }
-        Mutation::Rename { object, new_name, .. } => {
+        Mutation::Rename {
+            object, new_name, ..
+        } => {
             let i = pos(t, object)?;
             t.objects[i].name = new_name.clone();
         }
@@ -170,22 +184,39 @@ pub fn mutation_ddl(s: &Schema, m: &Mutation) -> Result<Vec<String>, NotApplicab
         }
         Mutation::Add { table, object } => {
             let after = apply(s, m)?;
-            let t = after.table(table).ok_or_else(|| NotApplicable(table.clone()))?;
+            let t = after
+                .table(table)
+                .ok_or_else(|| NotApplicable(table.clone()))?;
             object_ddl(&after, t, object)
         }
         Mutation::Replace { table, object, .. } => {
             let (t, old) = find(s, table, &object.name)?;
             let after = apply(s, m)?;
-            let t2 = after.table(table).ok_or_else(|| NotApplicable(table.clone()))?;
+            let t2 = after
+                .table(table)
+                .ok_or_else(|| NotApplicable(table.clone()))?;
             let mut v = vec![drop_object_sql(s, t, old)];
             v.extend(object_ddl(&after, t2, object));
             v
         }
-        Mutation::AlterFkDeferral { table, object, deferral } => {
+        Mutation::AlterFkDeferral {
+            table,
+            object,
+            deferral,
+        } => {
             let (t, _) = find(s, table, object)?;
-            vec![format!("ALTER TABLE {} ALTER CONSTRAINT {} {}", tq(t), qi(object), deferral.sql())]
+            vec![format!(
+                "ALTER TABLE {} ALTER CONSTRAINT {} {}",
+                tq(t),
+                qi(object),
+                deferral.sql()
+            )]
         }
-        Mutation::SetTriggerEnabled { table, object, enabled } => {
+        Mutation::SetTriggerEnabled {
+            table,
+            object,
+            enabled,
+        } => {
             let (t, _) = find(s, table, object)?;
             vec![format!(
                 "ALTER TABLE {} {} TRIGGER {}",
@@ -194,7 +225,11 @@ pub fn mutation_ddl(s: &Schema, m: &Mutation) -> Result<Vec<String>, NotApplicab
                 qi(object)
             )]
         }
-        Mutation::Rename { table, object, new_name } => {
+        Mutation::Rename {
+            table,
+            object,
+            new_name,
+        } => {
             let (t, o) = find(s, table, object)?;
             vec![match &o.kind {
                 ObjectKind::Index { .. } => format!(
@@ -203,7 +238,12 @@ pub fn mutation_ddl(s: &Schema, m: &Mutation) -> Result<Vec<String>, NotApplicab
                     qi(new_name)
                 ),
                 ObjectKind::Trigger { .. } => {
-                    format!("ALTER TRIGGER {} ON {} RENAME TO {}", qi(object), tq(t), qi(new_name))
+                    format!(
+                        "ALTER TRIGGER {} ON {} RENAME TO {}",
+                        qi(object),
+                        tq(t),
+                        qi(new_name)
+                    )
                 }
                 _ => format!(
                     "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
@@ -264,12 +304,21 @@ fn model_objects(s: &Schema) -> BTreeMap<ObjectPath, String> {
                 ObjectKind::Trigger { .. } => "TRIGGER",
                 _ => "CONSTRAINT",
             };
-            let path = (ty.to_owned(), s.name.clone(), t.name.clone(), Some(o.name.clone()));
+            let path = (
+                ty.to_owned(),
+                s.name.clone(),
+                t.name.clone(),
+                Some(o.name.clone()),
+            );
             children.insert(path, object_ddl(s, t, o).join(";\n"));
             if o.kind.has_backing_index() {
                 let idx = match &o.kind {
                     ObjectKind::PrimaryKey { cols } => format!("pk {cols:?}"),
-                    ObjectKind::Unique { cols, include, nulls_not_distinct } => {
+                    ObjectKind::Unique {
+                        cols,
+                        include,
+                        nulls_not_distinct,
+                    } => {
                         format!("unique {cols:?} {include:?} {nulls_not_distinct}")
                     }
                     ObjectKind::Exclude { form, predicate } => {
@@ -281,12 +330,23 @@ fn model_objects(s: &Schema) -> BTreeMap<ObjectPath, String> {
                     }
                     _ => String::new(),
                 };
-                let path = ("INDEX".to_owned(), s.name.clone(), t.name.clone(), Some(o.name.clone()));
+                let path = (
+                    "INDEX".to_owned(),
+                    s.name.clone(),
+                    t.name.clone(),
+                    Some(o.name.clone()),
+                );
                 children.insert(path, format!("{} {}.{} {idx}", o.name, s.name, t.name));
             }
         }
-        let set = children.iter().map(|(k, v)| format!("{k:?}={v}\n")).collect::<String>();
-        out.insert(("TABLE".to_owned(), s.name.clone(), t.name.clone(), None), set);
+        let set = children
+            .iter()
+            .map(|(k, v)| format!("{k:?}={v}\n"))
+            .collect::<String>();
+        out.insert(
+            ("TABLE".to_owned(), s.name.clone(), t.name.clone(), None),
+            set,
+        );
         out.extend(children);
     }
     out

@@ -35,7 +35,13 @@ pub fn creation_statements(schema: &Schema, priorities: &[u32]) -> Vec<String> {
             }
         }
     }
-    let prio = |i: usize| if priorities.is_empty() { 0 } else { priorities[i % priorities.len()] };
+    let prio = |i: usize| {
+        if priorities.is_empty() {
+            0
+        } else {
+            priorities[i % priorities.len()]
+        }
+    };
     let deps = |n: &Node<'_>| -> Vec<String> {
         match n {
             Node::Function(_) | Node::Table(_) => Vec::new(),

@@ -30,7 +30,11 @@ pub fn check_sql(e: &CheckExpr) -> String {
     match e {
         CheckExpr::Gt { col, k } => format!("{} > {k}", qi(col)),
         CheckExpr::Between { col, lo, span } => {
-            format!("{} BETWEEN {lo} AND {}", qi(col), i64::from(*lo) + i64::from(*span))
+            format!(
+                "{} BETWEEN {lo} AND {}",
+                qi(col),
+                i64::from(*lo) + i64::from(*span)
+            )
         }
         CheckExpr::MaxLen { col, k } => format!("length({}) <= {k}", qi(col)),
         CheckExpr::NullImplies { col, other } => {
@@ -52,7 +56,12 @@ fn key_sql(table: &Table, method: IndexMethod, k: &IndexKey) -> String {
     let btree = method == IndexMethod::Btree;
     let ord = |o: SortOrder| if btree { sort_sql(o) } else { "" };
     match k {
-        IndexKey::Column { col, pattern_ops, collate_c, order } => {
+        IndexKey::Column {
+            col,
+            pattern_ops,
+            collate_c,
+            order,
+        } => {
             let mut s = qi(col);
             let ty = table.column(col).map(|c| c.ty);
             if btree && *collate_c {
@@ -79,7 +88,11 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
     let add = |body: String| format!("ALTER TABLE {t} ADD CONSTRAINT {} {body}", qi(&o.name));
     match &o.kind {
         ObjectKind::PrimaryKey { cols } => vec![add(format!("PRIMARY KEY ({})", col_list(cols)))],
-        ObjectKind::Unique { cols, include, nulls_not_distinct } => {
+        ObjectKind::Unique {
+            cols,
+            include,
+            nulls_not_distinct,
+        } => {
             let mut b = String::from("UNIQUE");
             if *nulls_not_distinct {
                 b.push_str(" NULLS NOT DISTINCT");
@@ -90,7 +103,15 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
             }
             vec![add(b)]
         }
-        ObjectKind::ForeignKey { cols, ref_table, ref_cols, on_delete, on_update, match_full, deferral } => {
+        ObjectKind::ForeignKey {
+            cols,
+            ref_table,
+            ref_cols,
+            on_delete,
+            on_update,
+            match_full,
+            deferral,
+        } => {
             vec![add(format!(
                 "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {} {}",
                 col_list(cols),
@@ -113,7 +134,13 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
             }
             vec![add(b)]
         }
-        ObjectKind::Index { unique, method, keys, include, predicate } => {
+        ObjectKind::Index {
+            unique,
+            method,
+            keys,
+            include,
+            predicate,
+        } => {
             let m = match method {
                 IndexMethod::Btree => "btree",
                 IndexMethod::Hash => "hash",
@@ -134,7 +161,13 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
             }
             vec![s]
         }
-        ObjectKind::Trigger { timing, events, row, function, enabled } => {
+        ObjectKind::Trigger {
+            timing,
+            events,
+            row,
+            function,
+            enabled,
+        } => {
             let mut ev = Vec::new();
             if events.insert {
                 ev.push("INSERT");
@@ -193,9 +226,20 @@ pub fn create_table_sql(schema: &Schema, t: &Table) -> String {
     let cols: Vec<String> = t
         .columns
         .iter()
-        .map(|c| format!("{} {}{}", qi(&c.name), c.ty.sql(), if c.not_null { " NOT NULL" } else { "" }))
+        .map(|c| {
+            format!(
+                "{} {}{}",
+                qi(&c.name),
+                c.ty.sql(),
+                if c.not_null { " NOT NULL" } else { "" }
+            )
+        })
         .collect();
-    format!("CREATE TABLE {} ({})", qualified(&schema.name, &t.name), cols.join(", "))
+    format!(
+        "CREATE TABLE {} ({})",
+        qualified(&schema.name, &t.name),
+        cols.join(", ")
+    )
 }
 
 /// The whole schema in canonical order: schema, functions, tables, then each

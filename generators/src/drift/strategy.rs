@@ -47,7 +47,11 @@ struct Namer {
 
 impl Namer {
     fn new(used: BTreeSet<String>, hints: Vec<Option<String>>) -> Self {
-        Self { used, hints, next_hint: 0 }
+        Self {
+            used,
+            hints,
+            next_hint: 0,
+        }
     }
     /// A fresh name: the next hint if there is one (and it is free), else `base`
     /// made unique with a numeric suffix; always at most 63 bytes.
@@ -66,7 +70,10 @@ impl Namer {
         while cand.is_empty() || self.used.contains(&cand) {
             n += 1;
             let suffix = n.to_string();
-            cand = format!("{}{suffix}", truncate_bytes(base, MAX_IDENT_BYTES - suffix.len()));
+            cand = format!(
+                "{}{suffix}",
+                truncate_bytes(base, MAX_IDENT_BYTES - suffix.len())
+            );
         }
         self.used.insert(cand.clone());
         cand
@@ -110,17 +117,32 @@ fn gen_index(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
     if pool.is_empty() {
         return None;
     }
-    let nkeys = if method == IndexMethod::Hash { 1 } else { 1 + c.pick(3) };
+    let nkeys = if method == IndexMethod::Hash {
+        1
+    } else {
+        1 + c.pick(3)
+    };
     let mut keys = Vec::new();
     for _ in 0..nkeys {
         if pool.is_empty() {
             break;
         }
         let col = pool.remove(c.pick(pool.len()));
-        let order = if method == IndexMethod::Btree { SortOrder::ALL[c.pick(4)] } else { SortOrder::Asc };
-        let form = if method == IndexMethod::Btree { c.pick(4) } else { 0 };
+        let order = if method == IndexMethod::Btree {
+            SortOrder::ALL[c.pick(4)]
+        } else {
+            SortOrder::Asc
+        };
+        let form = if method == IndexMethod::Btree {
+            c.pick(4)
+        } else {
+            0
+        };
         keys.push(match form {
-            2 if col.ty.textual() => IndexKey::Lower { col: col.name.clone(), order },
+            2 if col.ty.textual() => IndexKey::Lower {
+                col: col.name.clone(),
+                order,
+            },
             3 if col.ty.numeric() => IndexKey::Plus {
                 col: col.name.clone(),
                 k: i16::try_from(c.int(1, 9)).unwrap_or(1),
@@ -140,27 +162,50 @@ fn gen_index(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
     let key_cols: BTreeSet<&str> = keys.iter().map(IndexKey::col).collect();
     let mut include = Vec::new();
     if method != IndexMethod::Hash && c.pick(3) == 1 {
-        let rest: Vec<&Column> = t.columns.iter().filter(|x| !key_cols.contains(x.name.as_str())).collect();
+        let rest: Vec<&Column> = t
+            .columns
+            .iter()
+            .filter(|x| !key_cols.contains(x.name.as_str()))
+            .collect();
         if !rest.is_empty() {
             include.push(rest[c.pick(rest.len())].name.clone());
         }
     }
     let unique = method == IndexMethod::Btree && c.pick(3) == 1;
     let predicate = gen_predicate(c, t);
-    Some(ObjectKind::Index { unique, method, keys, include, predicate })
+    Some(ObjectKind::Index {
+        unique,
+        method,
+        keys,
+        include,
+        predicate,
+    })
 }
 
 fn gen_check(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
     let col = pick_col(c, t, |_| true)?;
     let expr = if col.ty.numeric() && c.coin() {
-        CheckExpr::Between { col: col.name.clone(), lo: c.int(-10, 20), span: u16::try_from(c.pick(50)).unwrap_or(0) }
+        CheckExpr::Between {
+            col: col.name.clone(),
+            lo: c.int(-10, 20),
+            span: u16::try_from(c.pick(50)).unwrap_or(0),
+        }
     } else if col.ty.numeric() {
-        CheckExpr::Gt { col: col.name.clone(), k: c.int(-10, 20) }
+        CheckExpr::Gt {
+            col: col.name.clone(),
+            k: c.int(-10, 20),
+        }
     } else if col.ty.textual() {
-        CheckExpr::MaxLen { col: col.name.clone(), k: u16::try_from(c.pick(200)).unwrap_or(0) + 1 }
+        CheckExpr::MaxLen {
+            col: col.name.clone(),
+            k: u16::try_from(c.pick(200)).unwrap_or(0) + 1,
+        }
     } else {
         let other = &t.columns[c.pick(t.columns.len())];
-        CheckExpr::NullImplies { col: col.name.clone(), other: other.name.clone() }
+        CheckExpr::NullImplies {
+            col: col.name.clone(),
+            other: other.name.clone(),
+        }
     };
     Some(ObjectKind::Check { expr })
 }
@@ -180,12 +225,20 @@ fn gen_unique(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
     }
     let mut include = Vec::new();
     if c.pick(3) == 1 {
-        let rest: Vec<&Column> = t.columns.iter().filter(|x| !cols.contains(&x.name)).collect();
+        let rest: Vec<&Column> = t
+            .columns
+            .iter()
+            .filter(|x| !cols.contains(&x.name))
+            .collect();
         if !rest.is_empty() {
             include.push(rest[c.pick(rest.len())].name.clone());
         }
     }
-    Some(ObjectKind::Unique { cols, include, nulls_not_distinct: c.coin() })
+    Some(ObjectKind::Unique {
+        cols,
+        include,
+        nulls_not_distinct: c.coin(),
+    })
 }
 
 fn gen_exclude(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
@@ -194,15 +247,26 @@ fn gen_exclude(c: &mut Chooser, t: &Table) -> Option<ObjectKind> {
     } else {
         ExcludeForm::BtreeEq(pick_col(c, t, ColType::btree)?.name.clone())
     };
-    Some(ObjectKind::Exclude { form, predicate: gen_predicate(c, t) })
+    Some(ObjectKind::Exclude {
+        form,
+        predicate: gen_predicate(c, t),
+    })
 }
 
 fn gen_trigger(c: &mut Chooser, functions: &[String]) -> Option<ObjectKind> {
     let function = functions.get(c.pick(functions.len()))?.clone();
     let mask = 1 + c.pick(7);
     Some(ObjectKind::Trigger {
-        timing: if c.coin() { Timing::After } else { Timing::Before },
-        events: Events { insert: mask & 1 != 0, update: mask & 2 != 0, delete: mask & 4 != 0 },
+        timing: if c.coin() {
+            Timing::After
+        } else {
+            Timing::Before
+        },
+        events: Events {
+            insert: mask & 1 != 0,
+            update: mask & 2 != 0,
+            delete: mask & 4 != 0,
+        },
         row: c.pick(3) != 0,
         function,
         enabled: c.pick(5) != 4,
@@ -236,11 +300,17 @@ fn object_base(t: &Table, k: &ObjectKind) -> String {
             };
             format!("{tn}_{}_check", short(col))
         }
-        ObjectKind::Exclude { form: ExcludeForm::GistOverlap(c) | ExcludeForm::BtreeEq(c), .. } => {
+        ObjectKind::Exclude {
+            form: ExcludeForm::GistOverlap(c) | ExcludeForm::BtreeEq(c),
+            ..
+        } => {
             format!("{tn}_{}_excl", short(c))
         }
         ObjectKind::Index { keys, .. } => {
-            format!("{tn}_{}_idx", keys.first().map(|k| short(k.col())).unwrap_or_default())
+            format!(
+                "{tn}_{}_idx",
+                keys.first().map(|k| short(k.col())).unwrap_or_default()
+            )
         }
         ObjectKind::Trigger { .. } => format!("{tn}_trg"),
     }
@@ -248,18 +318,25 @@ fn object_base(t: &Table, k: &ObjectKind) -> String {
 
 fn reserved_schema(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
-    l.starts_with("pg_") || ["public", "qt001_cp", "cpo", "information_schema"].contains(&l.as_str())
+    l.starts_with("pg_")
+        || ["public", "qt001_cp", "cpo", "information_schema"].contains(&l.as_str())
 }
 
 /// Decode a schema from name hints and a choice sequence. Pure.
-pub fn decode_schema(schema_hint: Option<String>, hints: Vec<Option<String>>, data: Vec<u32>) -> Schema {
+pub fn decode_schema(
+    schema_hint: Option<String>,
+    hints: Vec<Option<String>>,
+    data: Vec<u32>,
+) -> Schema {
     let mut c = Chooser::new(data);
     let name = schema_hint
         .map(|h| truncate_bytes(&h, MAX_IDENT_BYTES))
         .filter(|h| !h.is_empty() && !reserved_schema(h))
         .unwrap_or_else(|| "drift_s".to_owned());
     let mut names = Namer::new(BTreeSet::new(), hints);
-    let functions: Vec<String> = (0..1 + c.pick(2)).map(|i| names.fresh(&format!("trg_fn{i}"))).collect();
+    let functions: Vec<String> = (0..1 + c.pick(2))
+        .map(|i| names.fresh(&format!("trg_fn{i}")))
+        .collect();
     let ntables = 1 + c.pick(4);
     let mut tables: Vec<Table> = Vec::new();
     for ti in 0..ntables {
@@ -268,13 +345,30 @@ pub fn decode_schema(schema_hint: Option<String>, hints: Vec<Option<String>>, da
         let mut columns = Vec::new();
         let mut col_names = Namer::new(BTreeSet::new(), Vec::new());
         for ci in 0..ncols {
-            let cname = if c.pick(4) == 3 { names.fresh(&format!("c{ci}")) } else { col_names.fresh(&format!("c{ci}")) };
+            let cname = if c.pick(4) == 3 {
+                names.fresh(&format!("c{ci}"))
+            } else {
+                col_names.fresh(&format!("c{ci}"))
+            };
             col_names.used.insert(cname.clone());
-            columns.push(Column { name: cname, ty: ColType::ALL[c.pick(ColType::ALL.len())], not_null: c.coin() });
+            columns.push(Column {
+                name: cname,
+                ty: ColType::ALL[c.pick(ColType::ALL.len())],
+                not_null: c.coin(),
+            });
         }
-        let mut t = Table { name: tname, columns, objects: Vec::new() };
+        let mut t = Table {
+            name: tname,
+            columns,
+            objects: Vec::new(),
+        };
         if c.pick(3) != 0 {
-            let pool: Vec<String> = t.columns.iter().filter(|x| x.ty.btree()).map(|x| x.name.clone()).collect();
+            let pool: Vec<String> = t
+                .columns
+                .iter()
+                .filter(|x| x.ty.btree())
+                .map(|x| x.name.clone())
+                .collect();
             if !pool.is_empty() {
                 let mut cols = vec![pool[c.pick(pool.len())].clone()];
                 if c.coin() {
@@ -295,21 +389,31 @@ pub fn decode_schema(schema_hint: Option<String>, hints: Vec<Option<String>>, da
         for _ in 0..nobj {
             let kind = if c.pick(5) == 4 {
                 // a foreign key to a table with a primary key: add matching columns
-                let targets: Vec<usize> = (0..tables.len()).filter(|&i| tables[i].primary_key().is_some()).collect();
+                let targets: Vec<usize> = (0..tables.len())
+                    .filter(|&i| tables[i].primary_key().is_some())
+                    .collect();
                 if targets.is_empty() {
                     None
                 } else {
                     let target = targets[c.pick(targets.len())];
                     let ref_table = tables[target].name.clone();
-                    let ref_cols: Vec<String> = tables[target].primary_key().map(<[String]>::to_vec).unwrap_or_default();
+                    let ref_cols: Vec<String> = tables[target]
+                        .primary_key()
+                        .map(<[String]>::to_vec)
+                        .unwrap_or_default();
                     let mut cols = Vec::new();
                     for rc in &ref_cols {
                         let ty = tables[target].column(rc).map_or(ColType::Int4, |x| x.ty);
-                        let used: BTreeSet<String> = tables[ti].columns.iter().map(|x| x.name.clone()).collect();
+                        let used: BTreeSet<String> =
+                            tables[ti].columns.iter().map(|x| x.name.clone()).collect();
                         let mut cn = Namer::new(used, Vec::new());
                         let cname = cn.fresh(&format!("{}_{}", short(&ref_table), short(rc)));
                         let not_null = c.pick(3) == 2;
-                        tables[ti].columns.push(Column { name: cname.clone(), ty, not_null });
+                        tables[ti].columns.push(Column {
+                            name: cname.clone(),
+                            ty,
+                            not_null,
+                        });
                         cols.push(cname);
                     }
                     Some(ObjectKind::ForeignKey {
@@ -331,7 +435,11 @@ pub fn decode_schema(schema_hint: Option<String>, hints: Vec<Option<String>>, da
             }
         }
     }
-    Schema { name, functions, tables }
+    Schema {
+        name,
+        functions,
+        tables,
+    }
 }
 
 fn arb_hints(max: usize) -> impl Strategy<Value = Vec<Option<String>>> {
@@ -348,7 +456,7 @@ pub fn arb_schema() -> impl Strategy<Value = Schema> {
     (
         prop::option::weighted(0.3, arb_hostile_ident()),
         arb_hints(24),
-        vec(any::<u32>(), 0..160),
+        arb_choices(160),
     )
         .prop_map(|(s, h, d)| decode_schema(s, h, d))
 }
@@ -359,67 +467,154 @@ fn next_in<T: Copy + PartialEq>(all: &[T], cur: T, step: usize) -> T {
 }
 
 /// Alternative definitions of `o` that PostgreSQL renders differently, with labels.
-fn alterations(s: &Schema, t: &Table, o: &Object, c: &mut Chooser) -> Vec<(ObjectKind, &'static str)> {
+fn alterations(
+    s: &Schema,
+    t: &Table,
+    o: &Object,
+    c: &mut Chooser,
+) -> Vec<(ObjectKind, &'static str)> {
     let mut v = Vec::new();
     match &o.kind {
-        ObjectKind::Index { unique, method, keys, include, predicate } => {
-            let base = |keys: Vec<IndexKey>, include: Vec<String>, predicate: Option<Predicate>, unique: bool| {
-                ObjectKind::Index { unique, method: *method, keys, include, predicate }
+        ObjectKind::Index {
+            unique,
+            method,
+            keys,
+            include,
+            predicate,
+        } => {
+            let base = |keys: Vec<IndexKey>,
+                        include: Vec<String>,
+                        predicate: Option<Predicate>,
+                        unique: bool| {
+                ObjectKind::Index {
+                    unique,
+                    method: *method,
+                    keys,
+                    include,
+                    predicate,
+                }
             };
             if keys.len() >= 2 {
                 let mut k = keys.clone();
                 k.swap(0, 1);
-                v.push((base(k, include.clone(), predicate.clone(), *unique), "column-order"));
+                v.push((
+                    base(k, include.clone(), predicate.clone(), *unique),
+                    "column-order",
+                ));
             }
             let p2 = match predicate {
                 Some(_) => None,
                 None => Some(Predicate::NotNull(keys[0].col().to_owned())),
             };
-            v.push((base(keys.clone(), include.clone(), p2, *unique), "predicate"));
+            v.push((
+                base(keys.clone(), include.clone(), p2, *unique),
+                "predicate",
+            ));
             if let Some(Predicate::Gt(col, k)) = predicate {
-                v.push((base(keys.clone(), include.clone(), Some(Predicate::Gt(col.clone(), k + 1)), *unique), "predicate"));
+                v.push((
+                    base(
+                        keys.clone(),
+                        include.clone(),
+                        Some(Predicate::Gt(col.clone(), k + 1)),
+                        *unique,
+                    ),
+                    "predicate",
+                ));
             }
             if *method == IndexMethod::Btree {
                 let mut k = keys.clone();
                 match &mut k[0] {
-                    IndexKey::Column { order, .. } | IndexKey::Lower { order, .. } | IndexKey::Plus { order, .. } => {
+                    IndexKey::Column { order, .. }
+                    | IndexKey::Lower { order, .. }
+                    | IndexKey::Plus { order, .. } => {
                         *order = next_in(&SortOrder::ALL, *order, c.pick(3));
                     }
                 }
-                v.push((base(k, include.clone(), predicate.clone(), *unique), "sort-order"));
-                v.push((base(keys.clone(), include.clone(), predicate.clone(), !unique), "unique"));
+                v.push((
+                    base(k, include.clone(), predicate.clone(), *unique),
+                    "sort-order",
+                ));
+                v.push((
+                    base(keys.clone(), include.clone(), predicate.clone(), !unique),
+                    "unique",
+                ));
                 let textual = t.column(keys[0].col()).is_some_and(|x| x.ty.textual());
-                if let IndexKey::Column { col, pattern_ops, collate_c, order } = &keys[0] {
+                if let IndexKey::Column {
+                    col,
+                    pattern_ops,
+                    collate_c,
+                    order,
+                } = &keys[0]
+                {
                     if textual {
                         let mut k = keys.clone();
-                        k[0] = IndexKey::Column { col: col.clone(), pattern_ops: !pattern_ops, collate_c: *collate_c, order: *order };
-                        v.push((base(k, include.clone(), predicate.clone(), *unique), "opclass"));
+                        k[0] = IndexKey::Column {
+                            col: col.clone(),
+                            pattern_ops: !pattern_ops,
+                            collate_c: *collate_c,
+                            order: *order,
+                        };
+                        v.push((
+                            base(k, include.clone(), predicate.clone(), *unique),
+                            "opclass",
+                        ));
                     }
                 }
                 if let IndexKey::Plus { col, k: kk, order } = &keys[0] {
                     let mut k = keys.clone();
-                    k[0] = IndexKey::Plus { col: col.clone(), k: kk.saturating_add(1), order: *order };
-                    v.push((base(k, include.clone(), predicate.clone(), *unique), "expression"));
+                    k[0] = IndexKey::Plus {
+                        col: col.clone(),
+                        k: kk.saturating_add(1),
+                        order: *order,
+                    };
+                    v.push((
+                        base(k, include.clone(), predicate.clone(), *unique),
+                        "expression",
+                    ));
                 }
             }
             if *method != IndexMethod::Hash {
                 if include.is_empty() {
                     let used: BTreeSet<&str> = keys.iter().map(IndexKey::col).collect();
                     if let Some(col) = t.columns.iter().find(|x| !used.contains(x.name.as_str())) {
-                        v.push((base(keys.clone(), vec![col.name.clone()], predicate.clone(), *unique), "include"));
+                        v.push((
+                            base(
+                                keys.clone(),
+                                vec![col.name.clone()],
+                                predicate.clone(),
+                                *unique,
+                            ),
+                            "include",
+                        ));
                     }
                 } else {
-                    v.push((base(keys.clone(), Vec::new(), predicate.clone(), *unique), "include"));
+                    v.push((
+                        base(keys.clone(), Vec::new(), predicate.clone(), *unique),
+                        "include",
+                    ));
                 }
             }
         }
         ObjectKind::Check { expr } => {
             let e2 = match expr {
-                CheckExpr::Gt { col, k } => Some(CheckExpr::Gt { col: col.clone(), k: k.saturating_add(1) }),
-                CheckExpr::Between { col, lo, span } => Some(CheckExpr::Between { col: col.clone(), lo: *lo, span: span.saturating_add(1) }),
-                CheckExpr::MaxLen { col, k } => Some(CheckExpr::MaxLen { col: col.clone(), k: k.saturating_add(1) }),
+                CheckExpr::Gt { col, k } => Some(CheckExpr::Gt {
+                    col: col.clone(),
+                    k: k.saturating_add(1),
+                }),
+                CheckExpr::Between { col, lo, span } => Some(CheckExpr::Between {
+                    col: col.clone(),
+                    lo: *lo,
+                    span: span.saturating_add(1),
+                }),
+                CheckExpr::MaxLen { col, k } => Some(CheckExpr::MaxLen {
+                    col: col.clone(),
+                    k: k.saturating_add(1),
+                }),
                 CheckExpr::NullImplies { col, other } if col != other => {
-                    Some(CheckExpr::NullImplies { col: other.clone(), other: col.clone() })
+                    Some(CheckExpr::NullImplies {
+                        col: other.clone(),
+                        other: col.clone(),
+                    })
                 }
                 CheckExpr::NullImplies { .. } => None,
             };
@@ -427,7 +622,15 @@ fn alterations(s: &Schema, t: &Table, o: &Object, c: &mut Chooser) -> Vec<(Objec
                 v.push((ObjectKind::Check { expr }, "expression"));
             }
         }
-        ObjectKind::ForeignKey { cols, ref_table, ref_cols, on_delete, on_update, match_full, deferral } => {
+        ObjectKind::ForeignKey {
+            cols,
+            ref_table,
+            ref_cols,
+            on_delete,
+            on_update,
+            match_full,
+            deferral,
+        } => {
             let fk = |on_delete, on_update, match_full, deferral| ObjectKind::ForeignKey {
                 cols: cols.clone(),
                 ref_table: ref_table.clone(),
@@ -437,35 +640,110 @@ fn alterations(s: &Schema, t: &Table, o: &Object, c: &mut Chooser) -> Vec<(Objec
                 match_full,
                 deferral,
             };
-            v.push((fk(next_in(&FkAction::ALL, *on_delete, c.pick(4)), *on_update, *match_full, *deferral), "action"));
-            v.push((fk(*on_delete, next_in(&FkAction::ALL, *on_update, c.pick(4)), *match_full, *deferral), "action"));
+            v.push((
+                fk(
+                    next_in(&FkAction::ALL, *on_delete, c.pick(4)),
+                    *on_update,
+                    *match_full,
+                    *deferral,
+                ),
+                "action",
+            ));
+            v.push((
+                fk(
+                    *on_delete,
+                    next_in(&FkAction::ALL, *on_update, c.pick(4)),
+                    *match_full,
+                    *deferral,
+                ),
+                "action",
+            ));
             v.push((fk(*on_delete, *on_update, !match_full, *deferral), "match"));
-            v.push((fk(*on_delete, *on_update, *match_full, next_in(&Deferral::ALL, *deferral, c.pick(2))), "deferrability"));
+            v.push((
+                fk(
+                    *on_delete,
+                    *on_update,
+                    *match_full,
+                    next_in(&Deferral::ALL, *deferral, c.pick(2)),
+                ),
+                "deferrability",
+            ));
         }
-        ObjectKind::Unique { cols, include, nulls_not_distinct } => {
-            v.push((ObjectKind::Unique { cols: cols.clone(), include: include.clone(), nulls_not_distinct: !nulls_not_distinct }, "nulls-not-distinct"));
+        ObjectKind::Unique {
+            cols,
+            include,
+            nulls_not_distinct,
+        } => {
+            v.push((
+                ObjectKind::Unique {
+                    cols: cols.clone(),
+                    include: include.clone(),
+                    nulls_not_distinct: !nulls_not_distinct,
+                },
+                "nulls-not-distinct",
+            ));
             let inc = if include.is_empty() {
-                t.columns.iter().find(|x| !cols.contains(&x.name)).map(|x| vec![x.name.clone()])
+                t.columns
+                    .iter()
+                    .find(|x| !cols.contains(&x.name))
+                    .map(|x| vec![x.name.clone()])
             } else {
                 Some(Vec::new())
             };
             if let Some(include) = inc {
-                v.push((ObjectKind::Unique { cols: cols.clone(), include, nulls_not_distinct: *nulls_not_distinct }, "include"));
+                v.push((
+                    ObjectKind::Unique {
+                        cols: cols.clone(),
+                        include,
+                        nulls_not_distinct: *nulls_not_distinct,
+                    },
+                    "include",
+                ));
             }
         }
         ObjectKind::Exclude { form, predicate } => {
             let col = match form {
                 ExcludeForm::GistOverlap(c) | ExcludeForm::BtreeEq(c) => c.clone(),
             };
-            let p2 = if predicate.is_some() { None } else { Some(Predicate::NotNull(col)) };
-            v.push((ObjectKind::Exclude { form: form.clone(), predicate: p2 }, "predicate"));
+            let p2 = if predicate.is_some() {
+                None
+            } else {
+                Some(Predicate::NotNull(col))
+            };
+            v.push((
+                ObjectKind::Exclude {
+                    form: form.clone(),
+                    predicate: p2,
+                },
+                "predicate",
+            ));
         }
-        ObjectKind::Trigger { timing, events, row, function, enabled } => {
-            let tr = |timing, events, row, function: String| ObjectKind::Trigger { timing, events, row, function, enabled: *enabled };
-            let flip = if *timing == Timing::Before { Timing::After } else { Timing::Before };
+        ObjectKind::Trigger {
+            timing,
+            events,
+            row,
+            function,
+            enabled,
+        } => {
+            let tr = |timing, events, row, function: String| ObjectKind::Trigger {
+                timing,
+                events,
+                row,
+                function,
+                enabled: *enabled,
+            };
+            let flip = if *timing == Timing::Before {
+                Timing::After
+            } else {
+                Timing::Before
+            };
             v.push((tr(flip, *events, *row, function.clone()), "timing"));
             v.push((tr(*timing, *events, !row, function.clone()), "for-each"));
-            let ev = Events { insert: !events.insert, update: events.update, delete: events.delete };
+            let ev = Events {
+                insert: !events.insert,
+                update: events.update,
+                delete: events.delete,
+            };
             if ev.insert || ev.update || ev.delete {
                 v.push((tr(*timing, ev, *row, function.clone()), "events"));
             }
@@ -483,67 +761,115 @@ fn alterations(s: &Schema, t: &Table, o: &Object, c: &mut Chooser) -> Vec<(Objec
 pub fn decode_mutation(s: &Schema, data: Vec<u32>, hint: Option<String>) -> Mutation {
     let mut c = Chooser::new(data);
     let mut names = Namer::new(s.used_names(), vec![hint]);
-    let all: Vec<(&Table, &Object)> = s.tables.iter().flat_map(|t| t.objects.iter().map(move |o| (t, o))).collect();
+    let all: Vec<(&Table, &Object)> = s
+        .tables
+        .iter()
+        .flat_map(|t| t.objects.iter().map(move |o| (t, o)))
+        .collect();
     let droppable: Vec<(&Table, &Object)> = all
         .iter()
         .copied()
-        .filter(|(t, o)| !(matches!(o.kind, ObjectKind::PrimaryKey { .. }) && s.pk_referenced(&t.name)))
+        .filter(|(t, o)| {
+            !(matches!(o.kind, ObjectKind::PrimaryKey { .. }) && s.pk_referenced(&t.name))
+        })
         .collect();
-    let kind = c.pick(7);
-    match kind {
-        0 | 6 if !droppable.is_empty() => {
+    let fks: Vec<(&Table, &Object, Deferral)> = all
+        .iter()
+        .filter_map(|(t, o)| match o.kind {
+            ObjectKind::ForeignKey { deferral, .. } => Some((*t, *o, deferral)),
+            _ => None,
+        })
+        .collect();
+    let trgs: Vec<(&Table, &Object, bool)> = all
+        .iter()
+        .filter_map(|(t, o)| match o.kind {
+            ObjectKind::Trigger { enabled, .. } => Some((*t, *o, enabled)),
+            _ => None,
+        })
+        .collect();
+    let mut alters: Vec<(&Table, Object, &'static str)> = Vec::new();
+    for (t, o) in &droppable {
+        for (k, what) in alterations(s, t, o, &mut c) {
+            alters.push((
+                t,
+                Object {
+                    name: o.name.clone(),
+                    kind: k,
+                },
+                what,
+            ));
+        }
+    }
+    // only the kinds that apply to this schema; alterations count twice
+    let mut kinds: Vec<u8> = vec![1];
+    if !droppable.is_empty() {
+        kinds.extend([0, 6]);
+    }
+    if !alters.is_empty() {
+        kinds.extend([2, 2, 2, 2]);
+    }
+    if !fks.is_empty() {
+        kinds.push(3);
+    }
+    if !trgs.is_empty() {
+        kinds.push(4);
+    }
+    if !all.is_empty() {
+        kinds.push(5);
+    }
+    match kinds[c.pick(kinds.len())] {
+        0 => {
             let (t, o) = droppable[c.pick(droppable.len())];
-            if kind == 0 {
-                return Mutation::Drop { table: t.name.clone(), object: o.name.clone() };
-            }
-            return Mutation::RecreateIdentical { table: t.name.clone(), object: o.name.clone() };
+            return Mutation::Drop {
+                table: t.name.clone(),
+                object: o.name.clone(),
+            };
+        }
+        6 => {
+            let (t, o) = droppable[c.pick(droppable.len())];
+            return Mutation::RecreateIdentical {
+                table: t.name.clone(),
+                object: o.name.clone(),
+            };
         }
         2 => {
-            let mut opts: Vec<(&Table, Object, &'static str)> = Vec::new();
-            for (t, o) in &droppable {
-                for (k, what) in alterations(s, t, o, &mut c) {
-                    opts.push((t, Object { name: o.name.clone(), kind: k }, what));
-                }
-            }
-            if !opts.is_empty() {
-                let (t, object, what) = opts.swap_remove(c.pick(opts.len()));
-                return Mutation::Replace { table: t.name.clone(), object, what: what.to_owned() };
-            }
+            // pick what to alter first (uniform over kinds of alteration), then where
+            let whats: BTreeSet<&'static str> = alters.iter().map(|a| a.2).collect();
+            let whats: Vec<&'static str> = whats.into_iter().collect();
+            let what = whats[c.pick(whats.len())];
+            let mut of_what: Vec<(&Table, Object, &'static str)> =
+                alters.into_iter().filter(|a| a.2 == what).collect();
+            let (t, object, what) = of_what.swap_remove(c.pick(of_what.len()));
+            return Mutation::Replace {
+                table: t.name.clone(),
+                object,
+                what: what.to_owned(),
+            };
         }
         3 => {
-            let fks: Vec<(&Table, &Object, Deferral)> = all
-                .iter()
-                .filter_map(|(t, o)| match o.kind {
-                    ObjectKind::ForeignKey { deferral, .. } => Some((*t, *o, deferral)),
-                    _ => None,
-                })
-                .collect();
-            if !fks.is_empty() {
-                let (t, o, d) = fks[c.pick(fks.len())];
-                return Mutation::AlterFkDeferral {
-                    table: t.name.clone(),
-                    object: o.name.clone(),
-                    deferral: next_in(&Deferral::ALL, d, c.pick(2)),
-                };
-            }
+            let (t, o, d) = fks[c.pick(fks.len())];
+            return Mutation::AlterFkDeferral {
+                table: t.name.clone(),
+                object: o.name.clone(),
+                deferral: next_in(&Deferral::ALL, d, c.pick(2)),
+            };
         }
         4 => {
-            let trgs: Vec<(&Table, &Object, bool)> = all
-                .iter()
-                .filter_map(|(t, o)| match o.kind {
-                    ObjectKind::Trigger { enabled, .. } => Some((*t, *o, enabled)),
-                    _ => None,
-                })
-                .collect();
-            if !trgs.is_empty() {
-                let (t, o, e) = trgs[c.pick(trgs.len())];
-                return Mutation::SetTriggerEnabled { table: t.name.clone(), object: o.name.clone(), enabled: !e };
-            }
+            let (t, o, e) = trgs[c.pick(trgs.len())];
+            return Mutation::SetTriggerEnabled {
+                table: t.name.clone(),
+                object: o.name.clone(),
+                enabled: !e,
+            };
         }
-        5 if !all.is_empty() => {
+        5 => {
             let (t, o) = all[c.pick(all.len())];
             let new_name = names.fresh(&format!("{}_renamed", short(&o.name)));
-            return Mutation::Rename { table: t.name.clone(), object: o.name.clone(), new_name };
+            return Mutation::Rename {
+                table: t.name.clone(),
+                object: o.name.clone(),
+                new_name,
+            };
         }
         _ => {}
     }
@@ -556,10 +882,16 @@ fn add_mutation(s: &Schema, c: &mut Chooser, names: &mut Namer) -> Mutation {
         .or_else(|| gen_index(c, t))
         .or_else(|| gen_check(c, t))
         .unwrap_or(ObjectKind::Check {
-            expr: CheckExpr::NullImplies { col: t.columns[0].name.clone(), other: t.columns[0].name.clone() },
+            expr: CheckExpr::NullImplies {
+                col: t.columns[0].name.clone(),
+                other: t.columns[0].name.clone(),
+            },
         });
     let name = names.fresh(&object_base(t, &kind));
-    Mutation::Add { table: t.name.clone(), object: Object { name, kind } }
+    Mutation::Add {
+        table: t.name.clone(),
+        object: Object { name, kind },
+    }
 }
 
 /// An extra index for `s` (any kind the generator knows), as an `Add` mutation.
@@ -570,31 +902,109 @@ pub fn decode_extra_index(s: &Schema, data: Vec<u32>, hint: Option<String>) -> M
     match gen_index(&mut c, t) {
         Some(kind) => {
             let name = names.fresh(&object_base(t, &kind));
-            Mutation::Add { table: t.name.clone(), object: Object { name, kind } }
+            Mutation::Add {
+                table: t.name.clone(),
+                object: Object { name, kind },
+            }
         }
         None => add_mutation(s, &mut c, &mut names),
     }
 }
 
+/// A choice sequence: small numbers shrink in few steps, and shorter
+/// sequences decode to simpler structures.
+pub fn arb_choices(max_len: usize) -> impl Strategy<Value = Vec<u32>> {
+    vec(0u32..64, max_len / 4..max_len)
+}
+
 /// A mutation of `s`.
 pub fn arb_mutation(s: Schema) -> impl Strategy<Value = Mutation> {
-    (vec(any::<u32>(), 0..24), prop::option::weighted(0.3, arb_hostile_ident()))
+    (
+        arb_choices(24),
+        prop::option::weighted(0.3, arb_hostile_ident()),
+    )
         .prop_map(move |(d, h)| decode_mutation(&s, d, h))
 }
 
-/// A schema and one mutation of it.
+/// A schema and one mutation of it. Both are decoded from independent choice
+/// sequences (no `flat_map`), so shrinking the schema keeps a mutation.
 pub fn arb_schema_and_mutation() -> impl Strategy<Value = (Schema, Mutation)> {
-    arb_schema().prop_flat_map(|s| (Just(s.clone()), arb_mutation(s)))
+    (
+        prop::option::weighted(0.3, arb_hostile_ident()),
+        arb_hints(24),
+        arb_choices(160),
+        arb_choices(24),
+        prop::option::weighted(0.3, arb_hostile_ident()),
+    )
+        .prop_map(|(sh, h, d, md, mh)| {
+            let s = decode_schema(sh, h, d);
+            let m = decode_mutation(&s, md, mh);
+            (s, m)
+        })
 }
 
 /// A schema and an extra index for it.
 pub fn arb_extra_index() -> impl Strategy<Value = (Schema, Mutation)> {
-    arb_schema().prop_flat_map(|s| {
-        let s2 = s.clone();
-        (
-            Just(s),
-            (vec(any::<u32>(), 0..24), prop::option::weighted(0.3, arb_hostile_ident()))
-                .prop_map(move |(d, h)| decode_extra_index(&s2, d, h)),
-        )
-    })
+    (
+        prop::option::weighted(0.3, arb_hostile_ident()),
+        arb_hints(24),
+        arb_choices(160),
+        arb_choices(24),
+        prop::option::weighted(0.3, arb_hostile_ident()),
+    )
+        .prop_map(|(sh, h, d, md, mh)| {
+            let s = decode_schema(sh, h, d);
+            let m = decode_extra_index(&s, md, mh);
+            (s, m)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::{apply, expected_drift, mutation_ddl};
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn mutations_apply_and_know_their_drift() {
+        let mut runner = TestRunner::deterministic();
+        let strat = arb_schema_and_mutation();
+        let mut labels: BTreeMap<String, u32> = BTreeMap::new();
+        for _ in 0..2000 {
+            let (s, m) = strat.new_tree(&mut runner).expect("tree").current();
+            let after = apply(&s, &m).expect("applies");
+            assert!(!mutation_ddl(&s, &m).expect("ddl").is_empty());
+            let d = expected_drift(&s, &after);
+            match m {
+                Mutation::RecreateIdentical { .. } => assert!(d.is_empty(), "{m:?} {d:?}"),
+                _ => assert!(!d.is_empty(), "{m:?} is drift"),
+            }
+            *labels.entry(m.label()).or_default() += 1;
+        }
+        eprintln!("{labels:#?}");
+        for l in [
+            "drop",
+            "add",
+            "rename",
+            "recreate-identical",
+            "alter:column-order",
+            "alter:predicate",
+            "alter:action",
+        ] {
+            assert!(
+                labels.get(l).copied().unwrap_or(0) >= 10,
+                "{l} is rare: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn empty_choices_decode_to_the_simplest_schema() {
+        let s = decode_schema(None, Vec::new(), Vec::new());
+        assert_eq!(s.tables.len(), 1);
+        assert_eq!(s.tables[0].columns.len(), 1);
+        assert!(s.tables[0].objects.is_empty());
+    }
 }
