@@ -149,6 +149,14 @@ pub enum GateOp {
         /// Seconds (>= 0).
         seconds: i64,
     },
+    /// Move the test clock to the next expiry — the earliest expires_at, not
+    /// yet past, among the gates' latest 'open' transitions — plus `offset`
+    /// seconds (never backwards; no move when nothing is pending). Hits the
+    /// TTL boundary exactly, whatever the TTL was.
+    AdvanceToExpiry {
+        /// Seconds relative to that expires_at (-1, 0 or 1).
+        offset: i64,
+    },
     /// `fn_iu_gate_verify_closed(actor)`.
     Verify,
     /// A misbehaving operator's `UPDATE dot_config SET value = .. WHERE key = ..`.
@@ -198,6 +206,7 @@ impl GateOp {
             Self::Close { .. } => "close",
             Self::Watchdog { .. } => "watchdog",
             Self::Advance { .. } => "advance",
+            Self::AdvanceToExpiry { .. } => "advance_to_expiry",
             Self::Verify => "verify",
             Self::OobWrite { .. } => "oob_write",
             Self::OobDelete { .. } => "oob_delete",
@@ -312,6 +321,8 @@ pub fn arb_gate_op() -> impl Strategy<Value = GateOp> {
             .prop_map(|(gate, actor, reason)| GateOp::Close { gate, actor, reason }),
         4 => arb_actor().prop_map(|actor| GateOp::Watchdog { actor }),
         5 => arb_advance().prop_map(|seconds| GateOp::Advance { seconds }),
+        4 => prop_oneof![2 => Just(0i64), 1 => Just(-1i64), 1 => Just(1i64)]
+            .prop_map(|offset| GateOp::AdvanceToExpiry { offset }),
         2 => Just(GateOp::Verify),
         3 => (arb_config_key(), arb_config_value()).prop_map(|(key, value)| GateOp::OobWrite { key, value }),
         1 => arb_config_key().prop_map(|key| GateOp::OobDelete { key }),

@@ -221,6 +221,9 @@ pub fn op_sql(op: &GateOp) -> String {
         GateOp::Watchdog { .. } => "SELECT public.fn_iu_gate_watchdog($1)".into(),
         GateOp::Verify => "SELECT public.fn_iu_gate_verify_closed('pgconform')".into(),
         GateOp::Advance { seconds } => format!("-- test clock += {seconds} s"),
+        GateOp::AdvanceToExpiry { offset } => {
+            format!("-- test clock := next pending expires_at {offset:+} s")
+        }
         GateOp::OobWrite { .. } => "UPDATE public.dot_config SET value = $2 WHERE key = $1".into(),
         GateOp::OobDelete { .. } => "DELETE FROM public.dot_config WHERE key = $1".into(),
         GateOp::OobInsert { .. } => {
@@ -288,12 +291,71 @@ pub fn run_script(client: &mut Client, sql: &str) -> Result<OpAnswer, CaseError>
     }
 }
 
-/// Run one operation. `Advance` moves the frozen test clock.
+/// What the harness itself knows during a case: the test clock and, per gate,
+/// the expiry of the latest 'open' row it saw appear (to resolve
+/// [`GateOp::AdvanceToExpiry`] without a model).
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    /// The frozen clock (µs since the Unix epoch).
+    pub now: i64,
+    /// expires_at of the latest 'open' row per gate.
+    pub latest_open: BTreeMap<String, Option<i64>>,
+}
+
+impl Tracker {
+    /// A tracker whose clock starts at `now`.
+    pub fn new(now: i64) -> Self {
+        Self {
+            now,
+            latest_open: BTreeMap::new(),
+        }
+    }
+
+    /// Seconds a clock operation moves the clock by (`None` for other operations).
+    pub fn advance_seconds(&self, op: &GateOp) -> Option<i64> {
+        match op {
+            GateOp::Advance { seconds } => Some(*seconds),
+            GateOp::AdvanceToExpiry { offset } => Some(
+                self.latest_open
+                    .values()
+                    .copied()
+                    .flatten()
+                    .filter(|e| *e >= self.now)
+                    .min()
+                    .map_or(0, |e| ((e - self.now) / 1_000_000 + offset).max(0)),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Record what a step did: new 'open' rows, or an uninstall.
+    pub fn observe(&mut self, before: &Observed, after: &Observed) {
+        if !after.installed || !before.installed {
+            self.latest_open.clear();
+        }
+        for row in new_ledger_rows(before, after) {
+            if row.action == "open" {
+                self.latest_open
+                    .insert(row.gate_key.clone(), row.expires_at);
+            }
+        }
+    }
+}
+
+/// Run one operation. Clock operations move the frozen test clock (and `tracker.now`).
 pub fn run_op(
     client: &mut Client,
     sandbox: &dyn Sandbox,
     op: &GateOp,
+    tracker: &mut Tracker,
 ) -> Result<OpAnswer, CaseError> {
+    if let Some(seconds) = tracker.advance_seconds(op) {
+        clock::advance(client, seconds)?;
+        tracker.now = tracker
+            .now
+            .saturating_add(seconds.saturating_mul(1_000_000));
+        return Ok(Answer::Ok(serde_json::Value::Null));
+    }
     let sql = op_sql(op);
     match op {
         GateOp::Open {
@@ -313,8 +375,7 @@ pub fn run_op(
         } => json_answer(client, &sql, &[gate, actor, reason]),
         GateOp::Watchdog { actor } => json_answer(client, &sql, &[actor]),
         GateOp::Verify => json_answer(client, &sql, &[]),
-        GateOp::Advance { seconds } => {
-            clock::advance(client, *seconds)?;
+        GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. } => {
             Ok(Answer::Ok(serde_json::Value::Null))
         }
         GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {

@@ -3,7 +3,7 @@
 //! from the observed database (no reference model), so they cross-check it.
 
 use super::exec::{
-    check_ledger_kept, new_ledger_rows, observe, run_op, start_case, Observed, OpAnswer,
+    check_ledger_kept, new_ledger_rows, observe, run_op, start_case, Observed, OpAnswer, Tracker,
 };
 use super::model::EPOCH_US;
 use super::model_check::{at_step, parse_verify};
@@ -41,12 +41,10 @@ pub fn drive(
     mut check: impl FnMut(&mut Client, &Step<'_>) -> CaseResult,
 ) -> CaseResult {
     let (mut db, mut before) = start_case(sandbox)?;
-    let mut now = EPOCH_US;
+    let mut tracker = Tracker::new(EPOCH_US);
     for (i, op) in ops.iter().enumerate() {
-        let answer = run_op(&mut db, sandbox, op)?;
-        if let (GateOp::Advance { seconds }, Answer::Ok(_)) = (op, &answer) {
-            now = now.saturating_add(seconds.saturating_mul(1_000_000));
-        }
+        let answer = run_op(&mut db, sandbox, op, &mut tracker)?;
+        let now = tracker.now;
         let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
         let step = Step {
             op,
@@ -56,6 +54,7 @@ pub fn drive(
             now,
         };
         check(&mut db, &step).map_err(|e| at_step(e, i, op))?;
+        tracker.observe(&before, &after);
         before = after;
     }
     Ok(())

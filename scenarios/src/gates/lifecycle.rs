@@ -8,7 +8,7 @@
 //! kernel plus any mutant) a rollback must remove exactly those objects and
 //! restore exactly the changed ones, leaving everything else as it was.
 
-use super::exec::{check_fresh_install, observe, run_op, run_script, OpAnswer};
+use super::exec::{check_fresh_install, observe, run_op, run_script, OpAnswer, Tracker};
 use super::snapshot::{self, Snapshot};
 use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
@@ -340,8 +340,11 @@ impl Property for GateRollback {
                 other => other,
             };
             (|| -> CaseResult {
+                let mut tracker = Tracker::new(super::model::EPOCH_US);
                 for op in &cycle.ops {
-                    run_op(&mut db, sandbox, op)?;
+                    let before = observe(&mut db)?;
+                    run_op(&mut db, sandbox, op, &mut tracker)?;
+                    tracker.observe(&before, &observe(&mut db)?);
                 }
                 if let Some((gate, how)) = cycle.leave_open {
                     leave_open(&mut db, gate, how)?;
@@ -456,7 +459,7 @@ impl Property for GateDryRun {
     fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
         prop::collection::vec(
             arb_inner_op().prop_filter("the clock is not moved inside the dry run", |op| {
-                !matches!(op, GateOp::Advance { .. })
+                !matches!(op, GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. })
             }),
             0..=6,
         )
@@ -577,7 +580,10 @@ fn run_op_in(tx: &mut postgres::Transaction<'_>, op: &GateOp) -> Result<bool, Ca
                 &[command, &category, run_mode, &mutating, actor],
             )
         }
-        GateOp::Advance { .. } | GateOp::Rollback | GateOp::Reinstall => return Ok(true),
+        GateOp::Advance { .. }
+        | GateOp::AdvanceToExpiry { .. }
+        | GateOp::Rollback
+        | GateOp::Reinstall => return Ok(true),
     };
     Ok(matches!(crate::pg::answer(r)?, Answer::Ok(_)))
 }

@@ -319,7 +319,7 @@ impl Model {
 
     /// Apply one operation: update the state and return the prediction.
     pub fn apply(&mut self, op: &GateOp) -> Prediction {
-        if let GateOp::Advance { seconds } = op {
+        if let Some(seconds) = self.advance_seconds(op) {
             self.now = self.now.saturating_add(seconds.saturating_mul(1_000_000));
             return Self::done();
         }
@@ -343,7 +343,7 @@ impl Model {
                     *self = fresh;
                     Self::done()
                 }
-                GateOp::Advance { .. } => Self::done(),
+                GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. } => Self::done(),
             };
         }
         match op {
@@ -529,7 +529,23 @@ impl Model {
                 Self::done()
             }
             GateOp::Reinstall => Self::refuse(Code::Any),
-            GateOp::Advance { .. } => Self::done(),
+            GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. } => Self::done(),
+        }
+    }
+
+    /// The seconds a clock operation moves the clock by (`None` for other operations).
+    pub fn advance_seconds(&self, op: &GateOp) -> Option<i64> {
+        match op {
+            GateOp::Advance { seconds } => Some(*seconds),
+            GateOp::AdvanceToExpiry { offset } => Some(
+                GOVERNABLE
+                    .iter()
+                    .filter_map(|g| self.latest_open(g).and_then(|o| o.expires_at))
+                    .filter(|e| *e >= self.now)
+                    .min()
+                    .map_or(0, |e| ((e - self.now) / 1_000_000 + offset).max(0)),
+            ),
+            _ => None,
         }
     }
 }

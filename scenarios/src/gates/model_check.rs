@@ -3,7 +3,7 @@
 
 use super::exec::{
     check_ledger_kept, new_ledger_rows, observe, op_sql, run_op, start_case, ObsLedger, ObsRun,
-    Observed, OpAnswer,
+    Observed, OpAnswer, Tracker,
 };
 use super::model::{
     Code, Expect, LedgerRow, Model, Outcome, Prediction, RunRow, VerifyOut, EPOCH_US,
@@ -71,11 +71,13 @@ impl Property for GateModel {
             .map(|(k, v)| (k.clone(), v.value.clone()))
             .collect();
         let mut model = Model::from_install(EPOCH_US, install_config);
+        let mut tracker = Tracker::new(EPOCH_US);
         for (i, op) in ops.iter().enumerate() {
             let pred = model.apply(op);
-            let ans = run_op(&mut db, sandbox, op)?;
+            let ans = run_op(&mut db, sandbox, op, &mut tracker)?;
             let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
             check_step(&pred, &ans, &before, &after, &model).map_err(|e| at_step(e, i, op))?;
+            tracker.observe(&before, &after);
             before = after;
         }
         Ok(())
