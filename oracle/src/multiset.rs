@@ -61,7 +61,7 @@ impl Bag {
 
 /// A row that could not be digested while building a multiset.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("failed to render row {index} of type {artifact_type}: {source}")]
+#[error("row {index} of type {artifact_type} is not valid jsonb input: {source}")]
 pub struct RowError {
     /// Position of the row in the input (0-based, over all types).
     pub index: usize,

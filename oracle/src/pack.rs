@@ -29,7 +29,7 @@ pub const PACK_FORMAT: &str = "cpo.evidence_pack/v1";
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     /// The pack is not valid `jsonb` input.
-    #[error("failed to parse pack: {0}")]
+    #[error("pack is not valid jsonb input: {0}")]
     InvalidJson(#[from] RenderError),
     /// A value has the wrong JSON type, or a required key is absent.
     #[error("malformed pack at {path}: expected {expected}, found {found}")]
@@ -54,7 +54,7 @@ pub enum PackError {
         found: String,
     },
     /// A pack file could not be read.
-    #[error("failed to read pack file {path}: {source}")]
+    #[error("cannot read pack file {path}: {source}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -222,7 +222,7 @@ fn malformed_packs_are_refused_naming_what_and_where() {
         (tampered(|v| v["artifacts"]["cpo_decisions"] = json!({})), "malformed pack at artifacts.cpo_decisions: expected an array, found an object"),
         (tampered(|v| v["artifacts"]["cpo_decisions"][1] = json!(5)), "malformed pack at artifacts.cpo_decisions[1]: expected a content object, found a number"),
         (tampered(|v| v["digests"]["cpo_decisions"][0] = json!(null)), "malformed pack at digests.cpo_decisions[0]: expected a string, found null"),
-        ("{\"format\": \"\\u0000\"}".to_owned(), "failed to parse pack: unsupported unicode escape sequence at byte 12"),
+        ("{\"format\": \"\\u0000\"}".to_owned(), "pack is not valid jsonb input: unsupported unicode escape sequence at byte 12"),
     ];
     for (text, want) in cases {
         let got = verify_pack(text.as_bytes()).map(|v| v.to_string());

@@ -179,3 +179,24 @@ fn value_tree_refuses_nesting_beyond_its_limit() {
         Some(&pgconform_oracle::JsonValue::Number("15.0".into()))
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    /// Arbitrary bytes never panic any entry point, and all agree.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let r = render_bytes(&bytes);
+        prop_assert_eq!(row_digest_bytes(&bytes).is_ok(), r.is_ok());
+        let _ = pgconform_oracle::verify_pack(&bytes);
+    }
+
+    /// Texts over JSON's own alphabet never panic, and the streaming
+    /// renderer, the digest path and the value tree agree.
+    #[test]
+    fn json_alphabet_never_panics(text in "[\\[\\]{}\",:0-9eE.+\\- \\\\u0dDaftrn]{0,40}") {
+        let r = render(&text);
+        prop_assert_eq!(row_digest(&text).ok(), r.as_ref().ok().map(|r| Digest::of_canonical(r.as_bytes())));
+        prop_assert_eq!(pgconform_oracle::parse_value(&text).map(|v| v.to_string()), r);
+    }
+}
