@@ -53,6 +53,16 @@ impl MultisetDiff {
         !self.types.is_empty() && self.is_equal()
     }
 
+    /// Sorts every `missing` / `extra` list, so that a result deserialised
+    /// from the kernel's `cpo.verify_reconstruction` (whose lists need not be
+    /// sorted) compares equal to this crate's [`diff()`] of the same sides.
+    pub fn normalize(&mut self) {
+        for d in self.types.values_mut() {
+            d.missing.sort_unstable();
+            d.extra.sort_unstable();
+        }
+    }
+
     /// Types whose multisets differ, in order.
     pub fn differing_types(&self) -> impl Iterator<Item = (&str, &TypeDiff)> {
         self.types
