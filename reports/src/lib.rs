@@ -56,3 +56,6 @@ pub fn write_all(
     write_renderings(dir, report, opts)?;
     Ok(path)
 }
+
+/// Re-exported so consumers (and tests) can parse `junit.xml` with the same crate.
+pub use quick_junit;

@@ -32,11 +32,11 @@ pub fn test_point(n: usize, r: &InvariantResult, opts: &RenderOptions) -> String
             let _ = writeln!(
                 s,
                 "  severity: {}",
-                if r.verdict == Verdict::Failed {
+                y(if r.verdict == Verdict::Failed {
                     "fail"
                 } else {
                     "error"
-                }
+                })
             );
             let _ = writeln!(s, "  invariant: {}", y(&r.id));
             let _ = writeln!(s, "  suite: {}", y(&r.suite));
@@ -102,7 +102,7 @@ pub fn render(report: &RunReport, opts: &RenderOptions) -> String {
         } else {
             let _ = writeln!(s, "not ok {n} - coverage {}", c.spec());
             let _ = writeln!(s, "  ---");
-            let _ = writeln!(s, "  severity: fail");
+            let _ = writeln!(s, "  severity: {}", y("fail"));
             let _ = writeln!(s, "  message: {}", y(&c.explain_missing(&report.results)));
             let _ = writeln!(s, "  ...");
         }

@@ -1,0 +1,450 @@
+//! The reporting side of the `pgconform` binary end to end on real
+//! PostgreSQL 16: report formats, the JSON/TAP streams, coverage requirements,
+//! the release gate, sharded runs and merge, case files and replay, and the
+//! mutant runner.
+//!
+//! These tests live in the harness crate so that `CARGO_BIN_EXE_pgconform`
+//! points at the freshly built binary (the `tests/` crate cannot name another
+//! crate's binary).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
+    c.env("CI", "1");
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pgc-rep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run pgconform")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[test]
+fn run_writes_every_format_and_the_gate_judges_it() {
+    let d = tmp("gate");
+    let o = run(&[
+        "run",
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--invariant",
+        "SUT-CLOCK",
+        "--cases",
+        "3",
+        "--seed",
+        "7",
+        "--out",
+        s(&d),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let events: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run-started"));
+    assert_eq!(kinds.last(), Some(&"run-finished"));
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "invariant-started").count(),
+        2
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "invariant-finished").count(),
+        2
+    );
+    assert!(
+        kinds.iter().filter(|k| **k == "case").count() >= 4,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        events[0]["invariants"],
+        serde_json::json!(["SUT-CLOCK", "SUT-SEARCH-PATH"])
+    );
+    let last = &events[events.len() - 1];
+    assert_eq!(last["exit_code"], 0);
+    assert_eq!(last["passed"], 2);
+    for f in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(d.join(f).is_file(), "{f} missing");
+    }
+    let report = d.join("report.json");
+    let rep = s(&report);
+
+    let o = run(&[
+        "gate",
+        rep,
+        "--require",
+        "SUT-SEARCH-PATH",
+        "--require",
+        "SUT-CLOCK",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+
+    // Default: every invariant is required.
+    let o = run(&["gate", rep]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("DUR-RT: required but not in the report"),
+        "{}",
+        err(&o)
+    );
+
+    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--min-cases", "100"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("SUT-CLOCK: ran 3 cases, the gate requires at least 100"),
+        "{}",
+        err(&o)
+    );
+
+    let text = std::fs::read_to_string(&report).expect("report");
+    let tampered = d.join("tampered.json");
+    std::fs::write(&tampered, text.replacen("\"seed\": 7", "\"seed\": 8", 1)).expect("write");
+    let o = run(&["gate", s(&tampered), "--require", "SUT-CLOCK"]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("integrity"), "{}", err(&o));
+
+    let truncated = d.join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 3]).expect("write");
+    let o = run(&["gate", s(&truncated)]);
+    assert_eq!(code(&o), 2);
+    assert!(err(&o).contains("not valid JSON"), "{}", err(&o));
+
+    let o = run(&["gate", s(&d.join("absent.json"))]);
+    assert_eq!(code(&o), 2);
+
+    // A SUT that differs by one file.
+    let other = d.join("kernel");
+    let st = Command::new("cp")
+        .args(["-r", s(&repo().join("kernel")), s(&other)])
+        .status()
+        .expect("cp");
+    assert!(st.success());
+    let base = other.join("sql/000_base.sql");
+    let mut sql = std::fs::read_to_string(&base).expect("read");
+    sql.push_str("\n-- a release candidate edit\n");
+    std::fs::write(&base, sql).expect("write");
+    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--sut", s(&other)]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("sql/000_base.sql (changed)"),
+        "{}",
+        err(&o)
+    );
+
+    let o = run(&["report", "verify", rep]);
+    assert_eq!(code(&o), 0);
+    let o = run(&["report", "verify", s(&tampered)]);
+    assert_eq!(code(&o), 1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn tap_output_and_required_coverage() {
+    let d = tmp("tap");
+    let o = run(&[
+        "run",
+        "--invariant",
+        "SUT-CLOCK",
+        "--cases",
+        "3",
+        "--seed",
+        "3",
+        "--out",
+        s(&d),
+        "--format",
+        "tap",
+        "-q",
+        "--require-coverage",
+        "SUT-CLOCK:no-such-class",
+    ]);
+    assert_eq!(code(&o), 1, "missing coverage fails the run: {}", err(&o));
+    let tap = out(&o);
+    assert!(tap.starts_with("TAP version 14\n1..2\n"), "{tap}");
+    assert!(tap.contains("\nok 1 - SUT-CLOCK - "), "{tap}");
+    assert!(
+        tap.contains("not ok 2 - coverage SUT-CLOCK:no-such-class"),
+        "{tap}"
+    );
+    let md = std::fs::read_to_string(d.join("report.md")).expect("report.md");
+    assert!(md.contains("**MISSING**"), "{md}");
+    let o = run(&["gate", s(&d.join("report.json")), "--require", "SUT-CLOCK"]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("coverage class `no-such-class` of SUT-CLOCK"),
+        "{}",
+        err(&o)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn shards_merge_into_a_report_the_gate_accepts() {
+    let d = tmp("shards");
+    let mut paths = Vec::new();
+    for k in 1..=2 {
+        let o_dir = d.join(format!("s{k}"));
+        let o = run(&[
+            "run",
+            "--suite",
+            "foundation",
+            "--cases",
+            "2",
+            "--seed",
+            "5",
+            "--shard",
+            &format!("{k}/2"),
+            "--out",
+            s(&o_dir),
+            "-q",
+        ]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+        paths.push(o_dir.join("report.json"));
+    }
+    let merged = d.join("merged/report.json");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&paths[0]),
+        s(&paths[1]),
+        "-o",
+        s(&merged),
+        "--render",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(d.join("merged/report.html").is_file());
+    let o = run(&["gate", s(&merged), "--require", "foundation"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // A shard alone is refused by the gate and, without its partner, by merge.
+    let o = run(&["gate", s(&paths[0]), "--require", "foundation"]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("shard 1/2 only"), "{}", err(&o));
+    let partial = d.join("partial.json");
+    let o = run(&["report", "merge", s(&paths[0]), "-o", s(&partial)]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        err(&o).contains("incomplete: shard(s) 2 of 2 missing"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&[
+        "report",
+        "merge",
+        s(&paths[0]),
+        "-o",
+        s(&partial),
+        "--allow-incomplete",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = run(&["gate", s(&partial), "--require", "foundation"]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("lacks shard(s) 2/2"), "{}", err(&o));
+    let o = run(&[
+        "report",
+        "merge",
+        s(&paths[0]),
+        s(&paths[0]),
+        s(&paths[1]),
+        "-o",
+        s(&partial),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("given more than once"), "{}", err(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write mutant");
+}
+
+#[test]
+fn mutant_runner_kill_matrix_and_replay() {
+    let d = tmp("mutants");
+    let m = d.join("mutants");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    write(
+        &m,
+        "killed.sql",
+        "-- mutant: search-path-unpinned\n-- kills: SUT-SEARCH-PATH\n-- why: kernel_now() loses its pinned search_path\n\
+         ALTER FUNCTION public.kernel_now() RESET search_path;\n",
+    );
+    write(
+        &m,
+        "survives.sql",
+        "-- mutant: harmless-comment\n-- kills: SUT-SEARCH-PATH\n-- why: a comment changes nothing observable\n\
+         COMMENT ON FUNCTION public.kernel_now() IS 'harmless';\n",
+    );
+    write(
+        &m,
+        "broken.sql",
+        "-- mutant: does-not-parse\n-- kills: SUT-CLOCK\n-- why: a syntax error\nSELEC 1;\n",
+    );
+    let outd = d.join("out");
+    let o = run(&[
+        "mutants",
+        "--mutants",
+        s(&m),
+        "--out",
+        s(&outd),
+        "--cases",
+        "2",
+        "--seed",
+        "1",
+        "-q",
+    ]);
+    assert_eq!(code(&o), 1, "a surviving mutant fails the run: {}", err(&o));
+    let matrix: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(outd.join("mutants.json")).expect("mutants.json"),
+    )
+    .expect("json");
+    assert_eq!(matrix["control_passed"], true);
+    let by_name = |n: &str| {
+        matrix["mutants"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|x| x["name"] == n)
+            .cloned()
+            .unwrap_or_else(|| panic!("no mutant {n}"))
+    };
+    let killed = by_name("search-path-unpinned");
+    assert_eq!(killed["status"], "killed");
+    assert_eq!(killed["killed_by"], "SUT-SEARCH-PATH");
+    assert_eq!(killed["expected_killer"], true);
+    assert_eq!(killed["cases_to_kill"], 1);
+    let survived = by_name("harmless-comment");
+    assert_eq!(survived["status"], "survived");
+    assert_eq!(
+        survived["tried"].as_array().map(Vec::len),
+        Some(4),
+        "the whole foundation suite"
+    );
+    let broken = by_name("does-not-parse");
+    assert_eq!(broken["status"], "install-broken");
+    assert!(
+        broken["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("broken.sql:4"),
+        "{broken}"
+    );
+    let html = std::fs::read_to_string(outd.join("report.html")).expect("html");
+    assert!(html.contains("<svg id=\"kill-matrix\""));
+    let md = std::fs::read_to_string(outd.join("report.md")).expect("md");
+    assert!(md.contains("| `harmless-comment` | **survived** |"), "{md}");
+
+    // The kill's case file replays anywhere: it still fails (exit 1).
+    let case = outd.join(killed["case_file"].as_str().expect("case file"));
+    let o = run(&["replay", s(&case)]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("still fails, as recorded"), "{}", err(&o));
+
+    // Without the mutant (the "fixed" kernel) it no longer fails (exit 0).
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&case).expect("case")).expect("json");
+    v.as_object_mut().expect("object").remove("mutant");
+    let fixed = d.join("fixed.json");
+    std::fs::write(&fixed, v.to_string()).expect("write");
+    let o = run(&["replay", s(&fixed)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(
+        err(&o).contains("SUT differs"),
+        "the fingerprint warning: {}",
+        err(&o)
+    );
+
+    // A corrupt case file is an input error (exit 2) naming the file.
+    v["input"] = serde_json::json!({"edited": true});
+    let corrupt = d.join("corrupt.json");
+    std::fs::write(&corrupt, v.to_string()).expect("write");
+    let o = run(&["replay", s(&corrupt)]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("corrupt.json: corrupt case file"),
+        "{}",
+        err(&o)
+    );
+
+    // A mutant without a header is a usage error naming the file.
+    write(&m, "zz-headerless.sql", "SELECT 1;\n");
+    let o = run(&["mutants", "--mutants", s(&m), "--out", s(&outd), "-q"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("zz-headerless.sql: invalid mutant header"),
+        "{}",
+        err(&o)
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn replay_shrink_writes_a_smaller_failing_case() {
+    let d = tmp("shrink");
+    let committed = std::fs::read_dir(repo().join("proptest-regressions/cases"))
+        .expect("proptest-regressions/cases")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"expect\": \"fail\"")))
+        .expect("a committed mutant case");
+    let out_case = d.join("shrunk.json");
+    let o = run(&[
+        "replay",
+        s(&committed),
+        "--shrink",
+        "-o",
+        s(&out_case),
+        "--shrink-time",
+        "60s",
+    ]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    let before: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&committed).expect("read")).expect("json");
+    let after: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_case).expect("shrunk written"))
+            .expect("json");
+    let size = |v: &serde_json::Value| v["input"].to_string().len();
+    assert!(
+        size(&after) < size(&before),
+        "{} -> {}",
+        size(&before),
+        size(&after)
+    );
+    let o = run(&["replay", s(&out_case)]);
+    assert_eq!(code(&o), 1, "the shrunk case still fails: {}", err(&o));
+    let _ = std::fs::remove_dir_all(&d);
+}

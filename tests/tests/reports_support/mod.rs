@@ -1,0 +1,188 @@
+//! Sample reports for the report tests (no Postgres involved).
+
+#![allow(dead_code)]
+
+use pgconform_reports::{
+    CoverageRequirement, FailureDetail, FailureRecord, InvariantResult, MutantMatrix,
+    MutantOutcome, MutantStatus, RunReport, ServerInfo, ShardSpec, SutFile, SutInfo,
+    TriedInvariant, Verdict, FORMAT_VERSION,
+};
+use std::collections::BTreeMap;
+
+/// A passed result.
+pub fn passed(id: &str, suite: &str, cases: u64) -> InvariantResult {
+    let mut r = InvariantResult::skipped(id, suite, &format!("title of {id}"));
+    r.verdict = Verdict::Passed;
+    r.cases = cases;
+    r.duration_ms = 100 + cases * 7;
+    r.coverage = BTreeMap::from([("class:a".to_owned(), cases), ("ttl:3600".to_owned(), 1)]);
+    r
+}
+
+/// A failed result with a complete failure record.
+pub fn failed(id: &str, suite: &str) -> InvariantResult {
+    let mut r = passed(id, suite, 5);
+    r.verdict = Verdict::Failed;
+    r.failures.push(FailureRecord {
+        detail: FailureDetail {
+            message: "the kernel accepted <what> it must refuse & more".to_owned(),
+            sql: Some("SELECT public.fn_iu_gate_open('g', NULL, 'a', 'r', 0)".to_owned()),
+            expected: Some("SQLSTATE 23514".to_owned()),
+            actual: Some("{\"status\": \"opened\"}".to_owned()),
+            sqlstate: Some("23514".to_owned()),
+        },
+        input: serde_json::json!([{"op": "open", "ttl": 0}]),
+        input_summary: "[Open { ttl: 0 }]".to_owned(),
+        cases_to_failure: 3,
+        shrink_steps: 12,
+        case_file: Some(format!("cases/{id}-0123456789.json")),
+    });
+    r
+}
+
+/// A complete, sealed report over the bundled kernel files given.
+pub fn report(results: Vec<InvariantResult>) -> RunReport {
+    let selection = results.iter().map(|r| r.id.clone()).collect();
+    let mut r = RunReport {
+        format_version: FORMAT_VERSION,
+        pgconform_version: "0.1.0".to_owned(),
+        git_revision: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+        server: ServerInfo {
+            backend: "embedded".to_owned(),
+            version: "PostgreSQL 16.14 on x86_64".to_owned(),
+            version_num: 160_014,
+            source: "/opt/pg16/bin".to_owned(),
+            version_note: None,
+        },
+        sut: SutInfo {
+            dir: "kernel".to_owned(),
+            fingerprint: "f".repeat(64),
+            files: vec![SutFile {
+                path: "sql/000_base.sql".to_owned(),
+                sha256: "a".repeat(64),
+            }],
+            mutant: None,
+        },
+        seed: 42,
+        cases_requested: Some(5),
+        started_at: "2026-11-22T21:00:00Z".to_owned(),
+        duration_ms: 1234,
+        results,
+        selection,
+        shard: None,
+        shards: Vec::new(),
+        coverage_requirements: Vec::new(),
+        interrupted: false,
+        mutants: None,
+        integrity_sha256: String::new(),
+    };
+    r.seal();
+    r
+}
+
+/// The usual mixed report: two passes and one failure.
+pub fn mixed() -> RunReport {
+    report(vec![
+        passed("GATE-LEDGER", "gates", 32),
+        failed("GATE-MODEL", "gates"),
+        passed("SUT-CLOCK", "foundation", 16),
+    ])
+}
+
+/// A report with every optional part filled in (coverage, mutants).
+pub fn maximal() -> RunReport {
+    let mut r = mixed();
+    let mut req = CoverageRequirement::parse("GATE-LEDGER:ttl:3600", |id| id == "GATE-LEDGER")
+        .expect("valid");
+    req.evaluate(&r.results);
+    let mut missing = CoverageRequirement::parse("kind:exclude", |_| false).expect("valid");
+    missing.evaluate(&r.results);
+    r.coverage_requirements = vec![req, missing];
+    r.mutants = Some(MutantMatrix {
+        mutants_dir: "kernel/mutants".to_owned(),
+        control_passed: true,
+        mutants: vec![
+            MutantOutcome {
+                name: "ttl-zero-accepted".to_owned(),
+                file: "kernel/mutants/gates/ttl-zero-accepted.sql".to_owned(),
+                sha256: "b".repeat(64),
+                kills: vec!["GATE-MODEL".to_owned()],
+                why: "off by one".to_owned(),
+                status: MutantStatus::Killed,
+                killed_by: Some("GATE-MODEL".to_owned()),
+                expected_killer: true,
+                cases_to_kill: Some(3),
+                counterexample_bytes: Some(96),
+                failure: None,
+                case_file: Some("cases/GATE-MODEL-1.json".to_owned()),
+                tried: vec![TriedInvariant {
+                    id: "GATE-MODEL".to_owned(),
+                    verdict: Verdict::Failed,
+                    cases: 3,
+                    duration_ms: 300,
+                }],
+                error: None,
+                duration_ms: 900,
+            },
+            MutantOutcome {
+                name: "harmless".to_owned(),
+                file: "m/harmless.sql".to_owned(),
+                sha256: "c".repeat(64),
+                kills: vec!["GATE-LEDGER".to_owned()],
+                why: "nothing".to_owned(),
+                status: MutantStatus::Survived,
+                killed_by: None,
+                expected_killer: false,
+                cases_to_kill: None,
+                counterexample_bytes: None,
+                failure: None,
+                case_file: None,
+                tried: vec![
+                    TriedInvariant {
+                        id: "GATE-LEDGER".to_owned(),
+                        verdict: Verdict::Passed,
+                        cases: 32,
+                        duration_ms: 800,
+                    },
+                    TriedInvariant {
+                        id: "GATE-MODEL".to_owned(),
+                        verdict: Verdict::Passed,
+                        cases: 48,
+                        duration_ms: 900,
+                    },
+                ],
+                error: None,
+                duration_ms: 2000,
+            },
+        ],
+    });
+    r.shard = Some(ShardSpec { index: 1, total: 1 });
+    r.seal();
+    r
+}
+
+/// Serialise and parse back, as `gate` and `merge` see a file.
+pub fn loaded(r: &RunReport, name: &str) -> pgconform_reports::LoadedReport {
+    let text = serde_json::to_string_pretty(r).expect("serialise");
+    pgconform_reports::parse_report(name, &text).expect("parse")
+}
+
+/// Shards of a run over `ids`, each sealed.
+pub fn shards(ids: &[&str], total: u32, seed: u64) -> Vec<RunReport> {
+    (1..=total)
+        .map(|index| {
+            let sh = ShardSpec { index, total };
+            let mut r = report(
+                ids.iter()
+                    .filter(|id| sh.owns(id))
+                    .map(|id| passed(id, "gates", 10))
+                    .collect(),
+            );
+            r.selection = ids.iter().map(|s| (*s).to_owned()).collect();
+            r.shard = Some(sh);
+            r.seed = seed;
+            r.seal();
+            r
+        })
+        .collect()
+}
