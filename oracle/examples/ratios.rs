@@ -55,6 +55,31 @@ fn best_wall<R>(repeats: usize, mut f: impl FnMut() -> R) -> Duration {
         .unwrap_or_default()
 }
 
+/// Best of `repeats` of the busiest pool thread's on-CPU time while `f` runs
+/// on `pool`. Everything inside `install` (parallel and serial parts) runs on
+/// the pool's threads, so on an idle machine the wall time would be about
+/// this critical path; unlike wall time it is not inflated by other load.
+fn best_critical_path<R: Send>(
+    pool: &rayon::ThreadPool,
+    repeats: usize,
+    f: impl Fn() -> R + Sync,
+) -> Duration {
+    (0..repeats)
+        .map(|_| {
+            let before = pool.broadcast(|_| thread_cpu().unwrap_or_default());
+            pool.install(|| black_box(f()));
+            let after = pool.broadcast(|_| thread_cpu().unwrap_or_default());
+            before
+                .iter()
+                .zip(&after)
+                .map(|(b, a)| a.saturating_sub(*b))
+                .max()
+                .unwrap_or_default()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -105,6 +130,12 @@ fn main() {
     let t3_loc_p2 = two.install(|| best_wall(repeats, || multiset_diff_par(&a, &b_tampered)));
     let r_p1 = one.install(|| best_wall(repeats, || render_multiset_diff_par(&a, &b_equal)));
     let r_p2 = two.install(|| best_wall(repeats, || render_multiset_diff_par(&a, &b_equal)));
+    let cp_eq_1 = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_equal));
+    let cp_eq_2 = best_critical_path(&two, repeats, || multiset_diff_par(&a, &b_equal));
+    let cp_loc_1 = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_tampered));
+    let cp_loc_2 = best_critical_path(&two, repeats, || multiset_diff_par(&a, &b_tampered));
+    let cp_r_1 = best_critical_path(&one, repeats, || render_multiset_diff_par(&a, &b_equal));
+    let cp_r_2 = best_critical_path(&two, repeats, || render_multiset_diff_par(&a, &b_equal));
 
     // Sanity: the tampered side really differs, the equal one does not.
     let d = multiset_diff_seq(&a, &b_tampered);
@@ -171,6 +202,18 @@ fn main() {
         ms(r_p2),
         r_p1.as_secs_f64() / r_p2.as_secs_f64()
     );
+    for (label, c1, c2) in [
+        ("multiset diff, sides equal", cp_eq_1, cp_eq_2),
+        ("multiset diff, 5 tampers", cp_loc_1, cp_loc_2),
+        ("render + hash + diff", cp_r_1, cp_r_2),
+    ] {
+        println!(
+            "(par) {label}: critical path (busiest thread's CPU) 1 / 2 threads {:.1} / {:.1} ms  => speedup {:.2}x",
+            ms(c1),
+            ms(c2),
+            c1.as_secs_f64() / c2.as_secs_f64()
+        );
+    }
     println!(
         "load average while measuring: {}",
         std::fs::read_to_string("/proc/loadavg")
