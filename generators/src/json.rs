@@ -243,7 +243,12 @@ pub fn arb_content_of(kind: ContentKind) -> BoxedStrategy<Content> {
         ]
         .boxed(),
     };
-    text.prop_map(move |json| Content { kind, json }).boxed()
+    // Content does not shrink: a failing case shrinks by dropping agents,
+    // commits, types and rows, which is what makes a counterexample readable
+    // (and keeps each shrink step one database round trip, not hundreds).
+    text.prop_map(move |json| Content { kind, json })
+        .no_shrink()
+        .boxed()
 }
 
 /// Accepted content, mostly realistic, every hostile kind reachable.
@@ -283,6 +288,7 @@ pub fn arb_json_value_text() -> impl Strategy<Value = String> {
         Just("[]".to_owned()),
         arb_content().prop_map(|c| c.json),
     ]
+    .no_shrink()
 }
 
 #[cfg(test)]

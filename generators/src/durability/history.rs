@@ -135,26 +135,28 @@ fn arb_batches(
     content: BoxedStrategy<Content>,
     max_rows: usize,
 ) -> BoxedStrategy<Vec<ArtifactBatch>> {
-    prop::sample::subsequence(ARTIFACT_TYPES.to_vec(), 0..=ARTIFACT_TYPES.len())
-        .prop_flat_map(move |types| {
-            types
-                .into_iter()
-                .map(|t| {
-                    prop::collection::vec(content.clone(), 1..=max_rows).prop_map(move |rows| {
-                        ArtifactBatch {
-                            artifact_type: t.to_owned(),
-                            rows,
-                        }
+    // One optional batch per type (fixed length, no flat_map): shrinking turns
+    // batches into None and drops rows, one database round trip per step.
+    let batch = prop::option::weighted(0.4, prop::collection::vec(content, 1..=max_rows));
+    prop::collection::vec(batch, ARTIFACT_TYPES.len())
+        .prop_map(|slots| {
+            ARTIFACT_TYPES
+                .iter()
+                .zip(slots)
+                .filter_map(|(t, rows)| {
+                    rows.map(|rows| ArtifactBatch {
+                        artifact_type: (*t).to_owned(),
+                        rows,
                     })
                 })
-                .collect::<Vec<_>>()
+                .collect()
         })
         .boxed()
 }
 
 fn arb_commit_with(content: BoxedStrategy<Content>, max_rows: usize) -> BoxedStrategy<Commit> {
     (
-        "[a-z][a-z_]{0,11}",
+        "[a-z][a-z_]{0,11}".no_shrink(),
         arb_json_value_text(),
         prop::option::of(0u8..4),
         arb_batches(content, max_rows),

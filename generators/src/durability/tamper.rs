@@ -64,8 +64,8 @@ pub fn arb_tamper() -> impl Strategy<Value = Tamper> {
         Just(TamperKind::Duplicate),
         arb_json_value_text().prop_map(|v| TamperKind::Edit(EditValue::Replace(v))),
         Just(TamperKind::Edit(EditValue::Wrap)),
-        any::<u32>().prop_map(|to_pick| TamperKind::MoveType { to_pick }),
+        (0u32..64).prop_map(|to_pick| TamperKind::MoveType { to_pick }),
         Just(TamperKind::MoveAgent),
     ];
-    (kind, any::<u32>()).prop_map(|(kind, row_pick)| Tamper { kind, row_pick })
+    (kind, 0u32..256).prop_map(|(kind, row_pick)| Tamper { kind, row_pick })
 }

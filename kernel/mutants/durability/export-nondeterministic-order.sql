@@ -1,6 +1,6 @@
 -- mutant: export-nondeterministic-order
--- kills: DUR-ORDER, DUR-DETERMINISM
--- why: rows are exported ordered by their random uuid id instead of seq, so order depends on generated values
+-- kills: DUR-DETERMINISM, DUR-ORDER
+-- why: seq-ordered types are exported in the order of a hash of the whole row (random uuid ids included) instead of seq
 CREATE OR REPLACE FUNCTION cpo.pack_row_order_expr(p_row_order_column text, p_content_column text)
 RETURNS text
 LANGUAGE sql
