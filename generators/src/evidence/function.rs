@@ -285,10 +285,16 @@ pub fn arb_fn_family(max: usize) -> impl Strategy<Value = FnFamily> {
 }
 
 /// Make parameter names (inputs and `TABLE` columns, which are OUT
-/// parameters) unique, case-sensitively, within the 63-byte limit.
+/// parameters) unique, case-sensitively, within the 63-byte limit, and never
+/// PL/pgSQL's positional names (`$1`).
 fn uniquify_param_names(f: &mut FnSpec) {
     let mut seen = BTreeSet::new();
     let mut fix = |name: &mut String, i: usize| {
+        // PL/pgSQL declares `$1`, `$2`, ... itself: such names collide
+        if name.len() > 1 && name.starts_with('$') && name[1..].bytes().all(|b| b.is_ascii_digit())
+        {
+            name.insert(0, 'p');
+        }
         if !seen.insert(name.clone()) {
             let suffix = format!("_{i}");
             *name = format!(

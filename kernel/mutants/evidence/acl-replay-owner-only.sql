@@ -18,6 +18,10 @@ DECLARE
     v_pending jsonb;
     v_next jsonb;
     v_progress boolean;
+    v_round int;
+    v_acl jsonb;
+    v_temp jsonb;
+    v_kw text;
     v_idents text[] := '{}';
 BEGIN
     v_snap := convert_from(qt001_cp.fetch_verified_body(p_evidence_id), 'UTF8')::jsonb;
@@ -33,8 +37,13 @@ BEGIN
         -- resolve by identity; every role must exist
         IF v_obj->>'kind' = 'routine' THEN
             v_oid := to_regprocedure(v_obj->>'identity');
-            v_on := format('ROUTINE %s', v_oid::regprocedure);
-            v_alter := format('ALTER ROUTINE %s', v_oid::regprocedure);
+            -- FUNCTION/PROCEDURE, never ROUTINE: a ROUTINE argument list also
+            -- matches OUT parameters, so f(t) is ambiguous next to an
+            -- overload f() RETURNS TABLE (x t)
+            v_kw := CASE (SELECT p.prokind FROM pg_proc p WHERE p.oid = v_oid)
+                        WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END;
+            v_on := format('%s %s', v_kw, v_oid::regprocedure);
+            v_alter := format('ALTER %s %s', v_kw, v_oid::regprocedure);
         ELSE
             v_oid := to_regclass(v_obj->>'identity');
             v_on := format('TABLE %s', v_oid::regclass);
@@ -76,6 +85,26 @@ BEGIN
                                (SELECT r.rolname FROM pg_roles r WHERE r.oid = v_grantee));
             END IF;
         END LOOP;
+        -- What survives was granted by a role that keeps grant options
+        -- through membership in the owner role, so the owner's cascade spares
+        -- it, and that role's own REVOKE acts as the owner. Give it the grant
+        -- option directly (so it is the grantor of its REVOKE), revoke as it,
+        -- then take the option back.
+        FOR v_round IN 1..8 LOOP
+            v_acl := qt001_cp.owner_acl_of(v_obj->>'kind', v_oid)->'acl';
+            EXIT WHEN jsonb_array_length(v_acl) = 0;
+            FOR v_item IN SELECT i FROM jsonb_array_elements(v_acl) i LOOP
+                CONTINUE WHEN NOT (qt001_cp.owner_acl_of(v_obj->>'kind', v_oid)->'acl') @> jsonb_build_array(v_item);
+                PERFORM qt001_cp.exec_as(NULL, format('GRANT %s ON %s TO %I WITH GRANT OPTION',
+                                                      v_item->>'privilege', v_on, v_item->>'grantor'));
+                PERFORM qt001_cp.exec_as(v_item->>'grantor',
+                    format('REVOKE %s ON %s FROM %s CASCADE', v_item->>'privilege', v_on,
+                           CASE WHEN v_item->>'grantee' IS NULL THEN 'PUBLIC'
+                                ELSE quote_ident(v_item->>'grantee') END));
+                PERFORM qt001_cp.exec_as(NULL, format('REVOKE %s ON %s FROM %I CASCADE',
+                                                      v_item->>'privilege', v_on, v_item->>'grantor'));
+            END LOOP;
+        END LOOP;
         IF jsonb_array_length(qt001_cp.owner_acl_of(v_obj->>'kind', v_oid)->'acl') <> 0 THEN
             RAISE EXCEPTION 'replay_owner_acl: could not clear the ACL of %', v_obj->>'identity'
                 USING ERRCODE = '55000';
@@ -84,6 +113,7 @@ BEGIN
         -- grant: owner-granted items first, then each grantor once it holds
         -- the grant option for that privilege
         v_pending := v_obj->'acl';
+        v_temp := '[]';
         LOOP
             EXIT WHEN jsonb_array_length(v_pending) = 0;
             v_progress := false;
@@ -104,10 +134,38 @@ BEGIN
                 END IF;
             END LOOP;
             IF NOT v_progress THEN
-                RAISE EXCEPTION 'replay_owner_acl: grants on % cannot be re-issued (no grant option chain): %',
-                    v_obj->>'identity', v_next USING ERRCODE = '55000';
+                -- An item whose grantor holds the grant option only through
+                -- membership in the owner role (PostgreSQL keeps such items
+                -- when the direct option is revoked). Re-issue it the same
+                -- way: a temporary direct option from the owner, the grant as
+                -- that grantor; the option is withdrawn again below.
+                v_item := v_next->0;
+                EXIT WHEN v_item IS NULL OR v_temp @> jsonb_build_array(v_item);
+                PERFORM qt001_cp.exec_as(NULL, format('GRANT %s ON %s TO %I WITH GRANT OPTION',
+                                                      v_item->>'privilege', v_on, v_item->>'grantor'));
+                v_temp := v_temp || jsonb_build_array(v_item);
+                CONTINUE;
             END IF;
             v_pending := v_next;
+        END LOOP;
+        IF jsonb_array_length(v_pending) <> 0 AND NOT v_progress THEN
+            RAISE EXCEPTION 'replay_owner_acl: grants on % cannot be re-issued (no grant option chain): %',
+                v_obj->>'identity', v_pending USING ERRCODE = '55000';
+        END IF;
+        -- withdraw temporary options to what the snapshot says the owner gave
+        FOR v_item IN SELECT i FROM jsonb_array_elements(v_temp) i LOOP
+            CONTINUE WHEN (v_obj->'acl') @> jsonb_build_array(jsonb_build_object(
+                'grantor', v_obj->>'owner', 'grantee', v_item->>'grantor',
+                'privilege', v_item->>'privilege', 'grantable', true));
+            IF (v_obj->'acl') @> jsonb_build_array(jsonb_build_object(
+                   'grantor', v_obj->>'owner', 'grantee', v_item->>'grantor',
+                   'privilege', v_item->>'privilege', 'grantable', false)) THEN
+                PERFORM qt001_cp.exec_as(NULL, format('REVOKE GRANT OPTION FOR %s ON %s FROM %I CASCADE',
+                                                      v_item->>'privilege', v_on, v_item->>'grantor'));
+            ELSE
+                PERFORM qt001_cp.exec_as(NULL, format('REVOKE %s ON %s FROM %I CASCADE',
+                                                      v_item->>'privilege', v_on, v_item->>'grantor'));
+            END IF;
         END LOOP;
 
         IF qt001_cp.owner_acl_of(v_obj->>'kind', v_oid)

@@ -12,6 +12,7 @@ DECLARE
     v_sha_after text;
     v_grantee oid;
     v_left int;
+    v_kw text;
 BEGIN
     SELECT * INTO t FROM qt001_cp.vet_routine(p_object, false);
     PERFORM pg_advisory_xact_lock(p_object::oid::bigint);
@@ -24,7 +25,10 @@ BEGIN
     END IF;
     v_sha_before := qt001_cp.live_definition_sha256(p_object);
 
-    EXECUTE format('ALTER ROUTINE %s OWNER TO %I', p_object, 'qt001_cp_quarantine');
+    -- FUNCTION/PROCEDURE, never ROUTINE: a ROUTINE argument list also matches
+    -- OUT parameters, so f(t) is ambiguous next to f() RETURNS TABLE (x t)
+    v_kw := CASE t.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END;
+    EXECUTE format('ALTER %s %s OWNER TO %I', v_kw, p_object, 'qt001_cp_quarantine');
     -- A superuser's REVOKE acts as the owner: it removes the owner's grants and,
     -- with CASCADE, every grant that depends on a revoked grant option.
     FOR v_grantee IN
@@ -35,7 +39,7 @@ BEGIN
         IF v_grantee = 0 THEN
             NULL;
         ELSE
-            EXECUTE format('REVOKE ALL ON ROUTINE %s FROM %I CASCADE', p_object,
+            EXECUTE format('REVOKE ALL ON %s %s FROM %I CASCADE', v_kw, p_object,
                            (SELECT r.rolname FROM pg_roles r WHERE r.oid = v_grantee));
         END IF;
     END LOOP;

@@ -169,7 +169,9 @@ impl Run {
                     let db = &mut self.ff.fx.db;
                     let ev = kernel::seal(db, source.as_bytes(), "function_source", DAY_SECS)?;
                     created.push(ev);
-                    self.ff.fx.alter_body(t, " (changed after sealing)")?;
+                    self.ff
+                        .fx
+                        .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
                     self.original[t] = self.def(t)?;
                     let pin = sha256_hex(source.as_bytes());
                     return self.judge(

@@ -66,7 +66,7 @@ pub struct FnObj {
     pub spec: FnSpec,
     /// A call rendering all result rows as text.
     pub call: String,
-    /// The call's result right after creation, if the call worked.
+    /// The call's result once the case is built, if the call worked.
     pub precall: Option<String>,
 }
 
@@ -211,7 +211,10 @@ impl Fixture {
     pub fn create_function(&mut self, name: &str, spec: &FnSpec) -> Result<usize, CaseError> {
         let sql = ddl::create_function(spec, &self.schema, name, "");
         self.db.batch_execute(&sql).map_err(|e| {
-            CaseError::env(format!("generated function does not compile: {e}\n{sql}"))
+            let why = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_owned());
+            CaseError::env(format!("generated function does not compile: {why}\n{sql}"))
         })?;
         let sig = ddl::signature(spec, &self.schema, name);
         let oid: u32 = self
@@ -229,19 +232,28 @@ impl Fixture {
             .env()?;
         let ident = self.routine_ident(oid)?;
         let call = ddl::call(spec, &self.schema, name);
-        let precall = match answer(self.db.query_one(call.as_str(), &[]))? {
-            Answer::Ok(row) => row.try_get::<_, Option<String>>(0).ok().flatten(),
-            Answer::Err { .. } => None,
-        };
         self.fns.push(FnObj {
             oid,
             ident,
             name: name.to_owned(),
             spec: spec.clone(),
             call,
-            precall,
+            precall: None,
         });
         Ok(self.fns.len() - 1)
+    }
+
+    /// Call every function once, now that all overloads exist (a call that
+    /// is ambiguous or raises records no result and is not checked later).
+    pub fn precall_all(&mut self) -> Result<(), CaseError> {
+        for i in 0..self.fns.len() {
+            let call = self.fns[i].call.clone();
+            self.fns[i].precall = match answer(self.db.query_one(call.as_str(), &[]))? {
+                Answer::Ok(row) => row.try_get::<_, Option<String>>(0).ok().flatten(),
+                Answer::Err { .. } => None,
+            };
+        }
+        Ok(())
     }
 
     /// Re-create function `i` with its body changed (its signature, owner and
@@ -343,8 +355,8 @@ impl Fixture {
                 ""
             };
             let sql = format!("GRANT {} ON {on} TO {to}{wgo}", privilege.sql());
-            match g.by {
-                Grantor::Owner => self.db.batch_execute(&sql).env()?,
+            let res = match g.by {
+                Grantor::Owner => answer(self.db.batch_execute(&sql))?,
                 Grantor::Role(i) => {
                     let r = self.role(i);
                     self.db
@@ -352,14 +364,18 @@ impl Fixture {
                         .env()?;
                     let res = answer(self.db.batch_execute(&sql));
                     self.db.batch_execute("RESET ROLE").env()?;
-                    if let Answer::Err { sqlstate, message } = res? {
-                        if sqlstate != "42501" {
-                            return Err(CaseError::env(format!("{sql}: {sqlstate} {message}")));
-                        }
-                    }
+                    res?
+                }
+            };
+            match res {
+                Answer::Ok(()) => applied.push(privilege.name()),
+                // the grantor may not issue it (42501), or it would go back to
+                // its own grantor (0LP01): PostgreSQL refuses and makes nothing
+                Answer::Err { sqlstate, .. } if sqlstate == "42501" || sqlstate == "0LP01" => {}
+                Answer::Err { sqlstate, message } => {
+                    return Err(CaseError::env(format!("{sql}: {sqlstate} {message}")))
                 }
             }
-            applied.push(privilege.name());
         }
         Ok(applied)
     }

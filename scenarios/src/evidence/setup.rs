@@ -37,6 +37,7 @@ impl FnFixture {
         }
         let targets: Vec<(bool, u32)> = fx.fns.iter().map(|f| (true, f.oid)).collect();
         fx.apply_grants(&case.grants, &targets)?;
+        fx.precall_all()?;
         Ok(Self { fx, family })
     }
 
