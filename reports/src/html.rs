@@ -24,21 +24,32 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;padding:8px;overflow:auto;max-he
 /// Render `report` as a standalone HTML page.
 pub fn render(report: &RunReport, opts: &RenderOptions) -> String {
     let mut s = String::new();
-    let ok = report.all_passed()
-        && report.missing_coverage().next().is_none()
-        && report.mutants.as_ref().is_none_or(MutantMatrix::all_killed);
+    let status = if report.count(Verdict::Failed) > 0 {
+        "FAILED"
+    } else if report.count(Verdict::Error) > 0 {
+        "ERROR"
+    } else if report.missing_coverage().next().is_some() {
+        "COVERAGE MISSING"
+    } else if report.mutants.as_ref().is_some_and(|m| !m.control_passed) {
+        "CONTROL FAILED"
+    } else if report.mutants.as_ref().is_some_and(|m| !m.all_killed()) {
+        "MUTANTS NOT KILLED"
+    } else if report.interrupted {
+        "INTERRUPTED"
+    } else {
+        "passed"
+    };
+    let ok = status == "passed";
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>pgconform report: {}</title><style>{CSS}</style></head><body>\n",
-        if ok { "passed" } else { "FAILED" }
+         <title>pgconform report: {status}</title><style>{CSS}</style></head><body>\n"
     );
     let _ = writeln!(
         s,
-        "<h1 id=\"title\">pgconform report <span class=\"badge {}\" id=\"status\">{}</span></h1>",
+        "<h1 id=\"title\">pgconform report <span class=\"badge {}\" id=\"status\">{status}</span></h1>",
         if ok { "ok" } else { "bad" },
-        if ok { "passed" } else { "FAILED" }
     );
     let _ = writeln!(
         s,

@@ -45,7 +45,7 @@ pub struct MutantsArgs {
     #[arg(long)]
     pub no_shrink: bool,
     /// Bound on shrinking one counterexample.
-    #[arg(long, value_parser = crate::cli::run::parse_duration, default_value = "30s")]
+    #[arg(long, value_parser = crate::cli::run::parse_duration, default_value = "10s")]
     pub shrink_time: Duration,
     /// Server flags.
     #[command(flatten)]
@@ -258,9 +258,12 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
             eprintln!("  {}", line(o));
         }
     }
-    Ok(if !control_passed || survived > 0 {
+    // A control failure (the kernel fails an invariant) is a 1; a control that
+    // could not run (environment errors) is a 2, like a mutant error.
+    let control_failed = report.results.iter().any(|r| r.verdict == Verdict::Failed);
+    Ok(if control_failed || survived > 0 {
         INVARIANT_FAILED
-    } else if errors > 0 || interrupted {
+    } else if !control_passed || errors > 0 || interrupted {
         USAGE_OR_ENV
     } else {
         OK
