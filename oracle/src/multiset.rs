@@ -196,24 +196,17 @@ impl DigestMultiset {
         J: AsRef<str> + Sync,
     {
         let failed = AtomicBool::new(false);
-        let digests: Vec<Digest> = rows
-            .par_iter()
-            .with_min_len(256)
-            .map(|(_, j)| {
-                with_thread_renderer(|r, _| r.digest_str(j.as_ref())).unwrap_or_else(|_| {
-                    failed.store(true, AtomicOrdering::Relaxed);
-                    Digest::default()
-                })
+        let m = Self::par_build(rows, |(_, j)| {
+            with_thread_renderer(|r, _| r.digest_str(j.as_ref())).unwrap_or_else(|_| {
+                failed.store(true, AtomicOrdering::Relaxed);
+                Digest::default()
             })
-            .collect();
+        });
         if failed.load(AtomicOrdering::Relaxed) {
             // Rare path: find the first bad row deterministically.
             return Self::from_json_rows(rows.iter().map(|(t, j)| (t.as_ref(), j.as_ref())));
         }
-        Ok(Self::from_parts(
-            rows.iter().map(|(t, _)| t.as_ref()),
-            digests,
-        ))
+        Ok(m)
     }
 
     /// Builds a multiset from `(type, canonical_text)` rows whose text already
@@ -223,30 +216,39 @@ impl DigestMultiset {
         T: AsRef<str> + Sync,
         B: AsRef<[u8]> + Sync,
     {
-        let digests: Vec<Digest> = rows
-            .par_iter()
-            .with_min_len(256)
-            .map(|(_, b)| Digest::of_canonical(b.as_ref()))
-            .collect();
-        Self::from_parts(rows.iter().map(|(t, _)| t.as_ref()), digests)
+        Self::par_build(rows, |(_, b)| Digest::of_canonical(b.as_ref()))
     }
 
-    /// Files digests (in row order) under their rows' types. Rows of one
-    /// type usually come in long runs: each run is appended with one copy
-    /// and its summary is folded in parallel, so the serial part is a type
-    /// comparison per row.
-    fn from_parts<'a>(types: impl Iterator<Item = &'a str>, digests: Vec<Digest>) -> Self {
-        let mut m = Self::new();
-        let mut runs: Vec<(&'a str, usize, usize)> = Vec::new();
-        for (i, t) in types.enumerate() {
+    /// Hashes rows on all threads straight into their types' bags. Rows of
+    /// one type usually come in long runs (export order): each run is
+    /// hashed in parallel directly into its bag and its summary folded in
+    /// parallel, so the only serial work is finding the runs.
+    fn par_build<T, X>(rows: &[(T, X)], hash: impl Fn(&(T, X)) -> Digest + Sync) -> Self
+    where
+        T: AsRef<str> + Sync,
+        X: Sync,
+    {
+        let mut runs: Vec<(&str, usize, usize)> = Vec::new();
+        for (i, (t, _)) in rows.iter().enumerate() {
+            let t = t.as_ref();
             match runs.last_mut() {
-                Some((rt, _, end)) if *rt == t => *end = i + 1,
+                // Same slice (pointer and length) is the common case and
+                // needs no byte comparison.
+                Some((rt, _, end))
+                    if (rt.as_ptr() == t.as_ptr() && rt.len() == t.len()) || *rt == t =>
+                {
+                    *end = i + 1;
+                }
                 _ => runs.push((t, i, i + 1)),
             }
         }
+        let mut m = Self::new();
         for (t, start, end) in runs {
-            let run = &digests[start..end];
-            let acc = run
+            let bag = m.bag_mut(t);
+            let from = bag.digests.len();
+            bag.digests
+                .par_extend(rows[start..end].par_iter().with_min_len(256).map(&hash));
+            let acc = bag.digests[from..]
                 .par_chunks(16 * 1024)
                 .map(|c| {
                     let mut a = Accumulator::default();
@@ -254,9 +256,7 @@ impl DigestMultiset {
                     a
                 })
                 .reduce(Accumulator::default, Accumulator::merge);
-            let bag = m.bag_mut(t);
             bag.acc = Accumulator::merge(bag.acc, acc);
-            bag.digests.extend_from_slice(run);
         }
         m
     }
