@@ -141,11 +141,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub type Selected = (Vec<Box<dyn Invariant>>, Vec<Suite>);
 
 /// Resolve `--suite` and `--invariant` into the invariants to run.
-pub fn select(
-    suites: &[String],
-    ids: &[String],
-    opts: &Options,
-) -> anyhow::Result<Selected> {
+pub fn select(suites: &[String], ids: &[String], opts: &Options) -> anyhow::Result<Selected> {
     let mut wanted: Vec<Suite> = Vec::new();
     for s in suites {
         if s == "all" {
@@ -405,7 +401,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     let path = pgconform_reports::write_all(&args.out, &report, &render)
         .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
     if !args.quiet {
-        print_summary(&report);
+        print_summary(&report, &render);
         for m in &missing_specs {
             eprintln!("missing coverage: {m}");
         }
@@ -439,7 +435,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     Ok(code)
 }
 
-fn print_summary(report: &RunReport) {
+fn print_summary(report: &RunReport, render: &RenderOptions) {
     use pgconform_reports::Verdict;
     let count = |v: Verdict| report.results.iter().filter(|r| r.verdict == v).count();
     for r in report
@@ -465,8 +461,8 @@ fn print_summary(report: &RunReport) {
                 "    shrunk input: {}",
                 f.input_summary.replace('\n', "\n    ")
             );
-            if let Some(case) = &f.case_file {
-                eprintln!("    case file: {case} (replay: pgconform replay OUT/{case})");
+            if let Some(cmd) = render.replay_command(f) {
+                eprintln!("    replay: {cmd}");
             }
         }
     }
