@@ -371,7 +371,8 @@ fn kill_matrix_svg(m: &MutantMatrix) -> String {
     let label_w = 260u64;
     let head_h = 150u64;
     let status_w = 110u64;
-    let width = label_w + status_w + cell * cols.len() as u64 + 10;
+    // Rotated column labels reach up to ~110 px right of their column.
+    let width = label_w + status_w + cell * cols.len() as u64 + 120;
     let height = head_h + cell * m.mutants.len() as u64 + 10;
     let mut s = format!(
         "<figure><figcaption>Kill matrix (rows: mutants; columns: invariants tried, in order; \
