@@ -290,3 +290,58 @@ fn bench_snapshot_and_verify_5000_objects() {
     eprintln!("BENCH objects={n} snapshot={snap:?} seal={seal:?} verify={verify:?}");
     assert!(n >= 5000, "only {n} objects");
 }
+
+/// A kernel whose uninstall drops two functions out of reverse order (same
+/// final state) is caught by DRIFT-REVERSAL's event-trigger order check.
+#[test]
+fn reversal_catches_an_uninstall_out_of_reverse_order() {
+    let src = testkit::repo_root().join("kernel");
+    let dir = std::env::temp_dir().join(format!("pgc_drift_kernel_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sql")).expect("mkdir");
+    std::fs::copy(src.join("MANIFEST"), dir.join("MANIFEST")).expect("manifest");
+    for e in std::fs::read_dir(src.join("sql")).expect("sql dir") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, dir.join("sql").join(p.file_name().expect("name"))).expect("copy");
+    }
+    let un = dir.join("sql/299_drift_uninstall.sql");
+    let text = std::fs::read_to_string(&un).expect("read");
+    let a = "    DROP FUNCTION qt001_cp.verify_object_authority(text);\n";
+    let b = "    DROP FUNCTION qt001_cp.rollback_manifest(text);\n";
+    let swapped = text.replace(b, "@@B@@").replace(a, b).replace("@@B@@", a);
+    assert_ne!(swapped, text);
+    std::fs::write(&un, swapped).expect("write");
+
+    let session = pgconform::session::Session::prepare(
+        &dir,
+        None,
+        &pgconform::provision::ProvisionOptions::default(),
+        &[],
+    )
+    .expect("session");
+    let all = registry::all(&Options::default());
+    let inv = all
+        .iter()
+        .find(|i| i.meta().id == "DRIFT-REVERSAL")
+        .expect("invariant");
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    let ctx = RunContext {
+        sandbox: &session.sandbox,
+        cases: Some(6),
+        seed: 1,
+        shrink: ShrinkPolicy {
+            disabled: false,
+            max_time: Duration::from_secs(10),
+        },
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    let r = inv.run(&ctx);
+    drop(session);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
+    let msg = &r.failures[0].detail.message;
+    assert!(msg.contains("reverse"), "{msg}");
+}

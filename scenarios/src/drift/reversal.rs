@@ -10,6 +10,9 @@
 //! and `script uninstall` runs. With no manifest history the uninstall must
 //! succeed and the snapshot must equal the prerequisite snapshot exactly, and
 //! installing the slice again must give the same snapshot as the first time;
+//! a second install → uninstall under event triggers must drop every top-level
+//! object the slice created (CREATE TABLE tables, functions, triggers,
+//! constraints added by ALTER TABLE) in exactly the reverse creation order;
 //! with history (a sealed version, or an activated one) it must be refused and
 //! change nothing (snapshot with data identical before and after).
 
@@ -137,6 +140,15 @@ impl Property for Reversal {
                 snapshot::describe_diff(&s0, &s2, 20),
             ));
         }
+        reverse_order_check(&mut db, &slice, sut.mutant.as_ref(), &uninstall)?;
+        let s2b = take(&mut db)?;
+        if s2b != s0 {
+            return Err(CaseError::mismatch(
+                "the second install → uninstall does not leave the database exactly as before the slice",
+                "no difference",
+                snapshot::describe_diff(&s0, &s2b, 20),
+            ));
+        }
         install(&mut db, &slice).kernel("reinstall of files 210–299 after uninstall")?;
         if let Some(m) = &sut.mutant {
             let _ = install(&mut db, &[m]);
@@ -157,4 +169,113 @@ impl Property for Reversal {
             ["none", "sealed", "activated"][*history as usize % 3]
         )]
     }
+}
+
+/// Event triggers that log, in order, every table, function and trigger the
+/// slice creates (and every constraint an ALTER TABLE adds), and every object
+/// a drop removes. Lives in schema `pgc_evt`, removed again afterwards.
+const EVT_INFRA: &str = r#"
+CREATE SCHEMA pgc_evt;
+CREATE TABLE pgc_evt.log (id bigserial PRIMARY KEY, phase text NOT NULL, tag text, object_type text, object_identity text);
+CREATE FUNCTION pgc_evt.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+    INSERT INTO pgc_evt.log (phase, tag, object_type, object_identity)
+    VALUES ('create', r.command_tag, r.object_type, r.object_identity);
+    IF r.object_type = 'table' AND r.command_tag IN ('CREATE TABLE', 'ALTER TABLE') THEN
+      -- constraints of CREATE TABLE belong to the table; those of ALTER TABLE are objects of their own
+      INSERT INTO pgc_evt.log (phase, tag, object_type, object_identity)
+      SELECT 'create', r.command_tag,
+             CASE WHEN r.command_tag = 'CREATE TABLE' THEN 'inline constraint' ELSE 'table constraint' END,
+             x.identity
+        FROM pg_constraint k, LATERAL pg_identify_object('pg_constraint'::regclass, k.oid, 0) x
+       WHERE k.conrelid = r.objid
+         AND NOT EXISTS (SELECT 1 FROM pgc_evt.log l WHERE l.phase = 'create'
+                            AND l.object_type IN ('inline constraint', 'table constraint')
+                            AND l.object_identity = x.identity)
+       ORDER BY k.conname;
+    END IF;
+  END LOOP;
+END $$;
+CREATE FUNCTION pgc_evt.on_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO pgc_evt.log (phase, tag, object_type, object_identity)
+  SELECT 'drop', tg_tag, object_type, object_identity FROM pg_event_trigger_dropped_objects();
+END $$;
+CREATE EVENT TRIGGER pgc_evt_ddl ON ddl_command_end EXECUTE FUNCTION pgc_evt.on_ddl();
+CREATE EVENT TRIGGER pgc_evt_drop ON sql_drop EXECUTE FUNCTION pgc_evt.on_drop();
+"#;
+
+const EVT_DROP: &str =
+    "DROP EVENT TRIGGER pgc_evt_ddl; DROP EVENT TRIGGER pgc_evt_drop; DROP SCHEMA pgc_evt CASCADE;";
+
+/// Install the slice again under event triggers, uninstall it, and check that
+/// the top-level objects (tables created by CREATE TABLE, functions, triggers,
+/// constraints added by ALTER TABLE) are dropped in exactly the reverse order
+/// of their creation, every one of them.
+fn reverse_order_check(
+    client: &mut Client,
+    slice: &[&SqlFile],
+    mutant: Option<&SqlFile>,
+    uninstall: &SqlFile,
+) -> CaseResult {
+    client.batch_execute(EVT_INFRA).env()?;
+    let result = (|| {
+        install(client, slice).kernel("install of files 210–299 under event triggers")?;
+        if let Some(m) = mutant {
+            let _ = install(client, &[m]);
+        }
+        client
+            .batch_execute(&uninstall.sql)
+            .kernel(&uninstall.path)?;
+        let rows = client
+            .query(
+                "SELECT phase, tag, object_type, object_identity FROM pgc_evt.log ORDER BY id",
+                &[],
+            )
+            .env()?;
+        let mut created: Vec<(String, String)> = Vec::new();
+        let mut dropped: Vec<(String, String)> = Vec::new();
+        for r in &rows {
+            let phase: String = r.get(0);
+            let tag: Option<String> = r.get(1);
+            let ty: Option<String> = r.get(2);
+            let id: Option<String> = r.get(3);
+            let (Some(ty), Some(id)) = (ty, id) else {
+                continue;
+            };
+            let key = (ty.clone(), id);
+            if phase == "create" {
+                let top = matches!(ty.as_str(), "function" | "trigger" | "table constraint")
+                    || (ty == "table" && tag.as_deref() == Some("CREATE TABLE"));
+                if top && !created.contains(&key) {
+                    created.push(key);
+                }
+            } else if !dropped.contains(&key) {
+                dropped.push(key);
+            }
+        }
+        let dropped: Vec<(String, String)> = dropped
+            .into_iter()
+            .filter(|k| created.contains(k))
+            .collect();
+        let reversed: Vec<(String, String)> = created.iter().rev().cloned().collect();
+        if dropped != reversed {
+            let fmt = |v: &[(String, String)]| {
+                v.iter()
+                    .map(|(t, i)| format!("{t} {i}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            return Err(CaseError::mismatch(
+                "uninstall does not drop the slice's objects in exact reverse creation order",
+                fmt(&reversed),
+                fmt(&dropped),
+            ));
+        }
+        Ok(())
+    })();
+    client.batch_execute(EVT_DROP).env()?;
+    result
 }
