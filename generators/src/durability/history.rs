@@ -134,10 +134,11 @@ pub fn agent_uuid(index: usize) -> String {
 fn arb_batches(
     content: BoxedStrategy<Content>,
     max_rows: usize,
+    p_type: f64,
 ) -> BoxedStrategy<Vec<ArtifactBatch>> {
     // One optional batch per type (fixed length, no flat_map): shrinking turns
     // batches into None and drops rows, one database round trip per step.
-    let batch = prop::option::weighted(0.4, prop::collection::vec(content, 1..=max_rows));
+    let batch = prop::option::weighted(p_type, prop::collection::vec(content, 1..=max_rows));
     prop::collection::vec(batch, ARTIFACT_TYPES.len())
         .prop_map(|slots| {
             ARTIFACT_TYPES
@@ -154,12 +155,16 @@ fn arb_batches(
         .boxed()
 }
 
-fn arb_commit_with(content: BoxedStrategy<Content>, max_rows: usize) -> BoxedStrategy<Commit> {
+fn arb_commit_with(
+    content: BoxedStrategy<Content>,
+    max_rows: usize,
+    p_type: f64,
+) -> BoxedStrategy<Commit> {
     (
         "[a-z][a-z_]{0,11}".no_shrink(),
         arb_json_value_text(),
         prop::option::of(0u8..4),
-        arb_batches(content, max_rows),
+        arb_batches(content, max_rows, p_type),
     )
         .prop_map(|(action_type, action, actor, artifacts)| Commit {
             action_type,
@@ -173,7 +178,7 @@ fn arb_commit_with(content: BoxedStrategy<Content>, max_rows: usize) -> BoxedStr
 /// One commit with accepted content: any subset of the artifact types
 /// (possibly none), 1–3 rows each.
 pub fn arb_commit() -> impl Strategy<Value = Commit> {
-    arb_commit_with(arb_content().boxed(), 3)
+    arb_commit_with(arb_content().boxed(), 3, 0.4)
 }
 
 fn arb_history_with(
@@ -215,7 +220,7 @@ pub fn arb_hostile_history() -> impl Strategy<Value = History> {
     arb_history_with(
         1..=1,
         1..=3,
-        arb_commit_with(arb_hostile_content().boxed(), 2),
+        arb_commit_with(arb_hostile_content().boxed(), 2, 0.2),
     )
 }
 

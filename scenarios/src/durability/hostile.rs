@@ -64,6 +64,20 @@ impl Property for Hostile {
     fn coverage(&self, input: &HostileCase) -> Vec<String> {
         let mut c = super::common::history_coverage(&input.history);
         c.push("schema:hostile".to_owned());
+        if input.history.agents[0]
+            .commits
+            .iter()
+            .any(|c| c.is_accepted())
+        {
+            c.push("hostile:round_trip".to_owned());
+        }
+        if input.history.agents[0]
+            .commits
+            .iter()
+            .any(|c| !c.is_accepted())
+        {
+            c.push("hostile:refused_commit".to_owned());
+        }
         c
     }
 
