@@ -316,7 +316,7 @@ impl Property for Determinism {
 }
 
 /// Replays of each pack under alias agents in DUR-DETERMINISM.
-const ALIASES: usize = 5;
+const ALIASES: usize = 8;
 
 /// The pack's `artifacts` object as PostgreSQL renders it.
 fn artifacts_text(client: &mut Client, pack: &str) -> Result<String, CaseError> {
