@@ -3,6 +3,7 @@
 pub mod gate;
 pub mod list;
 pub mod mutants;
+pub mod pack;
 pub mod replay;
 pub mod report;
 pub mod run;
@@ -30,6 +31,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Provision what the embedded backend needs (PG16 binaries); idempotent.
     Setup(setup::SetupArgs),
+    /// Offline evidence-pack tools: verify digests, diff two packs.
+    Pack(pack::PackArgs),
     /// Replay one recorded failing case (a case file) on a fresh database.
     Replay(replay::ReplayArgs),
     /// Release gate: accept a report only if it proves this SUT conforms.
@@ -46,6 +49,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Run(a) => run::run(a),
         Command::List(a) => list::list(a),
         Command::Setup(a) => setup::setup(a),
+        Command::Pack(a) => pack::pack(a),
         Command::Replay(a) => replay::replay(a),
         Command::Gate(a) => gate::gate(a),
         Command::Mutants(a) => mutants::mutants(a),

@@ -138,7 +138,7 @@ pub fn bundled_kernel_dir() -> PathBuf {
         .join("..")
         .join("kernel");
     if from_manifest.join(MANIFEST).is_file() {
-        return from_manifest;
+        return from_manifest.canonicalize().unwrap_or(from_manifest);
     }
     PathBuf::from("kernel")
 }

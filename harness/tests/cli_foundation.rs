@@ -419,3 +419,77 @@ fn docker_backend_runs_and_removes_its_container() {
         "container left behind"
     );
 }
+
+#[test]
+fn pack_verify_and_diff_judge_real_kernel_exports_offline() {
+    let sb = pgconform::testkit::sandbox(None).expect("kernel sandbox");
+    let mut db = sb.fresh_db().expect("fresh db");
+    let agent = "5b0c1e7e-0000-4000-8000-000000000001";
+    db.batch_execute(&format!(
+        "SELECT cpo.commit_action('decide', '{{\"n\": 1}}'::jsonb, \
+           '{{\"cpo_decisions\": [{{\"d\": 1.50, \"k\": \"é\\\\n\"}}, {{\"d\": 2}}]}}'::jsonb, \
+           '{agent}'::uuid, gen_random_uuid())"
+    ))
+    .expect("commit_action");
+    // As text: serde_json would turn 1.50 into 1.5 and so edit the pack.
+    let pack_text: String = db
+        .query_one(
+            &format!("SELECT cpo.export_evidence_pack('{agent}'::uuid)::text"),
+            &[],
+        )
+        .expect("export")
+        .get(0);
+    let dir = tmp("pack");
+    let a = dir.join("a.json");
+    std::fs::write(&a, &pack_text).expect("write a");
+
+    let o = bin()
+        .args(["pack", "verify"])
+        .arg(&a)
+        .output()
+        .expect("verify");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+
+    // Edit one JSON value of one row, byte-exactly: its declared digest no
+    // longer matches.
+    assert!(pack_text.contains("{\"d\": 2}"), "{pack_text}");
+    let tampered = pack_text.replacen("{\"d\": 2}", "{\"d\": 3}", 1);
+    let b = dir.join("b.json");
+    std::fs::write(&b, tampered).expect("write b");
+    let o = bin()
+        .args(["pack", "verify"])
+        .arg(&b)
+        .output()
+        .expect("verify tampered");
+    assert_eq!(o.status.code(), Some(1), "a tampered pack must not verify");
+
+    let o = bin()
+        .args(["pack", "diff"])
+        .arg(&a)
+        .arg(&a)
+        .output()
+        .expect("diff same");
+    assert_eq!(o.status.code(), Some(0));
+    let o = bin()
+        .args(["pack", "diff"])
+        .arg(&a)
+        .arg(&b)
+        .output()
+        .expect("diff");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cpo_decisions"));
+
+    std::fs::write(dir.join("bad.json"), b"{\"format\": 1").expect("write bad");
+    let o = bin()
+        .args(["pack", "verify"])
+        .arg(dir.join("bad.json"))
+        .output()
+        .expect("bad");
+    assert_eq!(o.status.code(), Some(2), "a corrupt pack is an input error");
+}
