@@ -1,7 +1,7 @@
 //! The harness's [`Sandbox`]: a template database holding the installed SUT on
 //! one server, and a fresh clone of it for every case.
 
-use crate::provision::{owner, Server};
+use crate::provision::{owner, BackendKind, Server};
 use pgconform_scenarios::pg::describe;
 use pgconform_scenarios::sandbox::{CaseDb, Sandbox, SandboxError, SqlFile, Sut};
 use postgres::Client;
@@ -81,6 +81,7 @@ pub fn locate(f: &SqlFile, e: &postgres::Error) -> InstallError {
 pub struct ServerSandbox {
     server: Arc<Server>,
     admin: Arc<Mutex<Client>>,
+    reclaimer: Reclaimer,
     template: String,
     sut: Sut,
     counter: AtomicU64,
@@ -105,10 +106,12 @@ impl ServerSandbox {
             .connect(admin_db(&server))
             .map_err(|e| PrepareError::Server(e.to_string()))?;
         let admin = Arc::new(Mutex::new(admin));
+        let reclaimer = Reclaimer::start(&server, Arc::clone(&admin))?;
         let template = format!("{}_tpl", server.db_prefix);
         let mut sb = Self {
             server,
             admin,
+            reclaimer,
             template,
             sut,
             counter: AtomicU64::new(0),
@@ -142,10 +145,6 @@ impl ServerSandbox {
     }
 
     fn create_db(&self, name: &str, template: &str) -> Result<(), SandboxError> {
-        let comment = format!(
-            "pgconform:{}",
-            serde_json::to_string(owner::me()).unwrap_or_default()
-        );
         let sql = format!(
             "CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY",
             ident(name),
@@ -155,6 +154,15 @@ impl ServerSandbox {
         admin.batch_execute(&sql).map_err(|e| {
             SandboxError::Database(format!("create database {name}: {}", describe(&e)))
         })?;
+        if self.server.identity.backend != BackendKind::Dsn {
+            // Disposable servers die with the run; only databases on a
+            // user's server need an owner mark for reaping after a crash.
+            return Ok(());
+        }
+        let comment = format!(
+            "pgconform:{}",
+            serde_json::to_string(owner::me()).unwrap_or_default()
+        );
         admin
             .batch_execute(&format!(
                 "COMMENT ON DATABASE {} IS '{}'",
@@ -172,13 +180,9 @@ impl ServerSandbox {
         let client = config
             .connect(postgres::NoTls)
             .map_err(|e| SandboxError::Database(format!("connect to {name}: {}", describe(&e))))?;
-        let admin = Arc::clone(&self.admin);
+        let reclaim = self.reclaimer.handle();
         Ok(CaseDb::new(name, config, client, move |name: &str| {
-            let mut admin = admin.lock().unwrap_or_else(|p| p.into_inner());
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                ident(name)
-            ));
+            reclaim(name)
         }))
     }
 
@@ -212,10 +216,67 @@ impl Sandbox for ServerSandbox {
 
 impl Drop for ServerSandbox {
     fn drop(&mut self) {
+        self.reclaimer.finish();
         let sql = format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             ident(&self.template)
         );
         let _ = self.admin().batch_execute(&sql);
+    }
+}
+
+/// Drops finished case databases on a background session, so a case's
+/// isolation costs one clone on the hot path; drains fully before the
+/// sandbox goes away.
+struct Reclaimer {
+    tx: Option<std::sync::mpsc::Sender<String>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+    admin: Arc<Mutex<Client>>,
+}
+
+fn drop_sql(name: &str) -> String {
+    format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(name))
+}
+
+impl Reclaimer {
+    fn start(server: &Server, admin: Arc<Mutex<Client>>) -> Result<Self, PrepareError> {
+        let mut client = server
+            .connect(admin_db(server))
+            .map_err(|e| PrepareError::Server(e.to_string()))?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let worker = std::thread::Builder::new()
+            .name("pgconform-reclaimer".to_owned())
+            .spawn(move || {
+                for name in rx {
+                    let _ = client.batch_execute(&drop_sql(&name));
+                }
+            })
+            .map_err(|e| PrepareError::Server(format!("cannot start the reclaimer thread: {e}")))?;
+        Ok(Self {
+            tx: Some(tx),
+            worker: Some(worker),
+            admin,
+        })
+    }
+
+    /// A function that reclaims one database (inline if the worker is gone).
+    fn handle(&self) -> impl FnOnce(&str) + Send + 'static {
+        let tx = self.tx.clone();
+        let admin = Arc::clone(&self.admin);
+        move |name: &str| {
+            let queued = tx.is_some_and(|tx| tx.send(name.to_owned()).is_ok());
+            if !queued {
+                let mut admin = admin.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = admin.batch_execute(&drop_sql(name));
+            }
+        }
+    }
+
+    /// Drop everything queued and stop the worker.
+    fn finish(&mut self) {
+        drop(self.tx.take());
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
     }
 }
