@@ -45,7 +45,7 @@ BEGIN
     v_expires := v_now + make_interval(secs => p_ttl_seconds);
 
     UPDATE public.dot_config SET value = 'true' WHERE key = p_gate;
-    PERFORM pg_catalog.pg_sleep(0.01);  -- (widens the race window of this mutant)
+    PERFORM pg_catalog.pg_sleep(0.05);  -- (widens the race window of this mutant)
     v_run := public.fn_dot_iu_command_log(
         'dot_iu_gate_open', 'health', 'apply', 'applied', true,
         encode(sha256(convert_to(jsonb_build_object(

@@ -30,7 +30,7 @@ use pgconform_generators::gates::{arb_concurrent_plan, ConcurrentOp, ConcurrentP
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 
 /// SQLSTATEs a concurrent call may fail with without breaking the protocol
 /// (the call then must leave no trace): serialization failure, deadlock.
@@ -65,7 +65,7 @@ impl GateConcurrent {
                            lost, duplicated or orphaned; at every snapshot and at the end each gate's value \
                            is the last value of some serial order of its ledger rows that the reference \
                            model's rules accept.",
-                default_cases: 12,
+                default_cases: 6,
             },
         }
     }
@@ -85,10 +85,13 @@ fn run_session(
     mut client: postgres::Client,
     session: usize,
     ops: Vec<ConcurrentOp>,
+    start: &Barrier,
 ) -> Result<Vec<Call>, CaseError> {
-    client
-        .batch_execute("SET statement_timeout = '20s'")
-        .env()?;
+    let set = client.batch_execute("SET statement_timeout = '20s'").env();
+    // Every session starts its first call at the same moment (even when it
+    // could not set up: the barrier must not wait for it forever).
+    start.wait();
+    set?;
     let mut calls = Vec::with_capacity(ops.len());
     for (i, op) in ops.into_iter().enumerate() {
         let actor = format!("s{session}#{i}");
@@ -340,124 +343,144 @@ impl Property for GateConcurrent {
     }
 
     fn check(&self, sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        clock::freeze(&mut db, EPOCH_LITERAL)?;
-        let gates: BTreeSet<&str> = GOVERNABLE.iter().copied().collect();
-        let done = Arc::new(AtomicBool::new(false));
-        let snapshots: Arc<Mutex<Vec<Observed>>> = Arc::new(Mutex::new(Vec::new()));
-
-        let mut clients = Vec::new();
-        for _ in 0..plan.sessions.len() + 2 {
-            clients.push(db.connect().map_err(CaseError::env)?);
+        // Interleavings differ from run to run: each case runs its plan several
+        // times, so a racy failure also reproduces while shrinking and on the
+        // runner's re-check of the shrunk input.
+        for attempt in 1..=RUNS_PER_CASE {
+            run_plan(sandbox, plan)
+                .map_err(|e| prefix(e, &format!("run {attempt}/{RUNS_PER_CASE}")))?;
         }
-        let mut monitor_client = clients
-            .pop()
-            .ok_or_else(|| CaseError::env("no monitor session"))?;
-        let mut clock_client = clients
-            .pop()
-            .ok_or_else(|| CaseError::env("no clock session"))?;
-
-        let results = std::thread::scope(|scope| {
-            let workers: Vec<_> = plan
-                .sessions
-                .iter()
-                .cloned()
-                .zip(clients)
-                .enumerate()
-                .map(|(s, (ops, client))| scope.spawn(move || run_session(client, s, ops)))
-                .collect();
-            let steps = plan.clock_steps.clone();
-            let clock_done = Arc::clone(&done);
-            let clock = scope.spawn(move || -> CaseResult {
-                for secs in steps {
-                    if clock_done.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    clock::advance(&mut clock_client, secs)?;
-                    // Pace the clock across the sessions' calls (harness pacing only:
-                    // nothing in the kernel waits for real time).
-                    std::thread::sleep(std::time::Duration::from_millis(3));
-                }
-                Ok(())
-            });
-            let mon_done = Arc::clone(&done);
-            let mon_snaps = Arc::clone(&snapshots);
-            let monitor = scope.spawn(move || -> CaseResult {
-                let mut n = 0;
-                while !mon_done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
-                    let obs = observe(&mut monitor_client)?;
-                    mon_snaps
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(obs);
-                    n += 1;
-                }
-                Ok(())
-            });
-            let mut sessions = Vec::new();
-            let mut first_err = None;
-            for w in workers {
-                match w.join() {
-                    Ok(Ok(calls)) => sessions.push(calls),
-                    Ok(Err(e)) => {
-                        first_err.get_or_insert(e);
-                    }
-                    Err(_) => {
-                        first_err.get_or_insert(CaseError::env("a session thread panicked"));
-                    }
-                }
-            }
-            done.store(true, Ordering::Relaxed);
-            for h in [clock, monitor] {
-                match h.join() {
-                    Ok(Err(e)) => {
-                        first_err.get_or_insert(e);
-                    }
-                    Err(_) => {
-                        first_err.get_or_insert(CaseError::env("a helper thread panicked"));
-                    }
-                    Ok(Ok(())) => {}
-                }
-            }
-            match first_err {
-                Some(e) => Err(e),
-                None => Ok(sessions),
-            }
-        })?;
-
-        for (n, obs) in snapshots
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .enumerate()
-        {
-            check_snapshot(obs, &gates)
-                .map_err(|e| prefix(e, &format!("monitor snapshot {}", n + 1)))?;
-        }
-        let fin = observe(&mut db)?;
-        check_rows(&results, &fin).map_err(|e| prefix(e, "final state"))?;
-        check_snapshot(&fin, &gates).map_err(|e| prefix(e, "final state"))?;
         Ok(())
     }
 
     fn coverage(&self, plan: &ConcurrentPlan) -> Vec<String> {
-        let mut out = BTreeSet::new();
-        out.insert(format!("sessions:{}", plan.sessions.len()));
-        for op in plan.sessions.iter().flatten() {
-            out.insert(
-                match op {
-                    ConcurrentOp::Open { .. } => "op:open",
-                    ConcurrentOp::Close { .. } => "op:close",
-                    ConcurrentOp::Watchdog => "op:watchdog",
-                }
-                .to_owned(),
-            );
-        }
-        if !plan.clock_steps.is_empty() {
-            out.insert("op:advance".to_owned());
-        }
-        out.into_iter().collect()
+        plan_coverage(plan)
     }
+}
+
+/// Runs of the same plan per case.
+const RUNS_PER_CASE: usize = 6;
+
+fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    clock::freeze(&mut db, EPOCH_LITERAL)?;
+    let gates: BTreeSet<&str> = GOVERNABLE.iter().copied().collect();
+    let done = Arc::new(AtomicBool::new(false));
+    let snapshots: Arc<Mutex<Vec<Observed>>> = Arc::new(Mutex::new(Vec::new()));
+
+    let mut clients = Vec::new();
+    for _ in 0..plan.sessions.len() + 2 {
+        clients.push(db.connect().map_err(CaseError::env)?);
+    }
+    let mut monitor_client = clients
+        .pop()
+        .ok_or_else(|| CaseError::env("no monitor session"))?;
+    let mut clock_client = clients
+        .pop()
+        .ok_or_else(|| CaseError::env("no clock session"))?;
+
+    let start = Barrier::new(plan.sessions.len());
+    let results = std::thread::scope(|scope| {
+        let start = &start;
+        let workers: Vec<_> = plan
+            .sessions
+            .iter()
+            .cloned()
+            .zip(clients)
+            .enumerate()
+            .map(|(s, (ops, client))| scope.spawn(move || run_session(client, s, ops, start)))
+            .collect();
+        let steps = plan.clock_steps.clone();
+        let clock_done = Arc::clone(&done);
+        let clock = scope.spawn(move || -> CaseResult {
+            for secs in steps {
+                if clock_done.load(Ordering::Relaxed) {
+                    break;
+                }
+                clock::advance(&mut clock_client, secs)?;
+                // Pace the clock across the sessions' calls (harness pacing only:
+                // nothing in the kernel waits for real time).
+                std::thread::sleep(std::time::Duration::from_millis(3));
+            }
+            Ok(())
+        });
+        let mon_done = Arc::clone(&done);
+        let mon_snaps = Arc::clone(&snapshots);
+        let monitor = scope.spawn(move || -> CaseResult {
+            let mut n = 0;
+            while !mon_done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
+                let obs = observe(&mut monitor_client)?;
+                mon_snaps
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(obs);
+                n += 1;
+            }
+            Ok(())
+        });
+        let mut sessions = Vec::new();
+        let mut first_err = None;
+        for w in workers {
+            match w.join() {
+                Ok(Ok(calls)) => sessions.push(calls),
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert(CaseError::env("a session thread panicked"));
+                }
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+        for h in [clock, monitor] {
+            match h.join() {
+                Ok(Err(e)) => {
+                    first_err.get_or_insert(e);
+                }
+                Err(_) => {
+                    first_err.get_or_insert(CaseError::env("a helper thread panicked"));
+                }
+                Ok(Ok(())) => {}
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(sessions),
+        }
+    })?;
+
+    for (n, obs) in snapshots
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .enumerate()
+    {
+        check_snapshot(obs, &gates)
+            .map_err(|e| prefix(e, &format!("monitor snapshot {}", n + 1)))?;
+    }
+    let fin = observe(&mut db)?;
+    check_rows(&results, &fin).map_err(|e| prefix(e, "final state"))?;
+    check_snapshot(&fin, &gates).map_err(|e| prefix(e, "final state"))?;
+    Ok(())
+}
+
+fn plan_coverage(plan: &ConcurrentPlan) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    out.insert(format!("sessions:{}", plan.sessions.len()));
+    for op in plan.sessions.iter().flatten() {
+        out.insert(
+            match op {
+                ConcurrentOp::Open { .. } => "op:open",
+                ConcurrentOp::Close { .. } => "op:close",
+                ConcurrentOp::Watchdog => "op:watchdog",
+            }
+            .to_owned(),
+        );
+    }
+    if !plan.clock_steps.is_empty() {
+        out.insert("op:advance".to_owned());
+    }
+    out.into_iter().collect()
 }
 
 fn prefix(e: CaseError, what: &str) -> CaseError {
