@@ -1,13 +1,45 @@
 //! The evidence suite (CONTRACT.md §3, seeds 001 and 004) against the bundled
 //! kernel and its mutants.
 
-use pgconform::testkit::{self, TestRun};
+use pgconform::testkit;
 use pgconform_reports::{InvariantResult, Verdict};
-use pgconform_scenarios::invariant::Suite;
+use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy, Suite};
+use pgconform_scenarios::registry::{self, Options};
 use rstest::rstest;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 const SEED: u64 = 1001;
+
+/// Shrinking bound for these tests: enough to drop irrelevant steps and most
+/// of the generated case, short enough for the suite's time budget.
+const SHRINK: Duration = Duration::from_secs(20);
+
+/// Run invariant `id` on the bundled kernel (+ `mutant`); `cases` None runs
+/// the invariant's default count.
+fn run(id: &str, cases: Option<u32>, mutant: Option<&Path>) -> InvariantResult {
+    let all = registry::all(&Options::default());
+    let inv = all
+        .iter()
+        .find(|i| i.meta().id == id)
+        .unwrap_or_else(|| panic!("no invariant {id}"));
+    let sb = testkit::sandbox(mutant).expect("sandbox");
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    inv.run(&RunContext {
+        sandbox: sb.as_ref(),
+        cases,
+        seed: SEED,
+        shrink: ShrinkPolicy {
+            disabled: false,
+            max_time: SHRINK,
+        },
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    })
+}
 
 fn describe(r: &InvariantResult) -> String {
     let mut s = format!("{} {:?} after {} cases", r.id, r.verdict, r.cases);
@@ -35,13 +67,16 @@ fn describe(r: &InvariantResult) -> String {
 #[case("EVID-IMMUTABLE", 10)]
 #[case("EVID-ACL", 10)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(id, &TestRun { cases: Some(cases), seed: SEED, ..TestRun::default() })
-        .expect("run");
+    let r = run(id, Some(cases), None);
     assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
     assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
     for class in ["lang:", "security:"] {
         if id != "EVID-IMMUTABLE" {
-            assert!(r.coverage.keys().any(|k| k.starts_with(class)), "{id} covers no {class}: {:?}", r.coverage);
+            assert!(
+                r.coverage.keys().any(|k| k.starts_with(class)),
+                "{id} covers no {class}: {:?}",
+                r.coverage
+            );
         }
     }
 }
@@ -49,15 +84,27 @@ fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
 #[test]
 fn suite_lists_every_contract_invariant() {
     let ids = testkit::suite_ids(Suite::Evidence);
-    for id in ["EVID-RESTORE", "EVID-FAILCLOSED", "EVID-NO-SOURCE-NO-CHANGE", "EVID-IMMUTABLE", "EVID-ACL"] {
+    for id in [
+        "EVID-RESTORE",
+        "EVID-FAILCLOSED",
+        "EVID-NO-SOURCE-NO-CHANGE",
+        "EVID-IMMUTABLE",
+        "EVID-ACL",
+    ] {
         assert!(ids.contains(&id), "{id} missing from {ids:?}");
     }
 }
 
 fn kills_of(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("read mutant");
-    let line = text.lines().find_map(|l| l.strip_prefix("-- kills:")).expect("kills header");
-    line.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("-- kills:"))
+        .expect("kills header");
+    line.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// Each mutant is killed, within the invariant's default case count, by one of
@@ -68,8 +115,7 @@ fn mutant_killed(#[files("../kernel/mutants/evidence/*.sql")] path: PathBuf) {
     assert!(!kills.is_empty(), "{} names no invariant", path.display());
     let mut tried = Vec::new();
     for id in &kills {
-        let r = testkit::run_invariant(id, &TestRun { seed: SEED, mutant: Some(path.clone()), ..TestRun::default() })
-            .expect("run");
+        let r = run(id, None, Some(&path));
         assert_ne!(r.verdict, Verdict::Error, "{}", describe(&r));
         if r.verdict == Verdict::Failed {
             let f = r.failures.first().expect("a failure record");
@@ -79,5 +125,10 @@ fn mutant_killed(#[files("../kernel/mutants/evidence/*.sql")] path: PathBuf) {
         }
         tried.push(describe(&r));
     }
-    panic!("{} survived {:?}:\n{}", path.display(), kills, tried.join("\n"));
+    panic!(
+        "{} survived {:?}:\n{}",
+        path.display(),
+        kills,
+        tried.join("\n")
+    );
 }

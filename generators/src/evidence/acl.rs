@@ -246,16 +246,17 @@ pub struct AclInput {
 
 /// EVID-ACL input.
 pub fn arb_acl_input() -> impl Strategy<Value = AclInput> {
+    // shrink order: what happens first, then the setup
     (
-        arb_name(),
-        arb_roles(4),
-        arb_acl_objects(),
-        arb_grants(8),
-        any::<bool>(),
         prop::collection::vec(arb_disturbance(), 1..=5),
+        arb_grants(8),
+        arb_acl_objects(),
+        arb_roles(4),
+        any::<bool>(),
+        arb_name(),
     )
         .prop_map(
-            |(schema, roles, objects, grants, revoke_public_default, disturbances)| AclInput {
+            |(disturbances, grants, objects, roles, revoke_public_default, schema)| AclInput {
                 schema,
                 roles,
                 objects,

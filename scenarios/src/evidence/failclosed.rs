@@ -109,7 +109,7 @@ impl Run {
     ) -> Result<Option<Uuid>, CaseError> {
         let db = &mut self.ff.fx.db;
         Ok(Some(match fault {
-            Fault::Missing(u) => Uuid::from_u128(u),
+            Fault::Missing(u) => Uuid::from_u64_pair(u, !u),
             Fault::Revoked => {
                 let ev = kernel::seal(db, body, kind, DAY_SECS)?;
                 created.push(ev);

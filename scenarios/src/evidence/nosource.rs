@@ -51,7 +51,7 @@ impl EvidNoSource {
             let mut created = Vec::new();
             let ev: Option<Option<Uuid>> = match a {
                 NoSourceAttempt::NullEvidence => Some(None),
-                NoSourceAttempt::MissingEvidence(u) => Some(Some(Uuid::from_u128(*u))),
+                NoSourceAttempt::MissingEvidence(u) => Some(Some(Uuid::from_u64_pair(*u, !*u))),
                 NoSourceAttempt::OtherDefinition => {
                     let od = ff.fx.live_def(other_oid)?;
                     let ev =
