@@ -46,6 +46,10 @@ pub fn derive_seed(run_seed: u64, id: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// Message prefix of a failure whose shrunk input the property rejected when
+/// re-checked (replay tells it apart from a real failure by this prefix).
+pub const REJECTED_ON_RECHECK: &str = "the shrunk input was rejected on re-check";
+
 /// Failure reason used to end a run early (cancel, time budget, environment
 /// error); never reported as a kernel failure.
 const STOPPED: &str = "pgconform: run stopped";
@@ -157,9 +161,33 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                 }
                 Err(TestError::Fail(reason, _))
                     if t.cases_to_failure.is_none() && reason.message() == STOPPED => {}
-                Err(TestError::Fail(_, shrunk)) => {
+                Err(TestError::Fail(reason, shrunk)) => {
                     let (verdict, record) = self.record_failure(ctx.sandbox, &shrunk);
-                    result.verdict = verdict;
+                    let record = match (verdict, record) {
+                        (Verdict::Passed, _) => {
+                            // A failure was observed; that it did not repeat
+                            // makes the kernel non-deterministic, not correct.
+                            result.verdict = Verdict::Failed;
+                            Ok(FailureRecord {
+                                detail: FailureDetail {
+                                    message: format!(
+                                        "flaky: failed during the run ({}) but passed when the shrunk input was re-checked",
+                                        reason.message()
+                                    ),
+                                    ..FailureDetail::default()
+                                },
+                                input: serde_json::to_value(&shrunk).unwrap_or(serde_json::Value::Null),
+                                input_summary: format!("{shrunk:#?}"),
+                                cases_to_failure: 0,
+                                shrink_steps: 0,
+                                case_file: None,
+                            })
+                        }
+                        (v, r) => {
+                            result.verdict = v;
+                            r
+                        }
+                    };
                     match record {
                         Ok(mut record) => {
                             record.cases_to_failure = t.cases_to_failure.unwrap_or(t.cases);
@@ -225,7 +253,7 @@ impl<P: Property> PropertyInvariant<P> {
             }
             Err(CaseError::Fail(detail)) => *detail,
             Err(CaseError::Reject(why)) => FailureDetail {
-                message: format!("the shrunk input was rejected on re-check: {why}"),
+                message: format!("{REJECTED_ON_RECHECK}: {why}"),
                 ..FailureDetail::default()
             },
             Err(CaseError::Env(e)) => return (Verdict::Error, Err(e)),

@@ -91,7 +91,7 @@ pub fn print_failure(id: &str, d: &FailureDetail, input: &serde_json::Value) {
 
 /// The marker `PropertyInvariant::replay` uses when a recorded input is
 /// rejected (not applicable) on re-check rather than failing.
-const REJECTED: &str = "the shrunk input was rejected on re-check";
+use pgconform_scenarios::property::REJECTED_ON_RECHECK as REJECTED;
 
 /// How one replay ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
