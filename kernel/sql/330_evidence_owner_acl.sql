@@ -52,7 +52,7 @@ AS $$
 $$;
 
 -- Internal: resolve a snapshot name to (kind, oid); 22023 NULL, 42704 unknown,
--- 42725 ambiguous, 0A000 unsupported relation kind.
+-- 0A000 unsupported relation kind.
 CREATE OR REPLACE FUNCTION qt001_cp.resolve_acl_object(p_name text, OUT kind text, OUT object_oid oid)
 LANGUAGE plpgsql
 STABLE
@@ -75,9 +75,11 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         v_rel := NULL;
     END;
-    IF v_fn IS NOT NULL AND v_rel IS NOT NULL THEN
-        RAISE EXCEPTION '% names both a routine and a relation', p_name USING ERRCODE = '42725';
-    ELSIF v_fn IS NOT NULL THEN
+    -- A routine signature wins: relation names that contain parentheses must
+    -- be quoted and never parse as a signature, so a text that resolves as a
+    -- routine is one (to_regclass may also "resolve" it, by truncating an
+    -- over-long unquoted 'name()' to 63 bytes).
+    IF v_fn IS NOT NULL THEN
         kind := 'routine';
         object_oid := v_fn;
     ELSIF v_rel IS NOT NULL THEN
@@ -94,7 +96,7 @@ $$;
 
 -- snapshot_owner_acl: seal the owner and full ACL of every named object.
 -- Returns the evidence id. SQLSTATEs: 22023 NULL/empty list, NULL element or
--- an object named twice; 42704/42725/0A000 from resolution.
+-- an object named twice; 42704/0A000 from resolution.
 CREATE OR REPLACE FUNCTION qt001_cp.snapshot_owner_acl(p_objects text[])
 RETURNS uuid
 LANGUAGE plpgsql

@@ -14,7 +14,7 @@ const SEED: u64 = 1001;
 
 /// Shrinking bound for these tests: enough to drop irrelevant steps and most
 /// of the generated case, short enough for the suite's time budget.
-const SHRINK: Duration = Duration::from_secs(20);
+const SHRINK: Duration = Duration::from_secs(12);
 
 /// Run invariant `id` on the bundled kernel (+ `mutant`); `cases` None runs
 /// the invariant's default count.

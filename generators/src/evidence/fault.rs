@@ -173,7 +173,8 @@ fn arb_common_fault() -> impl Strategy<Value = Fault> {
     prop_oneof![
         any::<u64>().prop_map(Fault::Missing),
         Just(Fault::Revoked),
-        prop_oneof![Just(0u32), Just(1), 1u32..=100_000]
+        // mostly the exact boundary: valid_until itself is already expired
+        prop_oneof![3 => Just(0u32), 1 => Just(1), 1 => 2u32..=100_000]
             .prop_map(|extra_secs| Fault::Expired { extra_secs }),
         Just(Fault::NeverReadBack),
         arb_tamper().prop_map(Fault::Tampered),
@@ -202,7 +203,7 @@ pub fn arb_fault_for(op: FaultOp) -> BoxedStrategy<Fault> {
         .boxed(),
         FaultOp::Restore => prop_oneof![
             5 => arb_common_fault(),
-            2 => prop_oneof![
+            3 => prop_oneof![
                 any::<u64>().prop_map(WrongPin::Random),
                 Just(WrongPin::OtherFunction),
             ].prop_map(Fault::WrongPin),
@@ -249,11 +250,11 @@ pub struct FailClosedInput {
     pub steps: Vec<FaultStep>,
 }
 
-/// EVID-FAILCLOSED input: a function case and 1..=6 faulty attempts.
+/// EVID-FAILCLOSED input: a function case and 1..=8 faulty attempts.
 pub fn arb_fail_closed_input() -> impl Strategy<Value = FailClosedInput> {
     // steps first: shrinking drops irrelevant steps before touching the case
     (
-        prop::collection::vec(arb_fault_step(), 1..=6),
+        prop::collection::vec(arb_fault_step(), 1..=8),
         arb_fn_case(),
     )
         .prop_map(|(steps, case)| FailClosedInput { case, steps })

@@ -1,5 +1,5 @@
 -- mutant: expired-evidence-accepted
--- kills: EVID-FAILCLOSED
+-- kills: EVID-FAILCLOSED, EVID-RESTORE
 -- why: validity forgets valid_until: expired evidence still authorizes body changes and replays (seed 004)
 CREATE OR REPLACE FUNCTION qt001_cp.evidence_is_valid(p_evidence_id uuid)
 RETURNS boolean

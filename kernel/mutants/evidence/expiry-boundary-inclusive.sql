@@ -1,5 +1,5 @@
 -- mutant: expiry-boundary-inclusive
--- kills: EVID-FAILCLOSED
+-- kills: EVID-FAILCLOSED, EVID-RESTORE
 -- why: evidence is treated as valid at the instant valid_until itself (<= instead of <): an off-by-one at the expiry boundary
 CREATE OR REPLACE FUNCTION qt001_cp.evidence_is_valid(p_evidence_id uuid)
 RETURNS boolean

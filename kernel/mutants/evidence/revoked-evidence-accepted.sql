@@ -1,5 +1,5 @@
 -- mutant: revoked-evidence-accepted
--- kills: EVID-FAILCLOSED, EVID-NO-SOURCE-NO-CHANGE
+-- kills: EVID-FAILCLOSED, EVID-NO-SOURCE-NO-CHANGE, EVID-RESTORE
 -- why: validity forgets revoked_at: revoked evidence still authorizes body changes (seed 004: restore must fail closed if the bound evidence is revoked)
 CREATE OR REPLACE FUNCTION qt001_cp.evidence_is_valid(p_evidence_id uuid)
 RETURNS boolean

@@ -1,5 +1,5 @@
 -- mutant: unread-evidence-accepted
--- kills: EVID-FAILCLOSED, EVID-NO-SOURCE-NO-CHANGE
+-- kills: EVID-FAILCLOSED, EVID-NO-SOURCE-NO-CHANGE, EVID-RESTORE
 -- why: validity forgets last_readback_at: an artifact never read back counts as sealed (seed 001: read-back verification = last_readback_at set)
 CREATE OR REPLACE FUNCTION qt001_cp.evidence_is_valid(p_evidence_id uuid)
 RETURNS boolean

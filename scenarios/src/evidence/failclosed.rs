@@ -38,7 +38,7 @@ impl Default for EvidFailClosed {
                            valid_until boundary, never read back, tampered body, wrong pin, evidence of \
                            another object, two valid artifacts for one hash) is refused, and every \
                            function's definition hash, owner and ACL and the registry/store are unchanged.",
-                default_cases: 32,
+                default_cases: 40,
             },
         }
     }
