@@ -17,6 +17,9 @@ use pgconform_generators::evidence::{
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
+/// One kernel call, made once the fault is in place.
+type Attempt = Box<dyn FnOnce(&mut postgres::Client) -> Result<Outcome, CaseError>>;
+
 /// Validity of evidence that a step is going to expire.
 const SHORT_SECS: i64 = 3_600;
 
@@ -152,10 +155,7 @@ impl Run {
         );
         let other = self.ff.other_of(t, false);
         let mut created = Vec::new();
-        let (sql, attempt): (
-            &str,
-            Box<dyn FnOnce(&mut postgres::Client) -> Result<Outcome, CaseError>>,
-        ) = match step.op {
+        let (sql, attempt): (&str, Attempt) = match step.op {
             FaultOp::Stub | FaultOp::Restore | FaultOp::RestoreByHash => {
                 if step.op == FaultOp::Stub {
                     self.ensure_original(t)?;
@@ -302,7 +302,7 @@ impl Run {
         step: &FaultStep,
         created: Vec<Uuid>,
         sql: &str,
-        attempt: Box<dyn FnOnce(&mut postgres::Client) -> Result<Outcome, CaseError> + '_>,
+        attempt: Attempt,
     ) -> CaseResult {
         let before = self.ff.fx.fn_states()?;
         let digest = kernel::evidence_digest(&mut self.ff.fx.db)?;
