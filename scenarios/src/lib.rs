@@ -14,8 +14,8 @@ pub mod registry;
 pub mod sandbox;
 pub mod snapshot;
 
-pub mod durability;
 pub mod drift;
+pub mod durability;
 pub mod evidence;
 pub mod foundation;
 pub mod gates;
