@@ -27,6 +27,8 @@ pub struct TestRun {
     pub mutant: Option<PathBuf>,
     /// Skip shrinking.
     pub no_shrink: bool,
+    /// Bound on shrinking (`None`: 60 s).
+    pub shrink_time: Option<Duration>,
 }
 
 /// The workspace root.
@@ -87,7 +89,7 @@ pub fn run_invariant(id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult
         seed: opts.seed,
         shrink: ShrinkPolicy {
             disabled: opts.no_shrink,
-            max_time: Duration::from_secs(60),
+            max_time: opts.shrink_time.unwrap_or(Duration::from_secs(60)),
         },
         deadline: None,
         cancel: &cancel,

@@ -113,6 +113,7 @@ fn mutant_killed(#[files("../kernel/mutants/gates/*.sql")] path: PathBuf) {
                     seed: *seed,
                     mutant: Some(path.clone()),
                     no_shrink: false,
+                    shrink_time: None,
                 },
             )
             .expect("run");
