@@ -104,6 +104,7 @@ fn mutant_killed(#[files("../kernel/mutants/durability/*.sql")] path: PathBuf) {
                 seed: 1000,
                 mutant: Some(path.clone()),
                 no_shrink: false,
+                shrink_time: None,
             },
         )
         .expect("run");
