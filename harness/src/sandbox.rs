@@ -2,7 +2,7 @@
 //! one server, and a fresh clone of it for every case.
 
 use crate::provision::{owner, BackendKind, Server};
-use pgconform_scenarios::pg::describe;
+use pgconform_scenarios::pg::{describe, quote_ident as ident};
 use pgconform_scenarios::sandbox::{CaseDb, Sandbox, SandboxError, SqlFile, Sut};
 use postgres::Client;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,11 +20,6 @@ pub struct InstallError {
     pub message: String,
     /// SQLSTATE, when the server raised one.
     pub sqlstate: Option<String>,
-}
-
-/// Quote an identifier for SQL.
-fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Run `files` in one transaction on `client`; on error roll back and locate it.

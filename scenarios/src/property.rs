@@ -168,20 +168,16 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                             // A failure was observed; that it did not repeat
                             // makes the kernel non-deterministic, not correct.
                             result.verdict = Verdict::Failed;
-                            Ok(FailureRecord {
-                                detail: FailureDetail {
+                            Ok(failure_record(
+                                FailureDetail {
                                     message: format!(
                                         "flaky: failed during the run ({}) but passed when the shrunk input was re-checked",
                                         reason.message()
                                     ),
                                     ..FailureDetail::default()
                                 },
-                                input: serde_json::to_value(&shrunk).unwrap_or(serde_json::Value::Null),
-                                input_summary: format!("{shrunk:#?}"),
-                                cases_to_failure: 0,
-                                shrink_steps: 0,
-                                case_file: None,
-                            })
+                                &shrunk,
+                            ))
                         }
                         (v, r) => {
                             result.verdict = v;
@@ -258,15 +254,19 @@ impl<P: Property> PropertyInvariant<P> {
             },
             Err(CaseError::Env(e)) => return (Verdict::Error, Err(e)),
         };
-        let record = FailureRecord {
-            detail,
-            input: serde_json::to_value(input).unwrap_or(serde_json::Value::Null),
-            input_summary: format!("{input:#?}"),
-            cases_to_failure: 0,
-            shrink_steps: 0,
-            case_file: None,
-        };
-        (Verdict::Failed, Ok(record))
+        (Verdict::Failed, Ok(failure_record(detail, input)))
+    }
+}
+
+/// A failure record for `input`, counters to be filled in by the caller.
+fn failure_record<I: Debug + Serialize>(detail: FailureDetail, input: &I) -> FailureRecord {
+    FailureRecord {
+        detail,
+        input: serde_json::to_value(input).unwrap_or(serde_json::Value::Null),
+        input_summary: format!("{input:#?}"),
+        cases_to_failure: 0,
+        shrink_steps: 0,
+        case_file: None,
     }
 }
 

@@ -110,8 +110,8 @@ pub fn reap_dsn(config: &postgres::Config) {
         };
         if owner.provably_gone() {
             let sql = format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                name.replace('"', "\"\"")
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                pgconform_scenarios::pg::quote_ident(&name)
             );
             if client.batch_execute(&sql).is_ok() {
                 eprintln!("pgconform: reaped orphaned database {name}");
