@@ -7,6 +7,9 @@
 //! full renderer, so it may be conservative (it refuses keys containing
 //! escapes) but never accepts a text whose rendering differs from itself.
 
+use sha2::digest::generic_array::GenericArray;
+
+use crate::digest::Digest;
 use crate::strings::scan_plain;
 
 /// Reusable stack for [`is_canonical`].
@@ -110,20 +113,116 @@ fn number(s: &[u8], pos: usize) -> Option<usize> {
 /// True when `s` is exactly the `::jsonb::text` PostgreSQL 16 prints for
 /// it, so rendering `s` would return `s` unchanged.
 pub(crate) fn is_canonical(s: &[u8], st: &mut CanonStack) -> bool {
-    // Canonical text has no control characters anywhere (inside strings they
-    // are escaped, outside there is no whitespace but spaces). Checked for
-    // the whole text at once (the fold has no early exit, so it vectorises);
-    // the string scans then only look for `"` and `\`.
-
     st.frames.clear();
-    let ok = run(s, &mut st.frames).is_some();
+    let ok = run(s, &mut st.frames, &mut NoHash).is_some();
     st.frames.clear();
     ok
 }
 
-fn run(s: &[u8], frames: &mut Vec<Option<(usize, usize)>>) -> Option<()> {
+/// sha256 of `s` when `s` is canonical (see [`is_canonical`]), else `None`.
+///
+/// One pass: the 64-byte blocks are compressed as the recogniser walks over
+/// them, so the integer work of recognising runs while the SHA unit's
+/// latency-bound rounds are in flight instead of after them.
+pub(crate) fn canonical_digest(s: &[u8], st: &mut CanonStack) -> Option<Digest> {
+    st.frames.clear();
+    let mut h = BlockHasher::new(s);
+    let ok = run(s, &mut st.frames, &mut h).is_some();
+    st.frames.clear();
+    ok.then(|| h.finish())
+}
+
+/// Work interleaved with the recogniser: told how far it has read.
+trait Progress {
+    /// The recogniser is about to read the value at `pos`.
+    fn reached(&mut self, pos: usize);
+}
+
+/// Recognising only.
+struct NoHash;
+
+impl Progress for NoHash {
+    #[inline(always)]
+    fn reached(&mut self, _pos: usize) {}
+}
+
+/// sha256 of a whole text, fed one block at a time, kept one block ahead
+/// of the recogniser.
+struct BlockHasher<'a> {
+    s: &'a [u8],
+    state: [u32; 8],
+    /// Bytes compressed so far (a multiple of 64).
+    done: usize,
+}
+
+/// sha256's initial state.
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+impl<'a> BlockHasher<'a> {
+    fn new(s: &'a [u8]) -> Self {
+        Self {
+            s,
+            state: SHA256_IV,
+            done: 0,
+        }
+    }
+
+    #[inline]
+    fn compress(&mut self, block: &[u8]) {
+        sha2::compress256(&mut self.state, &[*GenericArray::from_slice(block)]);
+    }
+
+    /// Compresses every remaining full block, then the padding.
+    fn finish(mut self) -> Digest {
+        let s = self.s;
+        let full = s.len() / 64 * 64;
+        while self.done < full {
+            self.compress(&s[self.done..self.done + 64]);
+            self.done += 64;
+        }
+        let tail = &s[full..];
+        let mut last = [0u8; 128];
+        last[..tail.len()].copy_from_slice(tail);
+        last[tail.len()] = 0x80;
+        let blocks = if tail.len() < 56 { 1 } else { 2 };
+        let bits = (s.len() as u64).wrapping_mul(8).to_be_bytes();
+        last[blocks * 64 - 8..blocks * 64].copy_from_slice(&bits);
+        for b in last[..blocks * 64].chunks_exact(64) {
+            self.compress(b);
+        }
+        let mut out = [0u8; 32];
+        for (o, w) in out.chunks_exact_mut(4).zip(self.state) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        Digest(out)
+    }
+}
+
+impl Progress for BlockHasher<'_> {
+    #[inline(always)]
+    fn reached(&mut self, pos: usize) {
+        // One block ahead of the recogniser.
+        if pos + 64 >= self.done && self.done + 64 <= self.s.len() {
+            let d = self.done;
+            self.compress(&self.s[d..d + 64]);
+            self.done = d + 64;
+        }
+    }
+}
+
+fn run(s: &[u8], frames: &mut Vec<Option<(usize, usize)>>, h: &mut impl Progress) -> Option<()> {
     let mut pos = 0usize;
     'value: loop {
+        h.reached(pos);
         match *s.get(pos)? {
             b'"' => pos = string(s, pos)?,
             b'{' => {
@@ -220,6 +319,16 @@ mod tests {
             }
         }
 
+        /// The fused recogniser + hasher agrees with recognising, then
+        /// hashing with `sha2` as a whole.
+        #[test]
+        fn fused_digest_is_sha256_of_canonical_text(text in arb_json_text()) {
+            let mut st = CanonStack::default();
+            let expected = is_canonical(text.as_bytes(), &mut st)
+                .then(|| Digest::of_canonical(text.as_bytes()));
+            prop_assert_eq!(canonical_digest(text.as_bytes(), &mut st), expected);
+        }
+
         /// Rendered output is recognised (unless it has escapes, which the
         /// recogniser may conservatively refuse in keys).
         #[test]
@@ -230,6 +339,19 @@ mod tests {
                 let text = String::from_utf8(out.clone()).unwrap_or_default();
                 prop_assert_eq!(full(&text), Some(out));
             }
+        }
+    }
+
+    /// Every length around sha256's block and padding boundaries.
+    #[test]
+    fn fused_digest_at_every_block_boundary() {
+        let mut st = CanonStack::default();
+        for n in 0..300 {
+            let text = format!("[\"{}\", 1]", "é".repeat(n / 2) + &"x".repeat(n % 2));
+            let d = canonical_digest(text.as_bytes(), &mut st);
+            assert_eq!(d, Some(Digest::of_canonical(text.as_bytes())), "{n}");
+            let bad = format!("{text} ");
+            assert_eq!(canonical_digest(bad.as_bytes(), &mut st), None, "{n}");
         }
     }
 

@@ -17,7 +17,7 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
-use crate::canonical::{is_canonical, CanonStack};
+use crate::canonical::{canonical_digest, is_canonical, CanonStack};
 use crate::digest::Digest;
 use crate::error::RenderError;
 use crate::number::render_number;
@@ -141,8 +141,8 @@ impl Renderer {
     }
 
     fn digest_utf8(&mut self, input: &[u8]) -> Result<Digest, RenderError> {
-        if is_canonical(input, &mut self.canon) {
-            return Ok(Digest::of_canonical(input));
+        if let Some(d) = canonical_digest(input, &mut self.canon) {
+            return Ok(d);
         }
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();

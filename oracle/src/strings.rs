@@ -16,10 +16,49 @@ const fn special_table() -> [bool; 256] {
 }
 static SPECIAL: [bool; 256] = special_table();
 
-/// Returns the index of the first byte at or after `pos` that is `"`, `\` or
+/// Returns the index of the first byte at or after `pos` that is `"`, `\\` or
 /// a control character, or `input.len()`.
 #[inline]
-pub(crate) fn scan_plain(input: &[u8], mut pos: usize) -> usize {
+pub(crate) fn scan_plain(input: &[u8], pos: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        scan_plain_sse2(input, pos)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        scan_plain_swar(input, pos)
+    }
+}
+
+/// [`scan_plain`] sixteen bytes at a time with SSE2 (part of x86-64).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn scan_plain_sse2(input: &[u8], mut pos: usize) -> usize {
+    use safe_arch::{
+        bitor_m128i, cmp_eq_mask_i8_m128i, m128i, max_u8_m128i, move_mask_i8_m128i,
+        set_splat_i8_m128i,
+    };
+    while let Some(chunk) = input.get(pos..pos + 16) {
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(chunk);
+        let v = m128i::from(bytes);
+        let quote = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'"' as i8));
+        let backslash = cmp_eq_mask_i8_m128i(v, set_splat_i8_m128i(b'\\' as i8));
+        // v <= 0x1f  <=>  max(v, 0x1f) == 0x1f (unsigned).
+        let ctl_max = set_splat_i8_m128i(0x1f);
+        let ctl = cmp_eq_mask_i8_m128i(max_u8_m128i(v, ctl_max), ctl_max);
+        let hits = move_mask_i8_m128i(bitor_m128i(bitor_m128i(quote, backslash), ctl));
+        if hits != 0 {
+            return pos + hits.trailing_zeros() as usize;
+        }
+        pos += 16;
+    }
+    scan_plain_swar(input, pos)
+}
+
+/// [`scan_plain`] eight bytes at a time in a general-purpose register.
+#[inline]
+fn scan_plain_swar(input: &[u8], mut pos: usize) -> usize {
     // Eight bytes at a time: a word has no special byte when no byte is
     // < 0x20, == 0x22 or == 0x5c.
     const LO: u64 = 0x0101_0101_0101_0101;
