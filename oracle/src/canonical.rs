@@ -26,7 +26,7 @@ fn is_hex_lower(b: u8) -> bool {
 }
 
 /// End (past the closing quote) of a canonical string starting at `pos`.
-#[inline]
+#[inline(always)]
 fn string(s: &[u8], pos: usize) -> Option<usize> {
     let mut p = pos + 1;
     loop {
@@ -61,7 +61,7 @@ fn string(s: &[u8], pos: usize) -> Option<usize> {
 }
 
 /// End of a canonical key (a string without escapes) starting at `pos`.
-#[inline]
+#[inline(always)]
 fn key(s: &[u8], pos: usize) -> Option<usize> {
     if s.get(pos) != Some(&b'"') {
         return None;
@@ -72,7 +72,7 @@ fn key(s: &[u8], pos: usize) -> Option<usize> {
 
 /// End of a canonical numeric starting at `pos`: no exponent, no negative
 /// zero, within numeric's range.
-#[inline]
+#[inline(always)]
 fn number(s: &[u8], pos: usize) -> Option<usize> {
     let mut p = pos;
     let neg = s[p] == b'-';
@@ -178,7 +178,10 @@ impl<'a> BlockHasher<'a> {
 
     #[inline]
     fn compress(&mut self, block: &[u8]) {
-        sha2::compress256(&mut self.state, &[*GenericArray::from_slice(block)]);
+        sha2::compress256(
+            &mut self.state,
+            std::slice::from_ref(GenericArray::from_slice(block)),
+        );
     }
 
     /// Compresses every remaining full block, then the padding.
