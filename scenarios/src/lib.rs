@@ -7,12 +7,14 @@
 pub mod case;
 pub mod clock;
 pub mod contract;
+pub mod copy_stream;
 pub mod invariant;
 pub mod pg;
 pub mod property;
 pub mod registry;
 pub mod sandbox;
 pub mod snapshot;
+pub mod verify_paths;
 
 pub mod drift;
 pub mod durability;

@@ -7,7 +7,8 @@
 //! the harness.
 
 use crate::case::{CaseError, CaseResult};
-use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::copy_stream::copy_rows;
+use crate::pg::{answer, quote_ident, quote_literal, Answer, PgResultExt};
 use pgconform_generators::durability::{canonical_types, Commit, History};
 use pgconform_generators::json::json_string;
 use pgconform_oracle::{diff, Digest, DigestMultiset, MultisetDiff};
@@ -165,7 +166,9 @@ pub fn rows(
         .collect())
 }
 
-/// The oracle's per-type digest multiset of the agent's rows in `schema`.
+/// The oracle's per-type digest multiset of the agent's rows in `schema`,
+/// streamed with binary COPY and hashed as they arrive (`content::text` is
+/// the server's own `jsonb` output, so it is hashed as it is).
 pub fn oracle_multiset(
     client: &mut Client,
     schema: &str,
@@ -174,9 +177,14 @@ pub fn oracle_multiset(
     let mut m = DigestMultiset::new();
     for t in &TABLES {
         m.ensure_type(t.name);
-        for r in rows(client, schema, t, agent)? {
-            m.insert_canonical(t.name, r.as_bytes());
-        }
+        let select = format!(
+            "SELECT content::text FROM {} WHERE agent_id = {}::uuid",
+            qualified(schema, t.name),
+            quote_literal(agent)
+        );
+        copy_rows(client, &select, |f| {
+            m.insert_canonical(t.name, f[0]);
+        })?;
     }
     Ok(m)
 }
