@@ -15,6 +15,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use crate::diff::{diff, MultisetDiff};
 use crate::digest::Digest;
 use crate::error::RenderError;
@@ -296,9 +298,10 @@ pub fn diff_packs(a_bytes: &[u8], b_bytes: &[u8]) -> Result<MultisetDiff, PackEr
                 source: Box::new(e),
             })
     };
-    let a = side("a", a_bytes)?;
-    let b = side("b", b_bytes)?;
-    Ok(diff(&a, &b))
+    // The two packs are parsed and hashed at once (and each one's rows on
+    // all threads of the pool).
+    let (a, b) = rayon::join(|| side("a", a_bytes), || side("b", b_bytes));
+    Ok(diff(&a?, &b?))
 }
 
 /// Reads a pack file's bytes.
@@ -368,17 +371,19 @@ impl ParsedPack {
         let mut rows = Vec::new();
         for m in members(t, art_m.start, "artifacts")? {
             let path = format!("artifacts.{}", m.key);
-            let mut digests = Vec::new();
-            for (i, (s, e)) in elements(t, m.start, &path)?.into_iter().enumerate() {
-                if t[s] != b'{' {
-                    return Err(PackError::Structure {
-                        path: format!("{path}[{i}]"),
-                        expected: "a content object",
-                        found: kind(t, s),
-                    });
-                }
-                digests.push(Digest::of_canonical(&t[s..e]));
+            let spans = elements(t, m.start, &path)?;
+            if let Some((i, &(s, _))) = spans.iter().enumerate().find(|(_, (s, _))| t[*s] != b'{') {
+                return Err(PackError::Structure {
+                    path: format!("{path}[{i}]"),
+                    expected: "a content object",
+                    found: kind(t, s),
+                });
             }
+            let digests: Vec<Digest> = spans
+                .par_iter()
+                .with_min_len(256)
+                .map(|&(s, e)| Digest::of_canonical(&t[s..e]))
+                .collect();
             rows.push((m.key, digests));
         }
 

@@ -138,18 +138,21 @@ pub fn multiset_diff_seq(a: &Side<'_>, b: &Side<'_>) -> MultisetDiff {
     diff(&build(a), &build(b))
 }
 
-/// (3) on all threads of the current rayon pool.
+/// (3) on all threads of the current rayon pool, both sides at once.
 pub fn multiset_diff_par(a: &Side<'_>, b: &Side<'_>) -> MultisetDiff {
-    diff(
-        &DigestMultiset::par_from_canonical_rows(a),
-        &DigestMultiset::par_from_canonical_rows(b),
-    )
+    let (ma, mb) = rayon::join(
+        || DigestMultiset::par_from_canonical_rows(a),
+        || DigestMultiset::par_from_canonical_rows(b),
+    );
+    diff(&ma, &mb)
 }
 
 /// Render + hash + diff on all threads of the current rayon pool (for rows
 /// that are not known to be canonical).
 pub fn render_multiset_diff_par(a: &Side<'_>, b: &Side<'_>) -> Option<MultisetDiff> {
-    let ma = DigestMultiset::par_from_json_rows(a).ok()?;
-    let mb = DigestMultiset::par_from_json_rows(b).ok()?;
-    Some(diff(&ma, &mb))
+    let (ma, mb) = rayon::join(
+        || DigestMultiset::par_from_json_rows(a),
+        || DigestMultiset::par_from_json_rows(b),
+    );
+    Some(diff(&ma.ok()?, &mb.ok()?))
 }
