@@ -148,9 +148,8 @@ fn main() {
     let b3_all = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_disjoint));
     let t3_eq_w = best_wall(repeats, || multiset_diff_seq(&a, &b_equal));
     let alternating = 2 * repeats + 1;
-    let (t3_eq_p1, t3_eq_p2) = best_wall_alternating(&one, &two, alternating, || {
-        multiset_diff_par(&a, &b_equal)
-    });
+    let (t3_eq_p1, t3_eq_p2) =
+        best_wall_alternating(&one, &two, alternating, || multiset_diff_par(&a, &b_equal));
     let (t3_loc_p1, t3_loc_p2) = best_wall_alternating(&one, &two, alternating, || {
         multiset_diff_par(&a, &b_tampered)
     });
