@@ -6,6 +6,7 @@ use pgconform_scenarios::pg::{describe, quote_ident as ident};
 use pgconform_scenarios::sandbox::{CaseDb, Sandbox, SandboxError, SqlFile, Sut};
 use postgres::Client;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SendError};
 use std::sync::{Arc, Mutex};
 
 /// An install file that failed, located for a human.
@@ -73,13 +74,16 @@ pub fn locate(f: &SqlFile, e: &postgres::Error) -> InstallError {
 }
 
 /// Cases' databases on one server, cloned from a template with the SUT.
+///
+/// After the first [`Sandbox::fresh_db`], a background thread keeps one
+/// clone of the template created and connected ahead of time, so a case
+/// gets its database without waiting for `CREATE DATABASE` whenever the
+/// previous case took longer than a clone.
 pub struct ServerSandbox {
-    server: Arc<Server>,
-    admin: Arc<Mutex<Client>>,
+    cloner: Arc<Cloner>,
     reclaimer: Reclaimer,
-    template: String,
+    spare: Mutex<Option<Prefetcher>>,
     sut: Sut,
-    counter: AtomicU64,
     version_num: i32,
 }
 
@@ -103,20 +107,25 @@ impl ServerSandbox {
         let admin = Arc::new(Mutex::new(admin));
         let reclaimer = Reclaimer::start(&server, Arc::clone(&admin))?;
         let template = format!("{}_tpl", server.db_prefix);
-        let mut sb = Self {
+        let cloner = Arc::new(Cloner {
             server,
             admin,
-            reclaimer,
             template,
-            sut,
             counter: AtomicU64::new(0),
+        });
+        let mut sb = Self {
+            cloner,
+            reclaimer,
+            spare: Mutex::new(None),
+            sut,
             version_num: 0,
         };
-        sb.create_db(&sb.template, "template0")
+        let c = &sb.cloner;
+        c.create_db(&c.template, "template0")
             .map_err(|e| PrepareError::Server(e.to_string()))?;
-        let mut client = sb
+        let mut client = c
             .server
-            .connect(&sb.template)
+            .connect(&c.template)
             .map_err(|e| PrepareError::Server(e.to_string()))?;
         let version_num: i32 = client
             .query_one("SELECT current_setting('server_version_num')::int", &[])
@@ -130,11 +139,41 @@ impl ServerSandbox {
 
     /// Connect to the template database (e.g. for the contract check).
     pub fn connect_template(&self) -> Result<Client, SandboxError> {
-        self.server
-            .connect(&self.template)
+        self.cloner
+            .server
+            .connect(&self.cloner.template)
             .map_err(|e| SandboxError::Database(e.to_string()))
     }
 
+    fn wrap(&self, ready: Ready) -> CaseDb {
+        let reclaim = self.reclaimer.handle();
+        CaseDb::new(ready.name, ready.config, ready.client, move |name: &str| {
+            reclaim(name)
+        })
+    }
+
+    /// The SUT fingerprint.
+    pub fn fingerprint(&self) -> &str {
+        &self.sut.fingerprint
+    }
+}
+
+/// Creates case databases (shared with the prefetching thread).
+struct Cloner {
+    server: Arc<Server>,
+    admin: Arc<Mutex<Client>>,
+    template: String,
+    counter: AtomicU64,
+}
+
+/// A case database, created and connected.
+struct Ready {
+    name: String,
+    config: postgres::Config,
+    client: Client,
+}
+
+impl Cloner {
     fn admin(&self) -> std::sync::MutexGuard<'_, Client> {
         self.admin.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -167,23 +206,78 @@ impl ServerSandbox {
             .map_err(|e| SandboxError::Database(format!("mark database {name}: {}", describe(&e))))
     }
 
-    fn case_db(&self, template: &str) -> Result<CaseDb, SandboxError> {
+    /// A new database cloned from `template`, with a superuser session.
+    fn ready(&self, template: &str) -> Result<Ready, SandboxError> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let name = format!("{}_{n}", self.server.db_prefix);
         self.create_db(&name, template)?;
         let config = self.server.config_for(&name);
-        let client = config
-            .connect(postgres::NoTls)
-            .map_err(|e| SandboxError::Database(format!("connect to {name}: {}", describe(&e))))?;
-        let reclaim = self.reclaimer.handle();
-        Ok(CaseDb::new(name, config, client, move |name: &str| {
-            reclaim(name)
-        }))
+        match config.connect(postgres::NoTls) {
+            Ok(client) => Ok(Ready {
+                name,
+                config,
+                client,
+            }),
+            Err(e) => {
+                let _ = self.admin().batch_execute(&drop_sql(&name));
+                Err(SandboxError::Database(format!(
+                    "connect to {name}: {}",
+                    describe(&e)
+                )))
+            }
+        }
+    }
+}
+
+/// Keeps one template clone ready on a background thread: it creates one,
+/// then waits until a case takes it (a rendezvous channel), then creates the
+/// next. Dropping it reclaims the clone nobody took.
+struct Prefetcher {
+    rx: Option<Receiver<Result<Ready, SandboxError>>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Prefetcher {
+    fn start(
+        cloner: Arc<Cloner>,
+        reclaim: impl Fn(&str) + Send + 'static,
+    ) -> Result<Self, SandboxError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Ready, SandboxError>>(0);
+        let worker = std::thread::Builder::new()
+            .name("pgconform-prefetch".to_owned())
+            .spawn(move || loop {
+                let next = cloner.ready(&cloner.template);
+                if let Err(SendError(unwanted)) = tx.send(next) {
+                    if let Ok(ready) = unwanted {
+                        drop(ready.client);
+                        reclaim(&ready.name);
+                    }
+                    return;
+                }
+            })
+            .map_err(|e| {
+                SandboxError::Database(format!("cannot start the prefetching thread: {e}"))
+            })?;
+        Ok(Self {
+            rx: Some(rx),
+            worker: Some(worker),
+        })
     }
 
-    /// The SUT fingerprint.
-    pub fn fingerprint(&self) -> &str {
-        &self.sut.fingerprint
+    /// The next clone (waits for it when the previous case was quick).
+    fn take(&self) -> Option<Result<Ready, SandboxError>> {
+        self.rx.as_ref()?.recv().ok()
+    }
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        // A closed channel makes the worker's pending send fail: it reclaims
+        // that clone and stops.
+        drop(self.rx.take());
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
     }
 }
 
@@ -193,11 +287,23 @@ fn admin_db(server: &Server) -> &str {
 
 impl Sandbox for ServerSandbox {
     fn fresh_db(&self) -> Result<CaseDb, SandboxError> {
-        self.case_db(&self.template)
+        let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
+        if spare.is_none() {
+            let reclaim = self.reclaimer.handle();
+            *spare = Some(Prefetcher::start(Arc::clone(&self.cloner), reclaim)?);
+        }
+        let ready = match spare.as_ref().and_then(Prefetcher::take) {
+            Some(r) => r?,
+            // The worker is gone (it cannot be while the sandbox lives, but
+            // never hang on it): clone on this thread.
+            None => self.cloner.ready(&self.cloner.template)?,
+        };
+        drop(spare);
+        Ok(self.wrap(ready))
     }
 
     fn empty_db(&self) -> Result<CaseDb, SandboxError> {
-        self.case_db("template0")
+        Ok(self.wrap(self.cloner.ready("template0")?))
     }
 
     fn sut(&self) -> &Sut {
@@ -211,12 +317,15 @@ impl Sandbox for ServerSandbox {
 
 impl Drop for ServerSandbox {
     fn drop(&mut self) {
+        // The prefetched clone goes back through the reclaimer, so stop the
+        // prefetcher first, then drain the reclaimer, then drop the template.
+        drop(self.spare.lock().unwrap_or_else(|p| p.into_inner()).take());
         self.reclaimer.finish();
         let sql = format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            ident(&self.template)
+            ident(&self.cloner.template)
         );
-        let _ = self.admin().batch_execute(&sql);
+        let _ = self.cloner.admin().batch_execute(&sql);
     }
 }
 
@@ -254,12 +363,14 @@ impl Reclaimer {
         })
     }
 
-    /// A function that reclaims one database (inline if the worker is gone).
-    fn handle(&self) -> impl FnOnce(&str) + Send + 'static {
+    /// A function that reclaims databases (inline if the worker is gone).
+    fn handle(&self) -> impl Fn(&str) + Send + 'static {
         let tx = self.tx.clone();
         let admin = Arc::clone(&self.admin);
         move |name: &str| {
-            let queued = tx.is_some_and(|tx| tx.send(name.to_owned()).is_ok());
+            let queued = tx
+                .as_ref()
+                .is_some_and(|tx| tx.send(name.to_owned()).is_ok());
             if !queued {
                 let mut admin = admin.lock().unwrap_or_else(|p| p.into_inner());
                 let _ = admin.batch_execute(&drop_sql(name));
