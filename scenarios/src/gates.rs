@@ -9,7 +9,6 @@ pub mod invariants;
 pub mod lifecycle;
 pub mod model;
 pub mod model_check;
-pub mod snapshot;
 
 use crate::invariant::Invariant;
 use crate::property::boxed;

@@ -60,24 +60,20 @@ fn install(client: &mut Client, files: &[&SqlFile]) -> Result<(), postgres::Erro
 /// that fails here or would create objects the slice does not have belongs
 /// to another slice and is rolled back (out of this invariant's scope).
 fn apply_mutant(client: &mut Client, m: &SqlFile) -> Result<(), CaseError> {
-    fn keys(set: &std::collections::BTreeSet<String>) -> std::collections::BTreeSet<String> {
-        set.iter()
-            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
-            .collect()
-    }
     client.batch_execute("BEGIN").env()?;
     let before = snapshot::take(client, false).env()?;
     let applied = client.batch_execute(&m.sql).is_ok();
     if applied {
         let after = snapshot::take(client, false).env()?;
-        if keys(&before) == keys(&after) {
+        // Same objects (identities), whatever their definitions became.
+        if before.keys().eq(after.keys()) {
             return client.batch_execute("COMMIT").env();
         }
     }
     client.batch_execute("ROLLBACK").env()
 }
 
-fn take(client: &mut Client) -> Result<std::collections::BTreeSet<String>, CaseError> {
+fn take(client: &mut Client) -> Result<snapshot::Snapshot, CaseError> {
     snapshot::take(client, true).env()
 }
 

@@ -83,11 +83,7 @@ fn refused_commit(client: &mut Client, artifacts: &str, agent: Option<&str>) -> 
     unchanged(client, &before, "a refused commit_action")
 }
 
-fn unchanged(
-    client: &mut Client,
-    before: &std::collections::BTreeSet<String>,
-    what: &str,
-) -> CaseResult {
+fn unchanged(client: &mut Client, before: &crate::snapshot::Snapshot, what: &str) -> CaseResult {
     let after = crate::snapshot::take(client, true).env()?;
     if *before != after {
         return Err(CaseError::mismatch(

@@ -132,14 +132,12 @@ impl Property for Isolation {
             }
         }
         let source_after = crate::snapshot::take(&mut db, true).env()?;
-        let source_before: std::collections::BTreeSet<String> = source_before
-            .into_iter()
-            .filter(|l| !l.contains(TARGET))
-            .collect();
-        let source_after: std::collections::BTreeSet<String> = source_after
-            .into_iter()
-            .filter(|l| !l.contains(TARGET))
-            .collect();
+        let outside = |s: crate::snapshot::Snapshot| -> crate::snapshot::Snapshot {
+            s.into_iter()
+                .filter(|(k, _)| !crate::snapshot::in_schema(k, TARGET))
+                .collect()
+        };
+        let (source_before, source_after) = (outside(source_before), outside(source_after));
         if source_before != source_after {
             return Err(CaseError::mismatch(
                 "rehydrating an agent changed the database outside the target schema",

@@ -1,5 +1,5 @@
 //! GATE-ROLLBACK and GATE-DRYRUN: the install / rollback lifecycle, judged by
-//! the harness's own catalog snapshot ([`super::snapshot`]).
+//! the harness's own catalog snapshot ([`crate::snapshot`]).
 //!
 //! The baseline is an empty database with the SUT's *base* install file (the
 //! first one in the manifest: the clock seam), where `gates-install` and
@@ -9,13 +9,13 @@
 //! restore exactly the changed ones, leaving everything else as it was.
 
 use super::exec::{check_fresh_install, observe, run_op, run_script, OpAnswer, Tracker};
-use super::snapshot::{self, Snapshot};
 use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::{CaseDb, Sandbox};
+use crate::snapshot::{self, Snapshot};
 use pgconform_generators::gates::{arb_gate_op, GateOp, GOVERNABLE};
 use pgconform_reports::FailureDetail;
 use postgres::Client;
@@ -192,12 +192,12 @@ pub fn learn_install_effect(sandbox: &dyn Sandbox) -> Result<InstallEffect, Case
     let install = script_sql(sandbox, "gates-install")?;
     let rollback = script_sql(sandbox, "gates-rollback")?;
     let mut db = base_db(sandbox)?;
-    let before = snapshot::take(&mut db)?;
+    let before = snapshot::take(&mut db, true).env()?;
     expect_ok(
         "gates-install on the baseline",
         run_script(&mut db, &install)?,
     )?;
-    let after = snapshot::take(&mut db)?;
+    let after = snapshot::take(&mut db, true).env()?;
     if after == before {
         return Err(CaseError::fail(
             "gates-install changed nothing on the baseline",
@@ -208,7 +208,7 @@ pub fn learn_install_effect(sandbox: &dyn Sandbox) -> Result<InstallEffect, Case
         "gates-rollback on the baseline",
         run_script(&mut db, &rollback)?,
     )?;
-    let rolled = snapshot::take(&mut db)?;
+    let rolled = snapshot::take(&mut db, true).env()?;
     if rolled != effect.before {
         return Err(snapshot_mismatch(
             "install → rollback on the baseline did not restore the exact prior snapshot",
@@ -220,7 +220,7 @@ pub fn learn_install_effect(sandbox: &dyn Sandbox) -> Result<InstallEffect, Case
         "gates-install after a rollback on the baseline",
         run_script(&mut db, &install)?,
     )?;
-    let again = snapshot::take(&mut db)?;
+    let again = snapshot::take(&mut db, true).env()?;
     let created = effect.created();
     if strip_data(&again, &created) != strip_data(&effect.after, &created) {
         return Err(snapshot_mismatch(
@@ -327,7 +327,7 @@ impl Property for GateRollback {
         let rollback = script_sql(sandbox, "gates-rollback")?;
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
-        let full = snapshot::take(&mut db)?;
+        let full = snapshot::take(&mut db, true).env()?;
         let rolled_back = effect.rolled_back(&full);
         let reinstalled = effect.reinstalled(&rolled_back);
         let created = effect.created();
@@ -350,20 +350,20 @@ impl Property for GateRollback {
                     leave_open(&mut db, gate, how)?;
                 }
                 if any_governable_open(&mut db)? {
-                    let pre = snapshot::take(&mut db)?;
+                    let pre = snapshot::take(&mut db, true).env()?;
                     if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
                         return Err(CaseError::fail(
                             "gates-rollback succeeded while a governable gate was open",
                         ));
                     }
-                    let post = snapshot::take(&mut db)?;
+                    let post = snapshot::take(&mut db, true).env()?;
                     if post != pre {
                         return Err(snapshot_mismatch("a refused rollback changed the database", &pre, &post));
                     }
                     close_all(&mut db)?;
                 }
                 expect_ok("gates-rollback with every governable gate closed", run_script(&mut db, &rollback)?)?;
-                let got = snapshot::take(&mut db)?;
+                let got = snapshot::take(&mut db, true).env()?;
                 if got != rolled_back {
                     return Err(snapshot_mismatch(
                         "after gates-rollback the database is not exactly its state without the gate install",
@@ -374,11 +374,11 @@ impl Property for GateRollback {
                 if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
                     return Err(CaseError::fail("a second gates-rollback (nothing installed) succeeded"));
                 }
-                if snapshot::take(&mut db)? != got {
+                if snapshot::take(&mut db, true).env()? != got {
                     return Err(CaseError::fail("a refused second rollback changed the database"));
                 }
                 expect_ok("gates-install after a rollback", run_script(&mut db, &install)?)?;
-                let again = snapshot::take(&mut db)?;
+                let again = snapshot::take(&mut db, true).env()?;
                 if strip_data(&again, &created) != reinstalled {
                     return Err(snapshot_mismatch(
                         "gates-install after a rollback does not give the installed catalog",
@@ -390,7 +390,7 @@ impl Property for GateRollback {
                 if let Answer::Ok(_) = run_script(&mut db, &install)? {
                     return Err(CaseError::fail("gates-install over an installed protocol succeeded"));
                 }
-                if snapshot::take(&mut db)? != again {
+                if snapshot::take(&mut db, true).env()? != again {
                     return Err(CaseError::fail("a refused second install changed the database"));
                 }
                 Ok(())
@@ -469,7 +469,7 @@ impl Property for GateDryRun {
     fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
         let install = script_sql(sandbox, "gates-install")?;
         let mut db = base_db(sandbox)?;
-        let before = snapshot::take(&mut db)?;
+        let before = snapshot::take(&mut db, true).env()?;
         {
             let mut tx = db.transaction().env()?;
             if let Answer::Err { sqlstate, message } =
@@ -494,7 +494,7 @@ impl Property for GateDryRun {
             }
             tx.rollback().env()?;
         }
-        let after = snapshot::take(&mut db)?;
+        let after = snapshot::take(&mut db, true).env()?;
         if after != before {
             return Err(snapshot_mismatch(
                 "a rolled-back gates-install left a trace",
