@@ -128,7 +128,7 @@ pub fn start(opts: &ProvisionOptions) -> Result<Server, ProvisionError> {
     ) = match opts.backend {
         BackendKind::Embedded => {
             reaper::reap_embedded();
-            let c = embedded::Cluster::start(opts.pg_bin.as_deref())?;
+            let c = embedded::Cluster::start(opts.pg_bin.as_deref(), opts.allow_any_major)?;
             let config = c.config();
             let source = c.bin_dir().display().to_string();
             (config, source, Box::new(c), owner::db_prefix())

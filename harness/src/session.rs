@@ -14,13 +14,13 @@ use std::sync::Arc;
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     /// The SUT directory or mutant cannot be loaded.
-    #[error("{0}")]
+    #[error(transparent)]
     Sut(#[from] SutError),
     /// No server.
-    #[error("{0}")]
+    #[error(transparent)]
     Provision(#[from] ProvisionError),
     /// The template could not be created or the SUT does not install.
-    #[error("{0}")]
+    #[error(transparent)]
     Prepare(#[from] PrepareError),
     /// Contract names are missing.
     #[error("the SUT in {dir} does not provide what CONTRACT.md requires:\n{}", .missing.iter().map(|m| format!("  missing {m}")).collect::<Vec<_>>().join("\n"))]

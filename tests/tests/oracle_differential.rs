@@ -51,7 +51,7 @@ fn connect(cluster: &Cluster) -> postgres::Client {
 
 #[test]
 fn generated_json_renders_and_hashes_exactly_like_pg16() {
-    let cluster = Cluster::start(None).expect("embedded PG16");
+    let cluster = Cluster::start(None, false).expect("embedded PG16");
     let client = std::cell::RefCell::new(connect(&cluster));
     let cases = std::env::var("PGCONFORM_ORACLE_CASES")
         .ok()
@@ -102,7 +102,7 @@ fn generated_json_renders_and_hashes_exactly_like_pg16() {
 #[case::high_precision("123456789012345678901234567890.123456789012345678901234567890")]
 #[case::empty_containers("{\"\":[],\"x\":{}}")]
 fn named_regression_cases_agree_with_pg16(#[case] input: &str) {
-    let cluster = Cluster::start(None).expect("embedded PG16");
+    let cluster = Cluster::start(None, false).expect("embedded PG16");
     let mut client = connect(&cluster);
     assert_eq!(
         pg_verdict(&mut client, input),

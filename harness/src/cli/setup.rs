@@ -38,7 +38,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<i32> {
     if args.check {
         let pg_bin = std::env::var_os("PG_BIN").map(std::path::PathBuf::from);
         let started = std::time::Instant::now();
-        let cluster = embedded::Cluster::start(pg_bin.as_deref())?;
+        let cluster = embedded::Cluster::start(pg_bin.as_deref(), false)?;
         let mut c = cluster.config();
         c.dbname("postgres");
         let mut client = c.connect(postgres::NoTls)?;

@@ -99,11 +99,19 @@ fn command_as(program: &Path, ids: Option<(u32, u32)>) -> Command {
 }
 
 /// The cached template cluster for `bin`, created with initdb on first use.
-fn template_dir(bin: &Path, ids: Option<(u32, u32)>) -> Result<PathBuf, ProvisionError> {
+/// Binaries of another major version are refused before anything runs,
+/// unless `allow_any_major` (the server is then identified and reported as
+/// such like any other).
+fn template_dir(
+    bin: &Path,
+    ids: Option<(u32, u32)>,
+    allow_any_major: bool,
+) -> Result<PathBuf, ProvisionError> {
     let version = pgbin::version_of(bin)?;
-    if !version.contains(" 16.") && std::env::var_os("PGCONFORM_ALLOW_ANY_MAJOR").is_none() {
+    if !version.contains(" 16.") && !allow_any_major {
         return Err(ProvisionError::Version(format!(
-            "{} is `{version}`, not PostgreSQL 16; point PG_BIN at PostgreSQL 16 binaries",
+            "{} is `{version}`, not PostgreSQL 16; point PG_BIN at PostgreSQL 16 binaries \
+             (or pass --allow-any-major to run anyway, reported as such)",
             bin.display()
         )));
     }
@@ -186,11 +194,13 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Start a fresh cluster from binaries in `pg_bin` (or the cache).
-    pub fn start(pg_bin: Option<&Path>) -> Result<Self, ProvisionError> {
+    /// Start a fresh cluster from binaries in `pg_bin` (or the cache);
+    /// binaries that are not PostgreSQL 16 are refused unless
+    /// `allow_any_major`.
+    pub fn start(pg_bin: Option<&Path>, allow_any_major: bool) -> Result<Self, ProvisionError> {
         let bin = pgbin::ensure_bin_dir(pg_bin)?;
         let ids = server_user()?;
-        let template = template_dir(&bin, ids)?;
+        let template = template_dir(&bin, ids, allow_any_major)?;
         let root = runs_root();
         std::fs::create_dir_all(&root)
             .map_err(|e| io_err(format!("create {}", root.display()), e))?;
