@@ -332,7 +332,8 @@ fn sigkilled_run_is_reaped_by_the_next_run() {
 
 #[test]
 fn dsn_backend_creates_and_drops_only_its_own_databases() {
-    let cluster = pgconform::provision::embedded::Cluster::start(None).expect("start cluster");
+    let cluster =
+        pgconform::provision::embedded::Cluster::start(None, false).expect("start cluster");
     let mut cfg = cluster.config();
     cfg.dbname("postgres");
     let mut client = cfg.connect(postgres::NoTls).expect("connect");
@@ -492,4 +493,89 @@ fn pack_verify_and_diff_judge_real_kernel_exports_offline() {
         .output()
         .expect("bad");
     assert_eq!(o.status.code(), Some(2), "a corrupt pack is an input error");
+}
+
+/// PostgreSQL binaries of another major version (CI extracts Debian's
+/// PostgreSQL 15 with `scripts/other-major/fetch-pg15.sh` and points
+/// `PGCONFORM_TEST_OTHER_MAJOR_BIN` at them).
+fn other_major_bin() -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("PGCONFORM_TEST_OTHER_MAJOR_BIN") else {
+        eprintln!("!!! SKIPPED: PGCONFORM_TEST_OTHER_MAJOR_BIN is not set; the refusal of non-16 servers was NOT tested");
+        return None;
+    };
+    let dir = PathBuf::from(dir);
+    assert!(
+        dir.join("postgres").is_file(),
+        "PGCONFORM_TEST_OTHER_MAJOR_BIN={} holds no postgres binary",
+        dir.display()
+    );
+    Some(dir)
+}
+
+#[test]
+fn another_major_version_is_refused_unless_allowed_and_then_reported() {
+    let Some(other) = other_major_bin() else {
+        return;
+    };
+    let run = |extra: &[&str], out: &Path| {
+        bin()
+            .env("PG_BIN", &other)
+            .args([
+                "run",
+                "--invariant",
+                "SUT-CLOCK",
+                "--cases",
+                "1",
+                "--seed",
+                "3",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("run")
+    };
+    let refused_out = tmp("other-major-refused");
+    let o = run(&[], &refused_out);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not PostgreSQL 16") && err.contains("--allow-any-major"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("not PostgreSQL 16").count(),
+        1,
+        "the reason is said once: {err}"
+    );
+
+    let allowed_out = tmp("other-major-allowed");
+    let o = run(&["--allow-any-major"], &allowed_out);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(allowed_out.join("report.json")).expect("report.json"),
+    )
+    .expect("report is JSON");
+    let num = report["server"]["version_num"].as_i64().unwrap_or(0);
+    assert!(num > 0 && num / 10000 != 16, "{}", report["server"]);
+    assert!(
+        report["server"]["version_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("not PG16 conformance")),
+        "{}",
+        report["server"]
+    );
+    // The release gate refuses such a report, naming the server.
+    let g = bin()
+        .arg("gate")
+        .arg(allowed_out.join("report.json"))
+        .output()
+        .expect("gate");
+    assert_eq!(g.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&g.stdout).contains("not PostgreSQL 16")
+            || stderr(&g).contains("not PostgreSQL 16"),
+        "{}",
+        stderr(&g)
+    );
 }
