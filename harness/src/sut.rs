@@ -66,6 +66,8 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
     };
     let mut install = Vec::new();
     let mut scripts = BTreeMap::new();
+    // `uninstall-reverses FIRST LAST`: (line, first, last), resolved below.
+    let mut reverses: Option<(usize, String, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
         if line.is_empty() {
@@ -82,14 +84,53 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
                     return Err(bad(i + 1, format!("script `{name}` declared twice")));
                 }
             }
+            ["uninstall-reverses", first, last] => {
+                if reverses.is_some() {
+                    return Err(bad(i + 1, "`uninstall-reverses` declared twice".to_owned()));
+                }
+                reverses = Some((i + 1, (*first).to_owned(), (*last).to_owned()));
+            }
             _ => {
                 return Err(bad(
                     i + 1,
-                    format!("expected `install FILE` or `script NAME FILE`, found `{line}`"),
+                    format!(
+                        "expected `install FILE`, `script NAME FILE` or \
+                         `uninstall-reverses FIRST LAST`, found `{line}`"
+                    ),
                 ))
             }
         }
     }
+    let uninstall_reverses = match reverses {
+        None => None,
+        Some((line, first, last)) => {
+            let at = |f: &str| {
+                install
+                    .iter()
+                    .position(|x: &SqlFile| x.path == f)
+                    .ok_or_else(|| {
+                        bad(
+                            line,
+                            format!("`uninstall-reverses`: `{f}` is not an install file"),
+                        )
+                    })
+            };
+            let (a, b) = (at(&first)?, at(&last)?);
+            if a > b {
+                return Err(bad(
+                    line,
+                    format!("`uninstall-reverses`: `{first}` is installed after `{last}`"),
+                ));
+            }
+            if !scripts.contains_key("uninstall") {
+                return Err(bad(
+                    line,
+                    "`uninstall-reverses` without a `script uninstall FILE`".to_owned(),
+                ));
+            }
+            Some(a..=b)
+        }
+    };
     if install.is_empty() {
         return Err(bad(0, "the manifest lists no install files".to_owned()));
     }
@@ -125,6 +166,7 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
         scripts,
         fingerprint: hex::encode(h.finalize()),
         mutant,
+        uninstall_reverses,
     })
 }
 

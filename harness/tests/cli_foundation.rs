@@ -579,3 +579,92 @@ fn another_major_version_is_refused_unless_allowed_and_then_reported() {
         stderr(&g)
     );
 }
+
+/// The reference kernel copied with its files' numbers stripped
+/// (`sql/210_drift_x.sql` → `sql/drift_x.sql`), MANIFEST rewritten to match,
+/// its `uninstall-reverses` line kept or dropped.
+fn renumbered_kernel(name: &str, keep_reverses: bool) -> PathBuf {
+    let src = pgconform::sut::bundled_kernel_dir();
+    let dir = tmp(name);
+    std::fs::create_dir_all(dir.join("sql")).expect("mkdir");
+    let strip = |p: &str| -> String {
+        let (folder, base) = p.rsplit_once('/').unwrap_or(("", p));
+        let base = base.trim_start_matches(|c: char| c.is_ascii_digit() || c == '_');
+        format!("{folder}/{base}")
+    };
+    let manifest = std::fs::read_to_string(src.join("MANIFEST")).expect("MANIFEST");
+    let mut out = String::new();
+    for line in manifest.lines() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with("uninstall-reverses") && !keep_reverses {
+            continue;
+        }
+        let words: Vec<String> = line
+            .split_whitespace()
+            .map(|w| {
+                if w.starts_with("sql/") {
+                    let new = strip(w);
+                    std::fs::copy(src.join(w), dir.join(&new)).expect("copy sql");
+                    new
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    std::fs::write(dir.join("MANIFEST"), out).expect("write MANIFEST");
+    dir
+}
+
+#[test]
+fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
+    let run = |sut: &Path, out: &str| {
+        bin()
+            .args([
+                "run",
+                "--invariant",
+                "DRIFT-REVERSAL",
+                "--cases",
+                "3",
+                "--seed",
+                "4",
+                "--sut",
+            ])
+            .arg(sut)
+            .arg("--out")
+            .arg(tmp(out))
+            .output()
+            .expect("run")
+    };
+    let declared = renumbered_kernel("renumbered", true);
+    let o = run(&declared, "renumbered-out");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    // Without the declaration nothing says what `uninstall` reverses: an
+    // environment error naming the directive, not a verdict.
+    let undeclared = renumbered_kernel("renumbered-undeclared", false);
+    let o = run(&undeclared, "renumbered-undeclared-out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(all.contains("uninstall-reverses"), "{all}");
+
+    // A declaration naming a file the manifest does not install.
+    let bad = renumbered_kernel("renumbered-bad", true);
+    let manifest = std::fs::read_to_string(bad.join("MANIFEST")).expect("MANIFEST");
+    let manifest = manifest.replace(
+        "uninstall-reverses sql/drift_manifest_tables.sql",
+        "uninstall-reverses sql/nope.sql",
+    );
+    std::fs::write(bad.join("MANIFEST"), manifest).expect("write");
+    let o = run(&bad, "renumbered-bad-out");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("MANIFEST:") && stderr(&o).contains("sql/nope.sql"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -41,6 +41,9 @@ pub struct Sut {
     pub fingerprint: String,
     /// The mutant applied on top of the kernel, if any.
     pub mutant: Option<SqlFile>,
+    /// Which install files (indexes into `install`, in order) the `uninstall`
+    /// script reverses, from the manifest's `uninstall-reverses FIRST LAST`.
+    pub uninstall_reverses: Option<std::ops::RangeInclusive<usize>>,
 }
 
 impl Sut {

@@ -1,8 +1,10 @@
 //! DRIFT-REVERSAL: the drift slice's uninstall.
 //!
-//! What is compared: the slice is the SUT's install files numbered 210–299
-//! (DESIGN.md's kernel numbering); the files before it (000–209) are its
-//! prerequisites, later files are not installed. In an empty database the
+//! What is compared: the slice is the install files the SUT's MANIFEST says
+//! `script uninstall` reverses (`uninstall-reverses FIRST LAST`), or, when it
+//! says nothing, the files numbered 210–299 (the reference kernel's
+//! numbering); the install files before the slice are its prerequisites,
+//! later files are not installed. In an empty database the
 //! prerequisites are installed and the harness snapshot (`crate::snapshot`:
 //! every user schema's relations, columns, constraints, indexes, triggers,
 //! functions, types, owners, ACLs, and every table's content) is taken; then
@@ -20,7 +22,7 @@ use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer, PgResultExt};
 use crate::property::Property;
-use crate::sandbox::{Sandbox, SqlFile};
+use crate::sandbox::{Sandbox, SqlFile, Sut};
 use crate::snapshot;
 use postgres::Client;
 use proptest::prelude::*;
@@ -31,7 +33,8 @@ static REVERSAL: InvariantMeta = InvariantMeta {
     suite: Suite::Drift,
     title: "uninstall reverses the drift slice exactly, and refuses while history exists",
     seed: "002_683b4106638da6eb.txt",
-    property: "Installing the drift slice (files 210–299) after its prerequisites and running `script uninstall` \
+    property: "Installing the drift slice (the files `uninstall-reverses` names, else files 210–299) after its \
+               prerequisites and running `script uninstall` \
                leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
                snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
     default_cases: 6,
@@ -45,6 +48,31 @@ fn file_number(f: &SqlFile) -> Option<u32> {
     let base = f.path.rsplit('/').next().unwrap_or(&f.path);
     let digits: String = base.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
+}
+
+/// The install files the `uninstall` script reverses, and those before them
+/// (its prerequisites): as the manifest's `uninstall-reverses` declares, else
+/// the reference kernel's numbering (files 210–299, prerequisites below 210).
+fn slice_of(sut: &Sut) -> (Vec<&SqlFile>, Vec<&SqlFile>) {
+    match &sut.uninstall_reverses {
+        Some(range) => (
+            sut.install.iter().take(*range.start()).collect(),
+            sut.install
+                .get(range.clone())
+                .map(|s| s.iter().collect())
+                .unwrap_or_default(),
+        ),
+        None => (
+            sut.install
+                .iter()
+                .filter(|f| file_number(f).is_some_and(|n| n < 210))
+                .collect(),
+            sut.install
+                .iter()
+                .filter(|f| file_number(f).is_some_and(|n| (210..=299).contains(&n)))
+                .collect(),
+        ),
+    }
 }
 
 fn install(client: &mut Client, files: &[&SqlFile]) -> Result<(), postgres::Error> {
@@ -91,26 +119,18 @@ impl Property for Reversal {
             Ok(f) => f.clone(),
             Err(e) => return Err(CaseError::fail(format!("no uninstall script: {e}"))),
         };
-        let pre: Vec<&SqlFile> = sut
-            .install
-            .iter()
-            .filter(|f| file_number(f).is_some_and(|n| n < 210))
-            .collect();
-        let slice: Vec<&SqlFile> = sut
-            .install
-            .iter()
-            .filter(|f| file_number(f).is_some_and(|n| (210..=299).contains(&n)))
-            .collect();
+        let (pre, slice) = slice_of(sut);
         if slice.is_empty() {
             return Err(CaseError::env(
-                "the SUT has no install file numbered 210–299 (the drift slice)",
+                "the SUT declares no `uninstall-reverses FIRST LAST` in its MANIFEST and has no \
+                 install file numbered 210–299 (the reference kernel's drift slice)",
             ));
         }
         let mut db = sandbox.empty_db().map_err(CaseError::env)?;
         install(&mut db, &pre)
             .map_err(|e| CaseError::env(format!("installing the slice's prerequisites: {e}")))?;
         let s0 = take(&mut db)?;
-        install(&mut db, &slice).kernel("install of files 210–299")?;
+        install(&mut db, &slice).kernel("install of the uninstall slice")?;
         if let Some(m) = &sut.mutant {
             apply_mutant(&mut db, m)?;
         }
@@ -166,7 +186,7 @@ impl Property for Reversal {
                 snapshot::describe_diff(&s0, &s2b, 20),
             ));
         }
-        install(&mut db, &slice).kernel("reinstall of files 210–299 after uninstall")?;
+        install(&mut db, &slice).kernel("reinstall of the uninstall slice after uninstall")?;
         if let Some(m) = &sut.mutant {
             apply_mutant(&mut db, m)?;
         }
@@ -239,7 +259,7 @@ fn reverse_order_check(
 ) -> CaseResult {
     client.batch_execute(EVT_INFRA).env()?;
     let result = (|| {
-        install(client, slice).kernel("install of files 210–299 under event triggers")?;
+        install(client, slice).kernel("install of the uninstall slice under event triggers")?;
         if let Some(m) = mutant {
             apply_mutant(client, m)?;
         }
