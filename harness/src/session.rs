@@ -4,7 +4,7 @@
 use crate::provision::{self, ProvisionError, ProvisionOptions, Server};
 use crate::sandbox::{PrepareError, ServerSandbox};
 use crate::sut::{self, SutError};
-use pgconform_reports::{ServerInfo, SutFile, SutInfo};
+use pgconform_reports::{ServerInfo, SutInfo};
 use pgconform_scenarios::contract::{self, ContractItem};
 use pgconform_scenarios::invariant::Suite;
 use std::path::Path;
@@ -90,19 +90,8 @@ impl Session {
         SutInfo {
             dir: sut.dir.display().to_string(),
             fingerprint: sut.fingerprint.clone(),
-            files: sut
-                .install
-                .iter()
-                .chain(sut.scripts.values())
-                .map(|f| SutFile {
-                    path: f.path.clone(),
-                    sha256: f.sha256.clone(),
-                })
-                .collect(),
-            mutant: sut.mutant.as_ref().map(|m| SutFile {
-                path: m.path.clone(),
-                sha256: m.sha256.clone(),
-            }),
+            files: crate::sut::report_files(sut),
+            mutant: sut.mutant.as_ref().map(crate::sut::report_file),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Loading a system under test: its manifest, files, fingerprint and mutant.
 
+use pgconform_reports::SutFile;
 use pgconform_scenarios::sandbox::{SqlFile, Sut};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -168,6 +169,23 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
         mutant,
         uninstall_reverses,
     })
+}
+
+/// A file as reports record it: its path and sha256.
+pub fn report_file(f: &SqlFile) -> SutFile {
+    SutFile {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+    }
+}
+
+/// Every install file and script of `sut`, as reports record them.
+pub fn report_files(sut: &Sut) -> Vec<SutFile> {
+    sut.install
+        .iter()
+        .chain(sut.scripts.values())
+        .map(report_file)
+        .collect()
 }
 
 /// The bundled reference kernel's directory (`kernel/` next to the workspace),

@@ -9,7 +9,7 @@ use crate::exit_codes::{INVARIANT_FAILED, OK};
 use anyhow::bail;
 use clap::Args;
 use pgconform_reports::gate::{self, ExpectedSut, GatePolicy};
-use pgconform_reports::{load_report, CoverageRequirement, SutFile};
+use pgconform_reports::{load_report, CoverageRequirement};
 use pgconform_scenarios::invariant::Suite;
 use pgconform_scenarios::registry::{self, Options};
 use std::path::PathBuf;
@@ -94,15 +94,7 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
     let expected = ExpectedSut {
         dir: sut_dir.display().to_string(),
         fingerprint: sut.fingerprint.clone(),
-        files: sut
-            .install
-            .iter()
-            .chain(sut.scripts.values())
-            .map(|f| SutFile {
-                path: f.path.clone(),
-                sha256: f.sha256.clone(),
-            })
-            .collect(),
+        files: crate::sut::report_files(&sut),
     };
     let policy = GatePolicy {
         required,
