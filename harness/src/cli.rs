@@ -1,5 +1,6 @@
 //! Command-line interface. Flags are API: add freely, rename none.
 
+pub mod check;
 pub mod gate;
 pub mod list;
 pub mod mutants;
@@ -37,6 +38,8 @@ pub enum Command {
     Replay(replay::ReplayArgs),
     /// Release gate: accept a report only if it proves this SUT conforms.
     Gate(gate::GateArgs),
+    /// Only the up-front SUT check: scripts, transaction control, contract names.
+    Check(check::CheckArgs),
     /// Run every mutant (deliberately broken kernel); each must be killed.
     Mutants(mutants::MutantsArgs),
     /// Offline report tools: merge shards, render, verify, schema.
@@ -52,6 +55,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Pack(a) => pack::pack(a),
         Command::Replay(a) => replay::replay(a),
         Command::Gate(a) => gate::gate(a),
+        Command::Check(a) => check::check(a),
         Command::Mutants(a) => mutants::mutants(a),
         Command::Report(a) => report::report(a),
     };

@@ -256,20 +256,21 @@ pub fn run_mutant(
     let mut suites: Vec<Suite> = order.iter().map(|i| i.meta().suite).collect();
     suites.sort();
     suites.dedup();
-    let session = match Session::prepare(&opts.sut_dir, Some(&m.path), &opts.provision, &suites) {
-        Ok(s) => s,
-        Err(e) => {
-            out.status = match &e {
-                SessionError::Prepare(PrepareError::Install(_)) | SessionError::Contract { .. } => {
-                    MutantStatus::InstallBroken
-                }
-                _ => MutantStatus::Error,
-            };
-            out.error = Some(e.to_string());
-            out.duration_ms = ms(started);
-            return out;
-        }
-    };
+    let ids: Vec<&str> = order.iter().map(|i| i.meta().id).collect();
+    let session =
+        match Session::prepare_for(&opts.sut_dir, Some(&m.path), &opts.provision, &suites, &ids) {
+            Ok(s) => s,
+            Err(e) => {
+                out.status = match &e {
+                    SessionError::Prepare(PrepareError::Install(_))
+                    | SessionError::Contract { .. } => MutantStatus::InstallBroken,
+                    _ => MutantStatus::Error,
+                };
+                out.error = Some(e.to_string());
+                out.duration_ms = ms(started);
+                return out;
+            }
+        };
     let progress = |_: u64, _: u64| {};
     let ctx = RunContext {
         sandbox: &session.sandbox,

@@ -22,8 +22,16 @@ pub enum SessionError {
     /// The template could not be created or the SUT does not install.
     #[error(transparent)]
     Prepare(#[from] PrepareError),
+    /// The SUT breaks the harness protocol (contract §0) before anything runs.
+    #[error("the SUT in {dir} is refused before any invariant runs:\n{}", .problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+    Refused {
+        /// SUT directory.
+        dir: String,
+        /// What is wrong, one line each.
+        problems: Vec<crate::sut::check::SutProblem>,
+    },
     /// Contract names are missing.
-    #[error("the SUT in {dir} does not provide what CONTRACT.md requires:\n{}", .missing.iter().map(|m| format!("  missing {m}")).collect::<Vec<_>>().join("\n"))]
+    #[error("the SUT in {dir} does not provide what the contract (docs/contract.md) requires:\n{}", .missing.iter().map(|m| format!("  missing {m} ({})", m.clause())).collect::<Vec<_>>().join("\n"))]
     Contract {
         /// SUT directory.
         dir: String,
@@ -53,7 +61,27 @@ impl Session {
         provision: &ProvisionOptions,
         suites: &[Suite],
     ) -> Result<Self, SessionError> {
+        Self::prepare_for(sut_dir, mutant, provision, suites, &[])
+    }
+
+    /// [`Session::prepare`] for a run of the invariants `ids`: before any
+    /// server starts, refuse a SUT that lacks a script one of them runs or
+    /// has transaction control in a file ([`crate::sut::check`]).
+    pub fn prepare_for(
+        sut_dir: &Path,
+        mutant: Option<&Path>,
+        provision: &ProvisionOptions,
+        suites: &[Suite],
+        ids: &[&str],
+    ) -> Result<Self, SessionError> {
         let sut = sut::load(sut_dir, mutant)?;
+        let problems = sut::check::problems(&sut, ids);
+        if !problems.is_empty() {
+            return Err(SessionError::Refused {
+                dir: sut_dir.display().to_string(),
+                problems,
+            });
+        }
         let server = Arc::new(provision::start(provision)?);
         let sandbox = ServerSandbox::prepare(Arc::clone(&server), sut)?;
         let mut client = sandbox

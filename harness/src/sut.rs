@@ -6,6 +6,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+pub mod check;
+pub mod statements;
+
 /// Name of the manifest file in a SUT directory.
 pub const MANIFEST: &str = "MANIFEST";
 

@@ -1,7 +1,9 @@
-//! The names CONTRACT.md fixes, and the check that a SUT provides them.
+//! The names the contract fixes, and the check that a SUT provides them.
 //!
 //! Functions are resolved by exact signature (`to_regprocedure`), tables by
-//! exact name (`to_regclass`): no overload guessing, no substring matching.
+//! exact name (`to_regclass`), columns by exact name in `pg_attribute`: no
+//! overload guessing, no substring matching. Only what the contract names
+//! and the harness reads is required; everything else is the kernel's choice.
 
 use crate::invariant::Suite;
 use postgres::Client;
@@ -13,6 +15,28 @@ pub enum ContractItem {
     Function(&'static str),
     /// A table, schema-qualified.
     Table(&'static str),
+    /// A column of a table: (schema-qualified table, column).
+    Column(&'static str, &'static str),
+}
+
+impl ContractItem {
+    /// The contract section that names this item.
+    pub fn clause(self) -> &'static str {
+        let name = match self {
+            ContractItem::Function(s) | ContractItem::Table(s) | ContractItem::Column(s, _) => s,
+        };
+        if name.starts_with("cpo.") {
+            "contract §1"
+        } else if name.starts_with("public.kernel_") {
+            "contract §0, the test clock"
+        } else if name.starts_with("public.") {
+            "contract §4"
+        } else if name.contains("manifest") || name.contains("authority") {
+            "contract §2"
+        } else {
+            "contract §3"
+        }
+    }
 }
 
 impl std::fmt::Display for ContractItem {
@@ -20,13 +44,20 @@ impl std::fmt::Display for ContractItem {
         match self {
             ContractItem::Function(s) => write!(f, "function {s}"),
             ContractItem::Table(s) => write!(f, "table {s}"),
+            ContractItem::Column(t, c) => write!(f, "column {c} of table {t}"),
         }
     }
 }
 
-use ContractItem::{Function as F, Table as T};
+use ContractItem::{Column as C, Function as F, Table as T};
 
-const FOUNDATION: &[ContractItem] = &[F("public.kernel_now()")];
+const FOUNDATION: &[ContractItem] = &[
+    F("public.kernel_now()"),
+    T("public.kernel_test_clock"),
+    C("public.kernel_test_clock", "database_name"),
+    C("public.kernel_test_clock", "frozen_at"),
+    C("public.kernel_test_clock", "enabled_by"),
+];
 
 const DURABILITY: &[ContractItem] = &[
     F("cpo.commit_action(text,jsonb,jsonb,uuid,uuid)"),
@@ -53,6 +84,20 @@ const DURABILITY: &[ContractItem] = &[
     T("cpo.cpo_exception_events"),
     T("cpo.cpo_drift_resolutions"),
     T("cpo.cpo_changes"),
+    C("cpo.artifact_table_registry", "artifact_type"),
+    C("cpo.artifact_table_registry", "table_regclass"),
+    C("cpo.artifact_table_registry", "table_kind"),
+    C("cpo.artifact_table_registry", "is_canonical"),
+    C("cpo.artifact_table_registry", "is_exported"),
+    C("cpo.artifact_table_registry", "export_order"),
+    C("cpo.artifact_table_registry", "logical_id_column"),
+    C("cpo.artifact_table_registry", "seq_column"),
+    C("cpo.artifact_table_registry", "insert_agent_id_column"),
+    C("cpo.artifact_table_registry", "insert_content_column"),
+    C("cpo.cpo_agent_heads", "agent_id"),
+    C("cpo.cpo_action_logs", "seq"),
+    C("cpo.cpo_charter_activations", "seq"),
+    C("cpo.cpo_state_snapshots", "seq"),
 ];
 
 const DRIFT: &[ContractItem] = &[
@@ -65,6 +110,34 @@ const DRIFT: &[ContractItem] = &[
     T("qt001_cp.authority_scope_manifest"),
     T("qt001_cp.manifest_activation"),
     T("qt001_cp.evidence_registry"),
+    F("qt001_cp.seal_artifact(text,bytea,text,text,uuid,interval)"),
+    F("qt001_cp.readback_verify(uuid)"),
+    C("qt001_cp.manifest_version", "manifest_id"),
+    C("qt001_cp.manifest_version", "manifest_set"),
+    C("qt001_cp.manifest_version", "version"),
+    C("qt001_cp.manifest_version", "payload"),
+    C("qt001_cp.manifest_version", "payload_sha256"),
+    C("qt001_cp.manifest_version", "created_at"),
+    C("qt001_cp.manifest_version", "supersedes_manifest_id"),
+    C("qt001_cp.authority_scope_manifest", "manifest_id"),
+    C("qt001_cp.authority_scope_manifest", "object_identity"),
+    C(
+        "qt001_cp.authority_scope_manifest",
+        "parent_object_identity",
+    ),
+    C("qt001_cp.authority_scope_manifest", "object_type"),
+    C(
+        "qt001_cp.authority_scope_manifest",
+        "expected_definition_sha256",
+    ),
+    C(
+        "qt001_cp.authority_scope_manifest",
+        "expected_constraint_set_sha256",
+    ),
+    C("qt001_cp.manifest_activation", "activation_id"),
+    C("qt001_cp.manifest_activation", "manifest_id"),
+    C("qt001_cp.manifest_activation", "activated_at"),
+    C("qt001_cp.manifest_activation", "rollback_evidence_id"),
 ];
 
 const EVIDENCE: &[ContractItem] = &[
@@ -79,6 +152,21 @@ const EVIDENCE: &[ContractItem] = &[
     F("qt001_cp.rollback_manifest(text)"),
     T("qt001_cp.evidence_registry"),
     T("qt001_cp.artifact_store"),
+    C("qt001_cp.evidence_registry", "evidence_id"),
+    C("qt001_cp.evidence_registry", "evidence_kind"),
+    C("qt001_cp.evidence_registry", "storage_class"),
+    C("qt001_cp.evidence_registry", "artifact_uri"),
+    C("qt001_cp.evidence_registry", "artifact_sha256"),
+    C("qt001_cp.evidence_registry", "artifact_size_bytes"),
+    C("qt001_cp.evidence_registry", "issuer_principal_id"),
+    C("qt001_cp.evidence_registry", "control_epoch"),
+    C("qt001_cp.evidence_registry", "issued_at"),
+    C("qt001_cp.evidence_registry", "last_readback_at"),
+    C("qt001_cp.evidence_registry", "valid_until"),
+    C("qt001_cp.evidence_registry", "revoked_at"),
+    C("qt001_cp.evidence_registry", "supersedes_evidence_id"),
+    C("qt001_cp.artifact_store", "artifact_uri"),
+    C("qt001_cp.artifact_store", "body"),
 ];
 
 const GATES: &[ContractItem] = &[
@@ -91,6 +179,31 @@ const GATES: &[ContractItem] = &[
     T("public.iu_gate_transition"),
     T("public.dot_iu_command_catalog"),
     T("public.dot_iu_command_run"),
+    C("public.dot_config", "key"),
+    C("public.dot_config", "value"),
+    C("public.dot_config", "description"),
+    C("public.dot_config", "updated_at"),
+    C("public.iu_gate_transition", "transition_id"),
+    C("public.iu_gate_transition", "gate_key"),
+    C("public.iu_gate_transition", "action"),
+    C("public.iu_gate_transition", "prev_value"),
+    C("public.iu_gate_transition", "new_value"),
+    C("public.iu_gate_transition", "approval_id"),
+    C("public.iu_gate_transition", "ttl_seconds"),
+    C("public.iu_gate_transition", "expires_at"),
+    C("public.iu_gate_transition", "actor"),
+    C("public.iu_gate_transition", "reason"),
+    C("public.iu_gate_transition", "run_id"),
+    C("public.iu_gate_transition", "created_at"),
+    C("public.dot_iu_command_catalog", "command_name"),
+    C("public.dot_iu_command_catalog", "category"),
+    C("public.dot_iu_command_catalog", "mutating"),
+    C("public.dot_iu_command_catalog", "reversible"),
+    C("public.dot_iu_command_catalog", "target_functions"),
+    C("public.dot_iu_command_run", "run_id"),
+    C("public.dot_iu_command_run", "command_name"),
+    C("public.dot_iu_command_run", "actor"),
+    C("public.dot_iu_command_run", "created_at"),
 ];
 
 /// The items a suite requires.
@@ -104,22 +217,55 @@ pub fn items(suite: Suite) -> &'static [ContractItem] {
     }
 }
 
+/// The canonical tables of contract §1 (each has `agent_id` and `content`).
+fn canonical_tables() -> impl Iterator<Item = &'static str> {
+    DURABILITY.iter().filter_map(|i| match i {
+        T(t) if t.starts_with("cpo.cpo_") && *t != "cpo.cpo_agent_heads" => Some(*t),
+        _ => None,
+    })
+}
+
+/// Every item `suites` (plus the foundation) require, without repeats.
+pub fn required(suites: &[Suite]) -> Vec<ContractItem> {
+    let mut wanted: Vec<ContractItem> = FOUNDATION.to_vec();
+    let mut push = |item: ContractItem| {
+        if !wanted.contains(&item) {
+            wanted.push(item);
+        }
+    };
+    for s in suites {
+        for item in items(*s) {
+            push(*item);
+        }
+        if *s == Suite::Durability {
+            for t in canonical_tables() {
+                push(C(t, "agent_id"));
+                push(C(t, "content"));
+            }
+        }
+    }
+    wanted
+}
+
+/// The named scripts (contract §0) invariant `id` runs.
+pub fn scripts_needed(id: &str) -> &'static [&'static str] {
+    match id {
+        "GATE-ROLLBACK" => &["gates-install", "gates-rollback"],
+        "GATE-DRYRUN" => &["gates-install"],
+        "DRIFT-REVERSAL" => &["uninstall"],
+        "DRIFT-DEFERRED-FK" => &["seal-kernel"],
+        _ => &[],
+    }
+}
+
 /// Resolve every item of `suites` (plus the foundation) in the connected
 /// database; returns the missing ones (empty when the contract holds).
 pub fn missing(
     client: &mut Client,
     suites: &[Suite],
 ) -> Result<Vec<ContractItem>, postgres::Error> {
-    let mut wanted: Vec<ContractItem> = FOUNDATION.to_vec();
-    for s in suites {
-        for item in items(*s) {
-            if !wanted.contains(item) {
-                wanted.push(*item);
-            }
-        }
-    }
     let mut missing = Vec::new();
-    for item in wanted {
+    for item in required(suites) {
         let present: bool = match item {
             F(sig) => client
                 .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&sig])?
@@ -129,6 +275,14 @@ pub fn missing(
                     "SELECT coalesce((SELECT c.relkind IN ('r','p') FROM pg_class c \
                      WHERE c.oid = to_regclass($1)), false)",
                     &[&name],
+                )?
+                .get(0),
+            C(table, column) => client
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_attribute a \
+                     WHERE a.attrelid = to_regclass($1) AND a.attname = $2 \
+                     AND a.attnum > 0 AND NOT a.attisdropped)",
+                    &[&table, &column],
                 )?
                 .get(0),
         };

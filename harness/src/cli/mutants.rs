@@ -137,7 +137,8 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
             suites.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")
         );
     }
-    let session = Session::prepare(&sut_dir, None, &provision, &suites)
+    let control_ids: Vec<&str> = control.iter().map(|i| i.meta().id).collect();
+    let session = Session::prepare_for(&sut_dir, None, &provision, &suites, &control_ids)
         .context("the control (unmutated kernel) cannot be prepared")?;
     let progress = Progress::new(args.quiet);
     let control_results = runner::run(

@@ -158,7 +158,13 @@ impl Replayer {
         let scratch = ScratchDir::new("replay").context("cannot create a scratch directory")?;
         let mutant = case.write_mutant(scratch.path())?;
         let suite = invariant.meta().suite;
-        let session = Session::prepare(sut_dir, mutant.as_deref(), provision, &[suite])?;
+        let session = Session::prepare_for(
+            sut_dir,
+            mutant.as_deref(),
+            provision,
+            &[suite],
+            &[invariant.meta().id],
+        )?;
         let fingerprint = crate::sandbox::ServerSandbox::fingerprint(&session.sandbox).to_owned();
         Ok(Self {
             fingerprint_matches: fingerprint == case.sut.fingerprint,

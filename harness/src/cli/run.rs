@@ -289,11 +289,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
                 .unwrap_or_default()
         );
     }
-    let session = Session::prepare(
+    let ids: Vec<&str> = invariants.iter().map(|i| i.meta().id).collect();
+    let session = Session::prepare_for(
         &sut_dir,
         args.mutant.as_deref(),
         &provision_options(&args),
         &suites,
+        &ids,
     )?;
     if !args.quiet {
         eprintln!(

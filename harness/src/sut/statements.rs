@@ -1,0 +1,307 @@
+//! Top-level statements of a SQL file, found with a real lexer.
+//!
+//! The lexer knows PostgreSQL's quoting (`'…'`, `E'…'` with backslash
+//! escapes, `"…"`, `$tag$…$tag$`), comments (`--`, nested `/* */`) and
+//! SQL-standard routine bodies (`BEGIN ATOMIC … END`, with `CASE … END`
+//! inside), so a `BEGIN` inside a function body, a DO block, a string or a
+//! comment is never taken for a statement.
+
+/// One top-level statement: its first line (1-based) and its leading
+/// keywords, upper-cased (at most three, enough to classify it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    /// Line of the statement's first token.
+    pub line: usize,
+    /// The first words of the statement, upper-cased.
+    pub head: Vec<String>,
+}
+
+impl Statement {
+    /// The transaction-control command this statement is, if any
+    /// (`BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, …), as written.
+    pub fn transaction_control(&self) -> Option<String> {
+        let w = |i: usize| self.head.get(i).map(String::as_str);
+        let two = || format!("{} {}", w(0).unwrap_or(""), w(1).unwrap_or(""));
+        match w(0)? {
+            "BEGIN" | "COMMIT" | "END" | "ABORT" | "SAVEPOINT" | "RELEASE" => Some(match w(1) {
+                Some("PREPARED") | Some("TRANSACTION") | Some("WORK") | Some("SAVEPOINT") => two(),
+                _ => w(0)?.to_owned(),
+            }),
+            "ROLLBACK" => Some(match w(1) {
+                Some("PREPARED") | Some("TO") | Some("TRANSACTION") | Some("WORK") => two(),
+                _ => "ROLLBACK".to_owned(),
+            }),
+            "START" if w(1) == Some("TRANSACTION") => Some(two()),
+            "PREPARE" if w(1) == Some("TRANSACTION") => Some(two()),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Lexer<'a> {
+    src: &'a [u8],
+    pos: usize,
+    line: usize,
+}
+
+impl Lexer<'_> {
+    fn peek(&self, off: usize) -> Option<u8> {
+        self.src.get(self.pos + off).copied()
+    }
+
+    fn bump(&mut self) -> Option<u8> {
+        let c = self.peek(0)?;
+        self.pos += 1;
+        if c == b'\n' {
+            self.line += 1;
+        }
+        Some(c)
+    }
+
+    /// Skip a quoted run closed by `close`, doubling allowed; `backslash`
+    /// enables `E'…'` escapes.
+    fn skip_quoted(&mut self, close: u8, backslash: bool) {
+        while let Some(c) = self.bump() {
+            if backslash && c == b'\\' {
+                self.bump();
+            } else if c == close {
+                if self.peek(0) == Some(close) {
+                    self.bump();
+                } else {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn skip_block_comment(&mut self) {
+        let mut depth = 1usize;
+        while depth > 0 {
+            match (self.bump(), self.peek(0)) {
+                (None, _) => return,
+                (Some(b'/'), Some(b'*')) => {
+                    self.bump();
+                    depth += 1;
+                }
+                (Some(b'*'), Some(b'/')) => {
+                    self.bump();
+                    depth -= 1;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// At `$`: a dollar-quote opener `$tag$` (tag: identifier chars, not
+    /// starting with a digit)? Returns the opener's length.
+    fn dollar_tag_len(&self) -> Option<usize> {
+        let mut i = 1;
+        while let Some(c) = self.peek(i) {
+            if c == b'$' {
+                return Some(i + 1);
+            }
+            let ok =
+                c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 || (i > 1 && c.is_ascii_digit());
+            if !ok {
+                return None;
+            }
+            i += 1;
+        }
+        None
+    }
+
+    fn skip_dollar_quoted(&mut self, tag_len: usize) {
+        let tag = self.src[self.pos..self.pos + tag_len].to_vec();
+        for _ in 0..tag_len {
+            self.bump();
+        }
+        while self.peek(0).is_some() {
+            if self.src[self.pos..].starts_with(&tag) {
+                for _ in 0..tag_len {
+                    self.bump();
+                }
+                return;
+            }
+            self.bump();
+        }
+    }
+}
+
+fn is_word_byte(c: u8) -> bool {
+    c == b'_' || c == b'$' || c.is_ascii_alphanumeric() || c >= 0x80
+}
+
+/// Split `sql` into its top-level statements.
+pub fn statements(sql: &str) -> Vec<Statement> {
+    let mut lx = Lexer {
+        src: sql.as_bytes(),
+        pos: 0,
+        line: 1,
+    };
+    let mut out = Vec::new();
+    let mut current: Option<Statement> = None;
+    // Words seen in this statement (upper-cased), for BEGIN ATOMIC tracking.
+    let mut prev_word = String::new();
+    let mut atomic_depth = 0usize;
+    let start = |cur: &mut Option<Statement>, line: usize| {
+        if cur.is_none() {
+            *cur = Some(Statement {
+                line,
+                head: Vec::new(),
+            });
+        }
+    };
+    while let Some(c) = lx.peek(0) {
+        let line = lx.line;
+        match c {
+            b'-' if lx.peek(1) == Some(b'-') => {
+                while let Some(c) = lx.bump() {
+                    if c == b'\n' {
+                        break;
+                    }
+                }
+            }
+            b'/' if lx.peek(1) == Some(b'*') => {
+                lx.bump();
+                lx.bump();
+                lx.skip_block_comment();
+            }
+            b';' => {
+                lx.bump();
+                if atomic_depth == 0 {
+                    if let Some(s) = current.take() {
+                        out.push(s);
+                    }
+                    prev_word.clear();
+                }
+            }
+            b'\'' => {
+                start(&mut current, line);
+                lx.bump();
+                lx.skip_quoted(b'\'', false);
+            }
+            b'"' => {
+                start(&mut current, line);
+                lx.bump();
+                lx.skip_quoted(b'"', false);
+            }
+            b'$' if lx.dollar_tag_len().is_some() => {
+                start(&mut current, line);
+                let n = lx.dollar_tag_len().unwrap_or(1);
+                lx.skip_dollar_quoted(n);
+            }
+            c if c.is_ascii_whitespace() => {
+                lx.bump();
+            }
+            c if is_word_byte(c) && c != b'$' => {
+                let from = lx.pos;
+                while lx.peek(0).is_some_and(is_word_byte) {
+                    lx.bump();
+                }
+                let word = String::from_utf8_lossy(&lx.src[from..lx.pos]).to_ascii_uppercase();
+                // E'…' / e'…': an escape string.
+                if (word == "E") && lx.peek(0) == Some(b'\'') {
+                    start(&mut current, line);
+                    lx.bump();
+                    lx.skip_quoted(b'\'', true);
+                    continue;
+                }
+                start(&mut current, line);
+                let is_create = current
+                    .as_ref()
+                    .is_some_and(|s| s.head.first().is_some_and(|w| w == "CREATE"));
+                if let Some(s) = current.as_mut() {
+                    if s.head.len() < 3 {
+                        s.head.push(word.clone());
+                    }
+                }
+                if is_create {
+                    match word.as_str() {
+                        "ATOMIC" if prev_word == "BEGIN" => atomic_depth += 1,
+                        "CASE" if atomic_depth > 0 => atomic_depth += 1,
+                        "END" if atomic_depth > 0 => atomic_depth -= 1,
+                        _ => {}
+                    }
+                }
+                prev_word = word;
+            }
+            _ => {
+                start(&mut current, line);
+                lx.bump();
+            }
+        }
+    }
+    if let Some(s) = current.take() {
+        out.push(s);
+    }
+    out
+}
+
+/// Every top-level transaction-control statement of `sql`: (line, command).
+pub fn transaction_control(sql: &str) -> Vec<(usize, String)> {
+    statements(sql)
+        .into_iter()
+        .filter_map(|s| s.transaction_control().map(|c| (s.line, c)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tc(sql: &str) -> Vec<(usize, String)> {
+        transaction_control(sql)
+    }
+
+    #[test]
+    fn finds_top_level_transaction_control_with_lines() {
+        let sql = "CREATE TABLE t (a int);\nBEGIN;\nINSERT INTO t VALUES (1);\ncommit;\n\
+                   start transaction; savepoint s; rollback to savepoint s; END;\nrelease s;";
+        assert_eq!(
+            tc(sql),
+            vec![
+                (2, "BEGIN".to_owned()),
+                (4, "COMMIT".to_owned()),
+                (5, "START TRANSACTION".to_owned()),
+                (5, "SAVEPOINT".to_owned()),
+                (5, "ROLLBACK TO".to_owned()),
+                (5, "END".to_owned()),
+                (6, "RELEASE".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn ignores_begin_inside_bodies_strings_and_comments() {
+        let sql = r#"
+CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1; COMMIT;
+END $$;
+DO $do$ BEGIN RAISE NOTICE 'x'; END $do$;
+CREATE FUNCTION g() RETURNS text LANGUAGE sql AS 'SELECT ''BEGIN; COMMIT;''';
+SELECT E'it\'s; BEGIN;';
+-- BEGIN;
+/* COMMIT; /* nested; */ ROLLBACK; */
+SELECT "BEGIN" FROM (SELECT 1 AS "BEGIN") x;
+CREATE FUNCTION h(a int) RETURNS int LANGUAGE sql
+BEGIN ATOMIC
+  SELECT CASE WHEN a > 0 THEN 1 ELSE 0 END;
+  SELECT a;
+END;
+SELECT $1$;
+"#;
+        assert_eq!(tc(sql), Vec::<(usize, String)>::new());
+        // The statements after the BEGIN ATOMIC body are still split.
+        let n = statements(sql).len();
+        assert_eq!(n, 7, "{:?}", statements(sql));
+    }
+
+    #[test]
+    fn a_statement_after_a_body_is_found() {
+        let sql =
+            "CREATE FUNCTION h() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;\nCOMMIT;";
+        assert_eq!(tc(sql), vec![(2, "COMMIT".to_owned())]);
+    }
+}

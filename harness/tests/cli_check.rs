@@ -1,0 +1,141 @@
+//! `pgconform check` (the up-front SUT check) on real PostgreSQL 16: the
+//! reference kernel passes; a SUT missing a script, one with BEGIN/COMMIT in
+//! an install file and one missing a contract column are each refused
+//! (exit 2) with a one-line cause naming the clause and where.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
+    c.env("CI", "1");
+    c
+}
+
+fn kernel() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernel")
+}
+
+/// A copy of the reference kernel in a temp dir, with `edit` applied.
+fn kernel_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pgc-check-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(d.join("sql")).expect("create temp SUT");
+    std::fs::copy(kernel().join("MANIFEST"), d.join("MANIFEST")).expect("copy MANIFEST");
+    for e in std::fs::read_dir(kernel().join("sql")).expect("read kernel/sql") {
+        let p = e.expect("entry").path();
+        std::fs::copy(&p, d.join("sql").join(p.file_name().expect("name"))).expect("copy");
+    }
+    edit(&d);
+    d
+}
+
+fn check(sut: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("check")
+        .arg("--sut")
+        .arg(sut)
+        .args(extra)
+        .output()
+        .expect("run pgconform check")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn append(path: &Path, line: &str) {
+    let mut s = std::fs::read_to_string(path).expect("read");
+    s.push_str(line);
+    std::fs::write(path, s).expect("write");
+}
+
+#[test]
+fn the_reference_kernel_passes_the_check() {
+    let o = check(&kernel(), &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("passes the up-front check"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_missing_script_is_refused_naming_script_and_invariant() {
+    let sut = kernel_copy("noscript", |d| {
+        let m = std::fs::read_to_string(d.join("MANIFEST")).expect("read");
+        let m: String = m
+            .lines()
+            .filter(|l| !l.starts_with("script seal-kernel"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(d.join("MANIFEST"), m).expect("write");
+    });
+    let o = check(&sut, &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    let line = t
+        .lines()
+        .find(|l| l.contains("script seal-kernel"))
+        .unwrap_or_else(|| panic!("no line names the script: {t}"));
+    assert!(
+        line.contains("MANIFEST") && line.contains("DRIFT-DEFERRED-FK") && line.contains("§0"),
+        "{line}"
+    );
+    // Selecting only invariants that do not run the script passes.
+    let o = check(&sut, &["--suite", "durability"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    std::fs::remove_dir_all(&sut).ok();
+}
+
+#[test]
+fn transaction_control_in_an_install_file_is_refused_with_file_and_line() {
+    let sut = kernel_copy("txctl", |d| {
+        // BEGIN … END inside a DO block is no transaction control; the
+        // top-level COMMIT after it is.
+        append(
+            &d.join("sql/000_base.sql"),
+            "\nDO $$ BEGIN PERFORM 1; END $$;\nCOMMIT;\n",
+        );
+    });
+    let lines = std::fs::read_to_string(sut.join("sql/000_base.sql"))
+        .expect("read")
+        .lines()
+        .count();
+    let o = check(&sut, &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    let want = format!("sql/000_base.sql:{lines}: install file has a top-level `COMMIT`");
+    assert!(t.contains(&want), "expected `{want}` in:\n{t}");
+    assert_eq!(
+        t.matches("top-level").count(),
+        1,
+        "the DO block is not transaction control: {t}"
+    );
+    std::fs::remove_dir_all(&sut).ok();
+}
+
+#[test]
+fn a_missing_contract_column_is_refused_naming_column_and_clause() {
+    let sut = kernel_copy("nocolumn", |d| {
+        std::fs::write(
+            d.join("sql/999_rename.sql"),
+            "ALTER TABLE public.iu_gate_transition RENAME COLUMN run_id TO command_run_id;\n",
+        )
+        .expect("write");
+        append(&d.join("MANIFEST"), "install sql/999_rename.sql\n");
+    });
+    let o = check(&sut, &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("missing column run_id of table public.iu_gate_transition (contract §4)"),
+        "{t}"
+    );
+    std::fs::remove_dir_all(&sut).ok();
+}
