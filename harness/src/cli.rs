@@ -9,6 +9,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod setup;
+pub mod variants;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run every mutant (deliberately broken kernel); each must be killed.
     Mutants(mutants::MutantsArgs),
+    /// Run every legal variant (a different choice the contract allows); each must pass.
+    Variants(variants::VariantsArgs),
     /// Offline report tools: merge shards, render, verify, schema.
     Report(report::ReportArgs),
 }
@@ -58,6 +61,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Check(a) => check::check(a),
         Command::Mutants(a) => mutants::mutants(a),
         Command::Report(a) => report::report(a),
+        Command::Variants(a) => variants::variants(a),
     };
     match result {
         Ok(code) => code,

@@ -76,37 +76,10 @@ pub fn parse_header(path: &Path, text: &str) -> Result<MutantHeader, MutantError
         path: path.to_path_buf(),
         message,
     };
-    let (mut name, mut kills, mut why) = (None, None, None);
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(comment) = line.strip_prefix("--") else {
-            break;
-        };
-        let Some((key, value)) = comment.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        let slot = match key.trim() {
-            "mutant" => &mut name,
-            "kills" => &mut kills,
-            "why" => &mut why,
-            _ => continue,
-        };
-        if slot.is_some() {
-            return Err(bad(format!("`-- {}:` appears twice", key.trim())));
-        }
-        *slot = Some(value.to_owned());
-    }
-    let name = name.ok_or_else(|| bad("no `-- mutant:` line".to_owned()))?;
-    if name.is_empty() || name.chars().any(char::is_whitespace) {
-        return Err(bad(format!(
-            "the mutant name `{name}` must be one non-empty word"
-        )));
-    }
-    let kills_line = kills.ok_or_else(|| bad("no `-- kills:` line".to_owned()))?;
+    let mut h = crate::header::parse(text, "--", &["mutant", "kills", "why"]).map_err(bad)?;
+    let mut take = |k: &str| h.remove(k).unwrap_or_default();
+    let (name, kills_line, why) = (take("mutant"), take("kills"), take("why"));
+    crate::header::check_name("mutant", &name).map_err(bad)?;
     let kills: Vec<String> = kills_line
         .split(',')
         .map(str::trim)
@@ -115,10 +88,6 @@ pub fn parse_header(path: &Path, text: &str) -> Result<MutantHeader, MutantError
         .collect();
     if kills.is_empty() {
         return Err(bad("`-- kills:` lists no invariant".to_owned()));
-    }
-    let why = why.ok_or_else(|| bad("no `-- why:` line".to_owned()))?;
-    if why.is_empty() {
-        return Err(bad("`-- why:` is empty".to_owned()));
     }
     Ok(MutantHeader { name, kills, why })
 }

@@ -23,8 +23,8 @@ pub struct RunArgs {
     /// Run only this invariant ID (repeatable).
     #[arg(long = "invariant", value_name = "ID")]
     pub invariants: Vec<String>,
-    /// Cases per invariant (default: each invariant's own).
-    #[arg(long)]
+    /// Cases per invariant, at least 1 (default: each invariant's own).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub cases: Option<u32>,
     /// Run seed (default: random, printed and recorded in the report).
     #[arg(long)]
@@ -47,9 +47,13 @@ pub struct RunArgs {
     /// Directory of the system under test (a MANIFEST and its SQL files).
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
-    /// Apply this mutant file on top of the SUT.
+    /// Apply this mutant file on top of the SUT (its header is checked).
     #[arg(long, value_name = "FILE")]
     pub mutant: Option<PathBuf>,
+    /// Apply this variant on top of the SUT: a `.sql` file, or a directory
+    /// with its own MANIFEST used as the SUT (its header is checked).
+    #[arg(long, value_name = "FILE|DIR", conflicts_with = "mutant")]
+    pub variant: Option<PathBuf>,
     /// Output directory for reports and case files.
     #[arg(long, default_value = "pgconform-out")]
     pub out: PathBuf,
@@ -225,6 +229,40 @@ pub fn write_report(out: &Path, report: &RunReport) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// The SUT directory and the file applied on top of it, from `--sut`,
+/// `--mutant` and `--variant`; a mutant or variant whose header is invalid
+/// is a usage error before any work.
+fn applied_file(args: &RunArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
+    let sut_dir = args
+        .sut
+        .clone()
+        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    if let Some(m) = &args.mutant {
+        let text = std::fs::read_to_string(m)
+            .with_context(|| format!("cannot read --mutant {}", m.display()))?;
+        let header = crate::mutant::parse_header(m, &text)?;
+        let all = registry::all(&Options::default());
+        if let Some(id) = header
+            .kills
+            .iter()
+            .find(|id| !all.iter().any(|i| i.meta().id == id.as_str()))
+        {
+            bail!(crate::mutant::MutantError::UnknownInvariant {
+                path: m.clone(),
+                id: id.clone(),
+            });
+        }
+        return Ok((sut_dir, Some(m.clone())));
+    }
+    if let Some(v) = &args.variant {
+        return Ok(match crate::variant::load(v)?.kind {
+            crate::variant::VariantKind::File(f) => (sut_dir, Some(f)),
+            crate::variant::VariantKind::Sut(d) => (d, None),
+        });
+    }
+    Ok((sut_dir, None))
+}
+
 /// Execute `pgconform run`.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     cleanup::install_signal_handler(Duration::from_secs(20));
@@ -257,10 +295,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         coverage_requirements.push(req);
     }
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    let sut_dir = args
-        .sut
-        .clone()
-        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    let (sut_dir, applied) = applied_file(&args)?;
     let mut progress = Progress::new(args.quiet);
     if args.format == OutputFormat::Json {
         progress = progress.with_listener(Box::new(|e: ProgressEvent<'_>| {
@@ -283,16 +318,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
             invariants.len(),
             args.backend,
             sut_dir.display(),
-            args.mutant
+            applied
                 .as_ref()
-                .map(|m| format!(" + mutant {}", m.display()))
+                .map(|m| format!(
+                    " + {} {}",
+                    if args.variant.is_some() {
+                        "variant"
+                    } else {
+                        "mutant"
+                    },
+                    m.display()
+                ))
                 .unwrap_or_default()
         );
     }
     let ids: Vec<&str> = invariants.iter().map(|i| i.meta().id).collect();
     let session = Session::prepare_for(
         &sut_dir,
-        args.mutant.as_deref(),
+        applied.as_deref(),
         &provision_options(&args),
         &suites,
         &ids,
@@ -382,23 +425,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     crate::casefile::write_cases(
         &mut report,
         &args.out,
-        args.mutant.as_deref(),
+        applied.as_deref(),
         opts.user_schema_sql.as_deref(),
         args.save_regressions.as_deref(),
     )?;
     report.seal();
     let render = RenderOptions {
         out_dir: args.out.display().to_string(),
-        replay_args: args
-            .sut
-            .as_ref()
-            .map(|d| {
-                format!(
-                    "--sut {}",
-                    pgconform_reports::text::shell_quote(&d.display().to_string())
-                )
-            })
-            .unwrap_or_default(),
+        replay_args: if sut_dir == crate::sut::bundled_kernel_dir() {
+            String::new()
+        } else {
+            format!(
+                "--sut {}",
+                pgconform_reports::text::shell_quote(&sut_dir.display().to_string())
+            )
+        },
     };
     let path = pgconform_reports::write_all(&args.out, &report, &render)
         .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
