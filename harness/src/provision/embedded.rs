@@ -89,10 +89,14 @@ fn chown_tree(path: &Path, ids: Option<(u32, u32)>) -> Result<(), ProvisionError
     }
 }
 
+/// A command for a server-side program, in a process group of its own: a
+/// terminal's Ctrl-C (SIGINT to the foreground group) reaches pgconform
+/// alone, which then stops the server itself after its cases wind down.
 fn command_as(program: &Path, ids: Option<(u32, u32)>) -> Command {
+    use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(program);
+    cmd.process_group(0);
     if let Some((uid, gid)) = ids {
-        use std::os::unix::process::CommandExt;
         cmd.uid(uid).gid(gid);
     }
     cmd
