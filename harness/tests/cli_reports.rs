@@ -113,6 +113,23 @@ fn run_writes_every_format_and_the_gate_judges_it() {
         "--require",
         "SUT-CLOCK",
     ]);
+    // Without --min-cases each invariant needs its default case count.
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(
+        err(&o).contains("SUT-CLOCK: ran 3 cases, the gate requires at least 16"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&[
+        "gate",
+        rep,
+        "--require",
+        "SUT-SEARCH-PATH",
+        "--require",
+        "SUT-CLOCK",
+        "--min-cases",
+        "1",
+    ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
 
     // Default: every invariant is required.
@@ -248,7 +265,14 @@ fn shards_merge_into_a_report_the_gate_accepts() {
     ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(d.join("merged/report.html").is_file());
-    let o = run(&["gate", s(&merged), "--require", "foundation"]);
+    let o = run(&[
+        "gate",
+        s(&merged),
+        "--require",
+        "foundation",
+        "--min-cases",
+        "2",
+    ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     // A shard alone is refused by the gate and, without its partner, by merge.
     let o = run(&["gate", s(&paths[0]), "--require", "foundation"]);

@@ -25,8 +25,12 @@ pub struct ExpectedSut {
 pub struct GatePolicy {
     /// Invariant IDs that must be present and passed.
     pub required: Vec<String>,
-    /// Minimum cases each required invariant must have run.
+    /// Minimum cases each required invariant must have run, unless
+    /// `min_cases_of` names it.
     pub min_cases: u64,
+    /// Per-invariant minimum cases (the invariant's default case count when
+    /// the user gave no `--min-cases`).
+    pub min_cases_of: std::collections::BTreeMap<String, u64>,
     /// The SUT being released; `None` skips the fingerprint check.
     pub sut: Option<ExpectedSut>,
     /// Coverage the gate itself requires (besides the report's own requirements).
@@ -195,11 +199,16 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
                     .or_else(|| res.error.clone()),
             });
         }
-        if res.cases < policy.min_cases {
+        let min = policy
+            .min_cases_of
+            .get(id)
+            .copied()
+            .unwrap_or(policy.min_cases);
+        if res.cases < min {
             reasons.push(GateReason::TooFewCases {
                 id: id.clone(),
                 cases: res.cases,
-                min: policy.min_cases,
+                min,
             });
         }
     }

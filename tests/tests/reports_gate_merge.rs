@@ -11,6 +11,7 @@ fn policy(required: &[&str]) -> GatePolicy {
     GatePolicy {
         required: required.iter().map(|s| (*s).to_owned()).collect(),
         min_cases: 1,
+        min_cases_of: Default::default(),
         sut: Some(ExpectedSut {
             dir: "kernel".to_owned(),
             fingerprint: "f".repeat(64),

@@ -23,9 +23,10 @@ pub struct GateArgs {
     /// (default: the bundled kernel).
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
-    /// Minimum cases every required invariant must have run.
-    #[arg(long, default_value_t = 1)]
-    pub min_cases: u64,
+    /// Minimum cases every required invariant must have checked (default:
+    /// each invariant's own default case count, see `pgconform list`).
+    #[arg(long)]
+    pub min_cases: Option<u64>,
     /// Required invariant ID or suite name (repeatable; default: every invariant).
     #[arg(long = "require", value_name = "ID|SUITE")]
     pub require: Vec<String>,
@@ -98,7 +99,14 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
     };
     let policy = GatePolicy {
         required,
-        min_cases: args.min_cases,
+        min_cases: args.min_cases.unwrap_or(1),
+        min_cases_of: match args.min_cases {
+            Some(_) => Default::default(),
+            None => pgconform_scenarios::registry::all(&Default::default())
+                .iter()
+                .map(|i| (i.meta().id.to_owned(), u64::from(i.meta().default_cases)))
+                .collect(),
+        },
         sut: Some(expected),
         require_coverage,
         allow_any_major: args.allow_any_major,
@@ -110,7 +118,8 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
                 "pgconform gate: PASS: {} verifies; {} required invariants passed with >= {} cases on SUT {}",
                 args.report.display(),
                 policy.required.len(),
-                args.min_cases,
+                args.min_cases
+                    .map_or_else(|| "their default".to_owned(), |n| n.to_string()),
                 &sut.fingerprint[..12.min(sut.fingerprint.len())]
             );
         }
