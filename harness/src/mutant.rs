@@ -285,6 +285,11 @@ pub fn run_mutant(
                 r.id,
                 r.error.as_deref().unwrap_or("harness error")
             )),
+            Verdict::Incomplete => errors.push(format!(
+                "{}: {}",
+                r.id,
+                pgconform_reports::text::incomplete_note(&r)
+            )),
             Verdict::Passed | Verdict::Skipped => {}
         }
     }

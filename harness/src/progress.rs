@@ -100,6 +100,7 @@ impl Progress {
             Verdict::Failed => "FAIL",
             Verdict::Error => "ERR ",
             Verdict::Skipped => "skip",
+            Verdict::Incomplete => "INC ",
         };
         let line = format!(
             "[{tag}] {:<24} {:>5} cases {:>8.2}s{}",

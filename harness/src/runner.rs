@@ -42,9 +42,7 @@ pub fn run(
                 let Some(inv) = invariants.get(i) else { break };
                 let meta = inv.meta();
                 let result = if cancel.load(Ordering::Relaxed) {
-                    let mut r = InvariantResult::skipped(meta.id, meta.suite.name(), meta.title);
-                    r.error = Some("cancelled before it started".to_owned());
-                    r
+                    not_started(inv.as_ref(), opts, "interrupted before it started")
                 } else {
                     progress.started(meta.id);
                     let on_case =
@@ -72,22 +70,76 @@ pub fn run(
         .unwrap_or_else(|p| p.into_inner())
         .into_iter()
         .zip(invariants)
-        .map(|(r, inv)| {
-            r.unwrap_or_else(|| {
-                let m = inv.meta();
-                InvariantResult::skipped(m.id, m.suite.name(), m.title)
-            })
-        })
+        .map(|(r, inv)| r.unwrap_or_else(|| not_started(inv.as_ref(), opts, "never started")))
         .collect()
 }
 
+/// The result of an invariant that was asked for and never ran: incomplete,
+/// 0 of its cases checked (never green).
+fn not_started(inv: &dyn Invariant, opts: &RunOptions, why: &str) -> InvariantResult {
+    let m = inv.meta();
+    let mut r = InvariantResult::skipped(m.id, m.suite.name(), m.title);
+    r.verdict = Verdict::Incomplete;
+    r.cases_requested = u64::from(opts.cases.unwrap_or(m.default_cases).max(1));
+    r.error = Some(why.to_owned());
+    r
+}
+
 /// The process exit code for a set of results.
-pub fn exit_code(results: &[InvariantResult]) -> i32 {
-    if results.iter().any(|r| r.verdict == Verdict::Failed) {
+pub fn exit_code(results: &[InvariantResult], allow_incomplete: bool) -> i32 {
+    let incomplete = results.iter().any(|r| r.verdict == Verdict::Incomplete);
+    if results.iter().any(|r| r.verdict == Verdict::Failed) || (incomplete && !allow_incomplete) {
         crate::exit_codes::INVARIANT_FAILED
     } else if results.iter().any(|r| r.verdict == Verdict::Error) {
         crate::exit_codes::USAGE_OR_ENV
     } else {
         crate::exit_codes::OK
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit_codes::{INVARIANT_FAILED, OK, USAGE_OR_ENV};
+
+    fn with(v: Verdict) -> InvariantResult {
+        let mut r = InvariantResult::skipped("X", "foundation", "x");
+        r.verdict = v;
+        r
+    }
+
+    #[test]
+    fn exit_codes_follow_the_verdicts() {
+        let passed = with(Verdict::Passed);
+        assert_eq!(exit_code(std::slice::from_ref(&passed), false), OK);
+        assert_eq!(
+            exit_code(&[passed.clone(), with(Verdict::Failed)], false),
+            INVARIANT_FAILED
+        );
+        assert_eq!(
+            exit_code(&[passed.clone(), with(Verdict::Error)], false),
+            USAGE_OR_ENV
+        );
+        // Incomplete is never green unless the user accepts it explicitly.
+        assert_eq!(
+            exit_code(&[passed.clone(), with(Verdict::Incomplete)], false),
+            INVARIANT_FAILED
+        );
+        assert_eq!(
+            exit_code(&[passed.clone(), with(Verdict::Incomplete)], true),
+            OK
+        );
+        // A failure wins over everything.
+        assert_eq!(
+            exit_code(
+                &[
+                    with(Verdict::Incomplete),
+                    with(Verdict::Error),
+                    with(Verdict::Failed)
+                ],
+                true
+            ),
+            INVARIANT_FAILED
+        );
     }
 }

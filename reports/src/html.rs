@@ -152,7 +152,7 @@ pub fn render(report: &RunReport, opts: &RenderOptions) -> String {
             esc(&r.suite),
             verdict_class(r.verdict),
             text::verdict_label(r.verdict),
-            r.cases,
+            esc(&text::cases_cell(r)),
             text::duration(r.duration_ms),
             esc(&r.title),
             esc(&text::coverage_list(r)),
@@ -260,6 +260,7 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::Failed => "failed",
         Verdict::Error => "error",
         Verdict::Skipped => "skipped",
+        Verdict::Incomplete => "incomplete",
     }
 }
 
@@ -269,6 +270,7 @@ fn verdict_color(v: Verdict) -> &'static str {
         Verdict::Failed => "#cf222e",
         Verdict::Error => "#bf8700",
         Verdict::Skipped => "#8c959f",
+        Verdict::Incomplete => "#9a6700",
     }
 }
 
@@ -425,7 +427,7 @@ fn kill_matrix_svg(m: &MutantMatrix) -> String {
                 match t.verdict {
                     Verdict::Failed => "#cf222e",
                     Verdict::Passed => "#2da44e",
-                    Verdict::Error => "#bf8700",
+                    Verdict::Error | Verdict::Incomplete => "#bf8700",
                     Verdict::Skipped => "#8c959f",
                 },
                 esc(&t.id),

@@ -54,6 +54,12 @@ fn test_case(r: &InvariantResult, opts: &RenderOptions) -> TestCase {
             s.set_message(r.error.clone().unwrap_or_else(|| "not run".to_owned()));
             s
         }
+        Verdict::Incomplete => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(text::incomplete_note(r));
+            s.set_type("incomplete");
+            s
+        }
         Verdict::Error => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
             s.set_message(

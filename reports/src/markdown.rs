@@ -90,7 +90,7 @@ pub fn render(report: &RunReport, opts: &RenderOptions) -> String {
             "| `{}` | {} | {verdict} | {} | {} | {} |",
             md_cell(&r.id),
             md_cell(&r.suite),
-            r.cases,
+            md_cell(&text::cases_cell(r)),
             text::duration(r.duration_ms),
             md_cell(&text::coverage_list(r))
         );

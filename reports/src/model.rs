@@ -19,6 +19,10 @@ pub enum Verdict {
     Error,
     /// Not run (filtered out, cancelled before start).
     Skipped,
+    /// Fewer cases checked than asked (time budget, interruption, too many
+    /// inputs rejected) and no failure among them: nothing is established,
+    /// so never green.
+    Incomplete,
 }
 
 /// Details of one violation, after shrinking.
@@ -69,8 +73,17 @@ pub struct InvariantResult {
     pub title: String,
     /// Final verdict.
     pub verdict: Verdict,
-    /// Cases actually executed (excluding shrink iterations).
+    /// Cases actually checked (excluding rejected inputs and shrink iterations).
     pub cases: u64,
+    /// Cases asked for (the invariant's default or `--cases`); 0 when unknown.
+    #[serde(default)]
+    pub cases_requested: u64,
+    /// Generated inputs the property rejected as not applicable.
+    #[serde(default)]
+    pub rejected: u64,
+    /// The most frequent reasons for rejection, with their counts.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reject_reasons: BTreeMap<String, u64>,
     /// Wall time spent on this invariant.
     pub duration_ms: u64,
     /// Shrunk failures (at most one per invariant today).
@@ -93,6 +106,9 @@ impl InvariantResult {
             title: title.to_owned(),
             verdict: Verdict::Skipped,
             cases: 0,
+            cases_requested: 0,
+            rejected: 0,
+            reject_reasons: BTreeMap::new(),
             duration_ms: 0,
             failures: Vec::new(),
             error: None,

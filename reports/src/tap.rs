@@ -26,6 +26,13 @@ pub fn test_point(n: usize, r: &InvariantResult, opts: &RenderOptions) -> String
                 r.error.as_deref().unwrap_or("not run").replace('\n', " ")
             );
         }
+        Verdict::Incomplete => {
+            let _ = writeln!(s, "not ok {n} - {desc}");
+            let _ = writeln!(s, "  ---");
+            let _ = writeln!(s, "  severity: {}", y("incomplete"));
+            let _ = writeln!(s, "  message: {}", y(&crate::text::incomplete_note(r)));
+            let _ = writeln!(s, "  ...");
+        }
         Verdict::Failed | Verdict::Error => {
             let _ = writeln!(s, "not ok {n} - {desc}");
             let _ = writeln!(s, "  ---");

@@ -61,7 +61,53 @@ pub fn verdict_label(v: Verdict) -> &'static str {
         Verdict::Failed => "FAILED",
         Verdict::Error => "ERROR",
         Verdict::Skipped => "skipped",
+        Verdict::Incomplete => "INCOMPLETE",
     }
+}
+
+/// The cases column: checked cases, "N of M" when fewer than asked, and
+/// how many inputs were rejected.
+pub fn cases_cell(r: &crate::InvariantResult) -> String {
+    let mut s = if r.cases_requested > r.cases {
+        format!("{} of {}", r.cases, r.cases_requested)
+    } else {
+        r.cases.to_string()
+    };
+    if r.rejected > 0 {
+        s.push_str(&format!(", {} rejected", r.rejected));
+    }
+    s
+}
+
+/// "incomplete, N of M cases" and the top reasons inputs were rejected.
+pub fn incomplete_note(r: &crate::InvariantResult) -> String {
+    let mut s = format!(
+        "incomplete, {} of {} {} checked",
+        r.cases,
+        r.cases_requested,
+        if r.cases_requested == 1 {
+            "case"
+        } else {
+            "cases"
+        }
+    );
+    if r.rejected > 0 {
+        s.push_str(&format!("; {} inputs rejected", r.rejected));
+        let mut top: Vec<(&String, &u64)> = r.reject_reasons.iter().collect();
+        top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let reasons: Vec<String> = top
+            .iter()
+            .take(3)
+            .map(|(w, n)| format!("{w} ({n})"))
+            .collect();
+        if !reasons.is_empty() {
+            s.push_str(&format!(" ({})", reasons.join(", ")));
+        }
+    }
+    if let Some(e) = &r.error {
+        s.push_str(&format!(": {e}"));
+    }
+    s
 }
 
 /// Escape text for HTML element content and attribute values.

@@ -56,12 +56,33 @@ const STOPPED: &str = "pgconform: run stopped";
 
 #[derive(Default)]
 struct Tally {
+    /// Cases checked (held or failed); rejected inputs do not count.
     cases: u64,
+    rejected: u64,
+    reject_reasons: BTreeMap<String, u64>,
     cases_to_failure: Option<u64>,
+    /// Details of the first failure observed (kept if shrinking breaks).
+    first_failure: Option<FailureDetail>,
     shrink_steps: u64,
     env_error: Option<String>,
+    /// An environment error while shrinking: the failure already observed stands.
+    shrink_env_error: Option<String>,
+    interrupted: bool,
     stopped: bool,
     coverage: BTreeMap<String, u64>,
+}
+
+/// How many rejection reasons a result keeps (the most frequent).
+const TOP_REJECT_REASONS: usize = 5;
+
+/// SQLSTATEs of a server going away (admin shutdown, crash shutdown, cannot
+/// connect now, connection failures): under an interruption they are the
+/// interruption, never the kernel's answer.
+fn is_server_shutdown(d: &FailureDetail) -> bool {
+    match d.sqlstate.as_deref() {
+        Some(s) => matches!(s, "57P01" | "57P02" | "57P03") || s.starts_with("08"),
+        None => d.message.contains("connection closed") || d.message.contains("db error: closed"),
+    }
 }
 
 impl<P: Property> Invariant for PropertyInvariant<P> {
@@ -105,29 +126,47 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                 t.stopped = true;
                 return Err(TestCaseError::fail(STOPPED));
             }
-            if !shrinking {
+            drop(t);
+            let result = self.0.check(ctx.sandbox, &input);
+            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            let result = match result {
+                // A server going away under an interruption is the
+                // interruption, not a kernel failure: no case file.
+                Err(CaseError::Fail(d))
+                    if ctx.cancel.load(Ordering::Relaxed) && is_server_shutdown(&d) =>
+                {
+                    t.interrupted = true;
+                    Err(CaseError::Env(format!("interrupted: {}", d.message)))
+                }
+                r => r,
+            };
+            let checked = |t: &mut Tally| {
                 t.cases += 1;
                 for class in self.0.coverage(&input) {
                     *t.coverage.entry(class).or_default() += 1;
                 }
-            }
-            drop(t);
-            let result = self.0.check(ctx.sandbox, &input);
-            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+            };
             let verdict = match result {
-                Ok(()) => Ok(()),
+                Ok(()) => {
+                    if !shrinking {
+                        checked(&mut t);
+                    }
+                    Ok(())
+                }
                 Err(CaseError::Reject(why)) => {
                     if !shrinking {
-                        t.cases -= 1;
+                        t.rejected += 1;
+                        *t.reject_reasons.entry(why.clone()).or_default() += 1;
                     }
                     Err(TestCaseError::reject(why))
                 }
                 Err(CaseError::Env(e)) => {
-                    t.env_error = Some(e);
                     t.stopped = true;
                     if shrinking {
+                        t.shrink_env_error = Some(e);
                         Ok(())
                     } else {
+                        t.env_error = Some(e);
                         Err(TestCaseError::fail(STOPPED))
                     }
                 }
@@ -135,7 +174,9 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                     if shrinking {
                         t.shrink_steps += 1;
                     } else {
+                        checked(&mut t);
                         t.cases_to_failure = Some(t.cases);
+                        t.first_failure = Some((*detail).clone());
                     }
                     Err(TestCaseError::fail(detail.message))
                 }
@@ -144,57 +185,14 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
             verdict
         });
 
-        let t = tally.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut t = tally.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut result = InvariantResult::skipped(meta.id, meta.suite.name(), meta.title);
         result.cases = t.cases;
-        result.coverage = t.coverage;
-        result.verdict = Verdict::Passed;
-        if let Some(e) = t.env_error {
-            result.verdict = Verdict::Error;
-            result.error = Some(e);
-        } else {
-            match outcome {
-                Ok(()) => {}
-                Err(TestError::Abort(why)) => {
-                    result.verdict = Verdict::Error;
-                    result.error = Some(format!("generator gave up: {why}"));
-                }
-                Err(TestError::Fail(reason, _))
-                    if t.cases_to_failure.is_none() && reason.message() == STOPPED => {}
-                Err(TestError::Fail(reason, shrunk)) => {
-                    let (verdict, record) = self.record_failure(ctx.sandbox, &shrunk);
-                    let record = match (verdict, record) {
-                        (Verdict::Passed, _) => {
-                            // A failure was observed; that it did not repeat
-                            // makes the kernel non-deterministic, not correct.
-                            result.verdict = Verdict::Failed;
-                            Ok(failure_record(
-                                FailureDetail {
-                                    message: format!(
-                                        "flaky: failed during the run ({}) but passed when the shrunk input was re-checked",
-                                        reason.message()
-                                    ),
-                                    ..FailureDetail::default()
-                                },
-                                &shrunk,
-                            ))
-                        }
-                        (v, r) => {
-                            result.verdict = v;
-                            r
-                        }
-                    };
-                    match record {
-                        Ok(mut record) => {
-                            record.cases_to_failure = t.cases_to_failure.unwrap_or(t.cases);
-                            record.shrink_steps = t.shrink_steps;
-                            result.failures.push(record);
-                        }
-                        Err(e) => result.error = Some(e),
-                    }
-                }
-            }
-        }
+        result.cases_requested = u64::from(cases);
+        result.rejected = t.rejected;
+        result.coverage = std::mem::take(&mut t.coverage);
+        result.reject_reasons = top_reasons(std::mem::take(&mut t.reject_reasons));
+        result.verdict = self.verdict(ctx, outcome, &t, &mut result);
         result.duration_ms = elapsed_ms(started);
         result
     }
@@ -234,6 +232,88 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
 }
 
 impl<P: Property> PropertyInvariant<P> {
+    /// The verdict of a finished run; failures and errors go into `result`.
+    fn verdict(
+        &self,
+        ctx: &RunContext<'_>,
+        outcome: Result<(), TestError<P::Input>>,
+        t: &Tally,
+        result: &mut InvariantResult,
+    ) -> Verdict {
+        let short = || t.cases < result.cases_requested;
+        let (reason, shrunk) = match outcome {
+            _ if t.cases_to_failure.is_none() && t.env_error.is_some() => {
+                result.error = t.env_error.clone();
+                return if t.interrupted {
+                    Verdict::Incomplete
+                } else {
+                    Verdict::Error
+                };
+            }
+            Ok(()) if short() => {
+                result.error = Some("fewer cases checked than asked".to_owned());
+                return Verdict::Incomplete;
+            }
+            Ok(()) => return Verdict::Passed,
+            Err(TestError::Abort(why)) => {
+                result.error = Some(format!("too many generated inputs were rejected ({why})"));
+                return Verdict::Incomplete;
+            }
+            Err(TestError::Fail(reason, _))
+                if t.cases_to_failure.is_none() && reason.message() == STOPPED =>
+            {
+                if !short() {
+                    return Verdict::Passed;
+                }
+                result.error = Some(
+                    if ctx.cancel.load(Ordering::Relaxed) {
+                        "interrupted"
+                    } else {
+                        "the time budget ran out"
+                    }
+                    .to_owned(),
+                );
+                return Verdict::Incomplete;
+            }
+            Err(TestError::Fail(reason, shrunk)) => (reason, shrunk),
+        };
+        // A failure was observed: whatever happens next, the verdict is Failed.
+        let first = t.first_failure.clone().unwrap_or_default();
+        let mut record = match self.record_failure(ctx.sandbox, &shrunk) {
+            (Verdict::Failed, Ok(record)) => record,
+            (Verdict::Passed, _) => failure_record(
+                FailureDetail {
+                    message: format!(
+                        "flaky: failed during the run ({}) but passed when the shrunk input was re-checked",
+                        reason.message()
+                    ),
+                    ..first
+                },
+                &shrunk,
+            ),
+            (_, r) => {
+                let why = r.err().unwrap_or_default();
+                failure_record(
+                    FailureDetail {
+                        message: format!(
+                            "{} (the shrunk input's details could not be re-captured: {why})",
+                            reason.message()
+                        ),
+                        ..first
+                    },
+                    &shrunk,
+                )
+            }
+        };
+        if let Some(e) = &t.shrink_env_error {
+            result.error = Some(format!("shrinking stopped early: {e}"));
+        }
+        record.cases_to_failure = t.cases_to_failure.unwrap_or(t.cases);
+        record.shrink_steps = t.shrink_steps;
+        result.failures.push(record);
+        Verdict::Failed
+    }
+
     /// Re-check `input` once and turn the outcome into a verdict and record.
     fn record_failure(
         &self,
@@ -268,6 +348,13 @@ fn failure_record<I: Debug + Serialize>(detail: FailureDetail, input: &I) -> Fai
         shrink_steps: 0,
         case_file: None,
     }
+}
+
+/// The most frequent rejection reasons.
+fn top_reasons(all: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let mut v: Vec<(String, u64)> = all.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v.into_iter().take(TOP_REJECT_REASONS).collect()
 }
 
 fn elapsed_ms(since: Instant) -> u64 {

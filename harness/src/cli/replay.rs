@@ -120,7 +120,7 @@ pub fn outcome(r: &InvariantResult) -> Outcome {
             }
         }
         Verdict::Passed => Outcome::Holds,
-        Verdict::Error | Verdict::Skipped => Outcome::Error,
+        Verdict::Error | Verdict::Skipped | Verdict::Incomplete => Outcome::Error,
     }
 }
 

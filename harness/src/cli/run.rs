@@ -32,9 +32,15 @@ pub struct RunArgs {
     /// Parallel jobs.
     #[arg(long, default_value_t = default_jobs())]
     pub jobs: usize,
-    /// Stop starting new cases after this long (e.g. 90s, 10m, 1h).
+    /// Stop starting new cases after this long (e.g. 90s, 10m, 1h). An
+    /// invariant that checked fewer cases than asked is incomplete, which
+    /// fails the run unless `--allow-incomplete` is given.
     #[arg(long, value_parser = parse_duration)]
     pub time_budget: Option<Duration>,
+    /// Exit 0 even when some invariants are incomplete (fewer cases checked
+    /// than asked, e.g. under `--time-budget`); the report still says so.
+    #[arg(long)]
+    pub allow_incomplete: bool,
     /// Backend providing PostgreSQL 16.
     #[arg(long, value_enum, default_value = "embedded")]
     pub backend: BackendKind,
@@ -382,7 +388,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         cleanup::cancel_flag(),
         &progress,
     );
-    let mut code = runner::exit_code(&results);
+    let mut code = runner::exit_code(&results, args.allow_incomplete);
     // A shard can judge only requirements scoped to invariants it ran; the
     // merged report re-evaluates every requirement over all shards.
     pgconform_reports::coverage::evaluate_all(&mut coverage_requirements, &results);
@@ -509,10 +515,22 @@ fn print_summary(report: &RunReport, render: &RenderOptions) {
             }
         }
     }
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Incomplete)
+    {
+        eprintln!(
+            "\n--- {} is {}",
+            r.id,
+            pgconform_reports::text::incomplete_note(r)
+        );
+    }
     eprintln!(
-        "\n{} passed, {} failed, {} errors, {} skipped (seed {})",
+        "\n{} passed, {} failed, {} incomplete, {} errors, {} skipped (seed {})",
         count(Verdict::Passed),
         count(Verdict::Failed),
+        count(Verdict::Incomplete),
         count(Verdict::Error),
         count(Verdict::Skipped),
         report.seed
