@@ -4,10 +4,11 @@
 CREATE TABLE qt001_cp.evidence_kind_catalog (
     kind text PRIMARY KEY
 );
--- the four kinds of the contract, and the kernel's own (stub, bootstrap)
+-- exactly the four kinds of the contract, and the one the reference's
+-- seal-kernel script (section 0) registers its bootstrap under
 INSERT INTO qt001_cp.evidence_kind_catalog (kind) VALUES
     ('function_source'), ('owner_acl_snapshot'), ('manifest_payload'), ('test_artifact'),
-    ('function_stub'), ('manifest_bootstrap');
+    ('manifest_bootstrap');
 ALTER TABLE qt001_cp.evidence_registry
     ADD CONSTRAINT evidence_registry_kind_in_catalog
     FOREIGN KEY (evidence_kind) REFERENCES qt001_cp.evidence_kind_catalog (kind);
