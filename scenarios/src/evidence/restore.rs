@@ -75,8 +75,11 @@ impl Property for EvidRestore {
         if input.isolate {
             v.push("restore:after_revoke_only".into());
         }
-        for d in &input.decoys {
-            v.push(format!("decoy:{d:?}").to_lowercase());
+        // decoys are made only for the hash lookup
+        if input.by_hash {
+            for d in &input.decoys {
+                v.push(format!("decoy:{d:?}").to_lowercase());
+            }
         }
         v
     }
