@@ -57,7 +57,8 @@ $$;
 -- (SQLSTATE P0001 when called), only if evidence p_evidence_id is valid, its
 -- body reads back untampered, and artifact_sha256 = p_pinned_sha256 = sha256 of
 -- the live definition. The stub's own definition is sealed too (kind
--- 'function_stub'), so both sides of the change are evidence.
+-- 'function_source', one of the kinds the contract lists), so both sides of the
+-- change are evidence.
 -- Returns {"ok": true, "action": "STUB_FAIL_CLOSED", "object", "evidence_id",
 -- "pinned_sha256", "stub_sha256", "stub_evidence_id"}.
 -- SQLSTATEs: 22023 NULL/malformed argument; 42883 no such routine; 0A000
@@ -116,7 +117,7 @@ BEGIN
     END IF;
     v_stub_ev := qt001_cp.seal_artifact(
         'qt001_cp:function-stub/' || gen_random_uuid()::text,
-        convert_to(v_stub_def, 'UTF8'), 'function_stub', e.storage_class, e.issuer_principal_id,
+        convert_to(v_stub_def, 'UTF8'), 'function_source', e.storage_class, e.issuer_principal_id,
         e.valid_until - public.kernel_now());
 
     RETURN jsonb_build_object(

@@ -4,7 +4,14 @@
 //! `{"format": "cpo.evidence_pack/v1", "agent_id": "<uuid>", "artifacts":
 //! {"<type>": [<content object>, ...]}, ...}`, optionally with `"digests":
 //! {"<type>": ["<sha256 hex of each row's content>", ...]}`. Further keys are
-//! allowed and ignored.
+//! allowed and ignored (CONTRACT.md §1, v2).
+//!
+//! `digests` is optional: when present it is checked (every declared list
+//! against its type's rows, in order and in number), when absent nothing
+//! requires it. A type with rows for which a present `digests` declares no
+//! list is reported ([`PackVerification::undeclared_types`]) but is not a
+//! failure; [`PackVerification::is_complete`] tells whether every row of the
+//! pack carries a declared digest (`pgconform pack verify --require-digests`).
 //!
 //! The whole pack is first rendered canonically with this crate's own parser
 //! (so numbers stay exact, whatever their size or precision); each content
@@ -125,6 +132,9 @@ pub struct PackVerification {
     pub digest_mismatches: Vec<DigestMismatch>,
     /// Every type whose declared digest count differs from its row count.
     pub count_mismatches: Vec<CountMismatch>,
+    /// Types with rows for which a present `digests` declares no list (their
+    /// rows are hashed but nothing is checked against them).
+    pub undeclared_types: Vec<String>,
 }
 
 impl PackVerification {
@@ -136,6 +146,13 @@ impl PackVerification {
         !self.types.is_empty()
             && self.digest_mismatches.is_empty()
             && self.count_mismatches.is_empty()
+    }
+
+    /// True when the pack verifies ([`Self::is_ok`]) and every row carries a
+    /// declared digest: `digests` is present and lists every type with rows.
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.is_ok() && self.has_declared_digests && self.undeclared_types.is_empty()
     }
 
     /// Total rows over all types.
@@ -161,10 +178,10 @@ impl PackVerification {
 impl fmt::Display for PackVerification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verdict = if self.is_ok() { "OK" } else { "NOT OK" };
-        let digests = if self.has_declared_digests {
-            "declared digests checked"
-        } else {
-            "no declared digests"
+        let digests = match (self.has_declared_digests, self.undeclared_types.len()) {
+            (false, _) => "no declared digests".to_owned(),
+            (true, 0) => "declared digests checked".to_owned(),
+            (true, n) => format!("declared digests checked; {n} types with rows declare none"),
         };
         writeln!(
             f,
@@ -189,6 +206,9 @@ impl fmt::Display for PackVerification {
                     "  {t}: {} rows, {n} declared digests, {bad} mismatched",
                     v.rows
                 )?,
+                None if self.has_declared_digests && v.rows > 0 => {
+                    writeln!(f, "  {t}: {} rows, no declared digests", v.rows)?
+                }
                 None => writeln!(f, "  {t}: {} rows", v.rows)?,
             }
         }
@@ -229,9 +249,13 @@ pub fn verify_pack(bytes: &[u8]) -> Result<PackVerification, PackError> {
     let pack = ParsedPack::parse(bytes)?;
     let mut digest_mismatches = Vec::new();
     let mut count_mismatches = Vec::new();
+    let mut undeclared_types = Vec::new();
     let mut types = BTreeMap::new();
     for (t, digests) in pack.rows {
         let declared = pack.declared.as_ref().and_then(|d| d.get(&t));
+        if pack.declared.is_some() && declared.is_none() && !digests.is_empty() {
+            undeclared_types.push(t.clone());
+        }
         if let Some(declared) = declared {
             if declared.len() != digests.len() {
                 count_mismatches.push(CountMismatch {
@@ -263,7 +287,8 @@ pub fn verify_pack(bytes: &[u8]) -> Result<PackVerification, PackError> {
     }
     if let Some(declared) = &pack.declared {
         for (t, list) in declared {
-            if !types.contains_key(t) {
+            // an empty list for a type the pack does not have declares nothing
+            if !types.contains_key(t) && !list.is_empty() {
                 count_mismatches.push(CountMismatch {
                     artifact_type: t.clone(),
                     declared: list.len(),
@@ -281,6 +306,7 @@ pub fn verify_pack(bytes: &[u8]) -> Result<PackVerification, PackError> {
         has_declared_digests: pack.declared.is_some(),
         digest_mismatches,
         count_mismatches,
+        undeclared_types,
     })
 }
 

@@ -252,3 +252,67 @@ fn pack_files() {
     assert!(matches!(missing, Err(PackError::Io { .. })));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// v2: `digests` is optional — when present it is checked, when absent
+/// nothing requires it — and further keys of any kind are allowed.
+#[test]
+fn digests_are_optional_and_further_keys_allowed() {
+    let mut v: Value = serde_json::from_str(&good()).unwrap_or_default();
+    v["export_order"] = json!(["cpo_action_logs", "cpo_decisions", "cpo_drift_events"]);
+    v["meta"] = json!({"kernel": "mine", "n": 1.50, "list": [null, true]});
+    v["note"] = Value::Null;
+    let with = verify_pack(v.to_string().as_bytes())
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(with.is_ok() && with.is_complete(), "{with}");
+
+    if let Some(o) = v.as_object_mut() {
+        o.remove("digests");
+    }
+    let without = verify_pack(v.to_string().as_bytes())
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(without.is_ok(), "{without}");
+    assert!(!without.is_complete(), "no digests: not complete");
+    assert!(without.to_string().contains("no declared digests"));
+}
+
+/// A present `digests` that lists only some types is checked for those; the
+/// others are reported, not failed (the contract does not make a list per
+/// type compulsory), and `is_complete` tells the difference. An empty list for
+/// a type the pack does not have declares nothing.
+#[test]
+fn partial_digests_are_checked_and_reported() {
+    let partial = tampered(|v| {
+        if let Some(d) = v["digests"].as_object_mut() {
+            d.remove("cpo_decisions");
+            d.remove("cpo_drift_events");
+            d.insert("cpo_ghosts".into(), json!([]));
+        }
+    });
+    let p = verify_pack(partial.as_bytes())
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(p.is_ok(), "{p}");
+    assert_eq!(p.undeclared_types, vec!["cpo_decisions".to_owned()]);
+    assert!(!p.is_complete());
+    let text = p.to_string();
+    assert!(
+        text.contains("1 types with rows declare none")
+            && text.contains("cpo_decisions: 2 rows, no declared digests"),
+        "{text}"
+    );
+
+    // the declared lists are still checked
+    let bad = tampered(|v| {
+        if let Some(d) = v["digests"].as_object_mut() {
+            d.remove("cpo_decisions");
+        }
+        v["artifacts"]["cpo_action_logs"][0]["action_type"] = json!("forged");
+    });
+    let b = verify_pack(bad.as_bytes())
+        .map_err(|e| e.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!b.is_ok(), "{b}");
+    assert_eq!(b.digest_mismatches.len(), 1);
+}

@@ -132,3 +132,147 @@ fn mutant_killed(#[files("../kernel/mutants/evidence/*.sql")] path: PathBuf) {
         tried.join("\n")
     );
 }
+
+/// Run invariant `id` on an existing sandbox.
+fn run_on(
+    sb: &dyn pgconform_scenarios::sandbox::Sandbox,
+    id: &str,
+    cases: Option<u32>,
+) -> InvariantResult {
+    let all = registry::all(&Options::default());
+    let inv = all
+        .iter()
+        .find(|i| i.meta().id == id)
+        .unwrap_or_else(|| panic!("no invariant {id}"));
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    inv.run(&RunContext {
+        sandbox: sb,
+        cases,
+        seed: SEED,
+        shrink: ShrinkPolicy {
+            disabled: false,
+            max_time: SHRINK,
+        },
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    })
+}
+
+/// Each variant (a different choice the contract allows) passes every
+/// evidence invariant.
+#[rstest]
+fn variant_passes(#[files("../kernel/variants/evidence/*.sql")] path: PathBuf) {
+    let text = std::fs::read_to_string(&path).expect("read variant");
+    assert!(
+        text.starts_with("-- variant: ")
+            && text.contains("\n-- choice: ")
+            && text.contains("\n-- why: "),
+        "{} lacks the variant header",
+        path.display()
+    );
+    let sb = testkit::sandbox(Some(&path)).expect("sandbox");
+    for id in testkit::suite_ids(Suite::Evidence) {
+        let r = run_on(sb.as_ref(), id, Some(8));
+        assert_eq!(
+            r.verdict,
+            Verdict::Passed,
+            "{} on variant {}: {}",
+            id,
+            path.display(),
+            describe(&r)
+        );
+    }
+}
+
+/// A kernel fault (a NULL where the contract promises a value, a missing
+/// contract column, a refused fault injection) is a failure naming the
+/// contract clause, never an environment error.
+#[rstest]
+#[case::seal_returns_null(
+    "CREATE OR REPLACE FUNCTION qt001_cp.seal_artifact(p_uri text, p_body bytea, p_kind text, \
+     p_storage_class text, p_issuer uuid, p_valid_for interval) RETURNS uuid LANGUAGE sql \
+     SET search_path = pg_catalog, pg_temp AS $$ SELECT NULL::uuid $$;",
+    "EVID-IMMUTABLE",
+    "seal_artifact"
+)]
+#[case::registry_lacks_a_contract_column(
+    "ALTER TABLE qt001_cp.evidence_registry DROP COLUMN control_epoch;",
+    "EVID-IMMUTABLE",
+    "CONTRACT §3 objects: qt001_cp.evidence_registry"
+)]
+#[case::store_lacks_body(
+    "ALTER TABLE qt001_cp.artifact_store RENAME COLUMN body TO content;",
+    "EVID-IMMUTABLE",
+    "CONTRACT §3"
+)]
+#[case::unread_evidence_cannot_exist(
+    "ALTER TABLE qt001_cp.evidence_registry ADD CONSTRAINT always_read CHECK (last_readback_at IS NOT NULL);",
+    "EVID-FAILCLOSED",
+    "never-read-back"
+)]
+fn kernel_faults_fail_naming_the_clause(#[case] sql: &str, #[case] id: &str, #[case] clause: &str) {
+    let dir = std::env::temp_dir().join(format!("pgc-evid-fault-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{:x}.sql", {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        sql.hash(&mut h);
+        h.finish()
+    }));
+    std::fs::write(
+        &path,
+        format!("-- mutant: kernel-fault\n-- kills: {id}\n-- why: test\n{sql}\n"),
+    )
+    .expect("write mutant");
+    let r = run(id, None, Some(&path));
+    assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
+    let f = r.failures.first().expect("a failure record");
+    assert!(
+        f.detail.message.contains(clause),
+        "the failure names {clause:?}: {}",
+        describe(&r)
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The harness's live definition hash (its own query under `search_path =
+/// pg_catalog, pg_temp`) and the reference kernel's agree, whatever the
+/// caller's search_path.
+#[test]
+fn harness_and_kernel_agree_on_the_live_definition_hash() {
+    let sb = testkit::sandbox(None).expect("sandbox");
+    let mut db = sb.fresh_db().expect("db");
+    db.batch_execute(
+        "CREATE SCHEMA \"s q\"; CREATE TYPE \"s q\".t AS (a int); \
+         CREATE FUNCTION \"s q\".f(x \"s q\".t, y int DEFAULT 2) RETURNS SETOF \"s q\".t \
+         LANGUAGE sql AS $$ SELECT x $$; SET search_path = \"s q\", public",
+    )
+    .expect("fixture");
+    let oid: u32 = db
+        .query_one("SELECT 'f(t, integer)'::regprocedure::oid", &[])
+        .expect("oid")
+        .get(0);
+    let kernel: String = db
+        .query_one(
+            "SELECT qt001_cp.live_definition_sha256($1::oid::regprocedure)",
+            &[&oid],
+        )
+        .expect("kernel hash")
+        .get(0);
+    let mut tx = db.transaction().expect("tx");
+    tx.batch_execute("SET LOCAL search_path = pg_catalog, pg_temp")
+        .expect("path");
+    let row = tx
+        .query_one(
+            "SELECT pg_get_functiondef($1::oid), \
+                    encode(sha256(convert_to(pg_get_functiondef($1::oid), 'UTF8')), 'hex')",
+            &[&oid],
+        )
+        .expect("def");
+    let (def, harness): (String, String) = (row.get(0), row.get(1));
+    tx.commit().expect("commit");
+    assert_eq!(harness, kernel, "{def}");
+    assert!(def.contains("\"s q\".t"), "types are qualified: {def}");
+}

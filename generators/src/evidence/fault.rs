@@ -107,6 +107,16 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Whether this fault is a state of the evidence itself (revoked,
+    /// expired, never read back, tampered), which can befall evidence at any
+    /// point of its life; the others are properties of the call.
+    pub fn is_lifecycle(&self) -> bool {
+        matches!(
+            self,
+            Fault::Revoked | Fault::Expired { .. } | Fault::NeverReadBack | Fault::Tampered(_)
+        )
+    }
+
     /// Coverage name (`fault:<kind>`).
     pub fn name(&self) -> &'static str {
         match self {
@@ -147,6 +157,33 @@ impl FaultOp {
     }
 }
 
+/// When, in the life of the evidence the operation relies on, a lifecycle
+/// fault is injected (CONTRACT.md §3, EVID-FAILCLOSED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FaultPoint {
+    /// Right after sealing.
+    #[default]
+    AfterSeal,
+    /// After a successful read-back (`readback_verify` answered true).
+    AfterReadback,
+    /// After a successful use of the same evidence: for a stub, a stub and a
+    /// restore made with it; for a restore or the hash lookup, the stub made
+    /// with it (so the fault comes just before the restore); for a replay, a
+    /// replay of it.
+    AfterUse,
+}
+
+impl FaultPoint {
+    /// Coverage name (`point:<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultPoint::AfterSeal => "after_seal",
+            FaultPoint::AfterReadback => "after_readback",
+            FaultPoint::AfterUse => "after_use",
+        }
+    }
+}
+
 /// One faulty attempt: must refuse and change nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultStep {
@@ -156,6 +193,26 @@ pub struct FaultStep {
     pub fault: Fault,
     /// Target family member (index mod member count).
     pub target: u8,
+    /// When a lifecycle fault is injected ([`FaultPoint::AfterSeal`] for the
+    /// others, and in case files recorded before it existed).
+    #[serde(default)]
+    pub when: FaultPoint,
+}
+
+impl FaultStep {
+    /// Whether the step means anything: the fault applies to the operation,
+    /// and only lifecycle faults have a point other than right after sealing
+    /// (the strategy generates only such steps; recorded ones are checked
+    /// again).
+    pub fn applicable(&self) -> bool {
+        let pair = match (self.op, self.fault) {
+            (op, Fault::Ambiguous) => op == FaultOp::RestoreByHash,
+            (FaultOp::Replay, Fault::WrongPin(_)) => false,
+            (op, Fault::WrongPin(WrongPin::StaleLive)) => op == FaultOp::Stub,
+            _ => true,
+        };
+        pair && (self.fault.is_lifecycle() || self.when == FaultPoint::AfterSeal)
+    }
 }
 
 fn arb_tamper() -> impl Strategy<Value = Tamper> {
@@ -237,7 +294,24 @@ pub fn arb_fault_step() -> impl Strategy<Value = FaultStep> {
         any::<u8>(),
     )
         .prop_flat_map(|(op, target)| {
-            arb_fault_for(op).prop_map(move |fault| FaultStep { op, fault, target })
+            (
+                arb_fault_for(op),
+                prop_oneof![
+                    Just(FaultPoint::AfterSeal),
+                    Just(FaultPoint::AfterReadback),
+                    Just(FaultPoint::AfterUse),
+                ],
+            )
+                .prop_map(move |(fault, when)| FaultStep {
+                    op,
+                    fault,
+                    target,
+                    when: if fault.is_lifecycle() {
+                        when
+                    } else {
+                        FaultPoint::AfterSeal
+                    },
+                })
         })
 }
 
@@ -410,6 +484,14 @@ mod tests {
     }
 
     #[test]
+    fn steps_recorded_before_fault_points_replay() {
+        let old = r#"{"op": "Restore", "fault": "Revoked", "target": 1}"#;
+        let s: FaultStep = serde_json::from_str(old).expect("a v1 step");
+        assert_eq!(s.when, FaultPoint::AfterSeal);
+        assert!(s.applicable());
+    }
+
+    #[test]
     fn faults_fit_their_operation() {
         let mut runner = TestRunner::deterministic();
         for _ in 0..500 {
@@ -423,6 +505,7 @@ mod tests {
                 (op, Fault::WrongPin(WrongPin::StaleLive)) => assert_eq!(op, FaultOp::Stub),
                 _ => {}
             }
+            assert!(s.applicable(), "{s:?}");
         }
     }
 }

@@ -103,13 +103,13 @@ impl ImmutableAttempt {
     }
 }
 
-/// An artifact to seal.
+/// An artifact to seal (kind `test_artifact`, storage class `embedded`: the
+/// only kind and class of its use the contract guarantees a kernel accepts).
+/// Case files recorded before v2 may carry a `storage_class`; it is ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArtifactSpec {
     /// Body bytes (any bytes, possibly empty).
     pub body: Vec<u8>,
-    /// Storage class.
-    pub storage_class: String,
 }
 
 /// Input of EVID-IMMUTABLE.
@@ -157,14 +157,7 @@ pub fn arb_immutable_attempt() -> impl Strategy<Value = ImmutableAttempt> {
 pub fn arb_immutable_input() -> impl Strategy<Value = ImmutableInput> {
     (
         prop::collection::vec(
-            (
-                prop::collection::vec(any::<u8>(), 0..=64),
-                prop_oneof![Just("embedded".to_owned()), "[a-z]{1,8}"],
-            )
-                .prop_map(|(body, storage_class)| ArtifactSpec {
-                    body,
-                    storage_class,
-                }),
+            prop::collection::vec(any::<u8>(), 0..=64).prop_map(|body| ArtifactSpec { body }),
             1..=3,
         ),
         prop::collection::vec(arb_immutable_attempt(), 1..=8),

@@ -15,9 +15,17 @@ pub struct PackArgs {
 #[derive(Debug, Subcommand)]
 pub enum PackCommand {
     /// Recompute a pack's row digests offline and check any it declares.
+    ///
+    /// The `digests` key is optional (CONTRACT.md §1, v2): when present every
+    /// declared list is checked, when absent the pack verifies on structure
+    /// alone; further keys are allowed.
     Verify {
         /// The evidence pack (`cpo.evidence_pack/v1` JSON).
         pack: PathBuf,
+        /// Also fail unless every row carries a declared digest (the pack has
+        /// `digests`, with a list for every type that has rows).
+        #[arg(long)]
+        require_digests: bool,
     },
     /// Per-type multiset diff of two packs (A is the source, B the target).
     Diff {
@@ -31,10 +39,21 @@ pub enum PackCommand {
 /// Run a pack command: 0 when verified / equal, 1 when not, 2 on bad input.
 pub fn pack(args: PackArgs) -> anyhow::Result<i32> {
     match args.command {
-        PackCommand::Verify { pack } => {
+        PackCommand::Verify {
+            pack,
+            require_digests,
+        } => {
             let v = pgconform_oracle::pack::verify_pack_file(&pack)?;
             print!("{v}");
-            Ok(if v.is_ok() {
+            let ok = if require_digests {
+                if v.is_ok() && !v.is_complete() {
+                    println!("  --require-digests: not every row carries a declared digest");
+                }
+                v.is_complete()
+            } else {
+                v.is_ok()
+            };
+            Ok(if ok {
                 crate::exit_codes::OK
             } else {
                 crate::exit_codes::INVARIANT_FAILED

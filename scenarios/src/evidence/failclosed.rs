@@ -3,7 +3,7 @@
 //! exactly as they were.
 
 use super::fixture::sha256_hex;
-use super::kernel::{self, Outcome};
+use super::kernel::{self, ContractExt, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
@@ -12,7 +12,8 @@ use crate::pg::quote_ident;
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{
-    arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultStep, WrongObject, WrongPin,
+    arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultPoint, FaultStep, WrongObject,
+    WrongPin,
 };
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
@@ -54,6 +55,19 @@ struct Run {
     original: Vec<String>,
 }
 
+/// A valid read-back of evidence that has no fault yet must answer true.
+fn expect_reads_back(db: &mut postgres::Client, ev: Uuid, what: &str) -> CaseResult {
+    match kernel::readback(db, ev)? {
+        Some(true) => Ok(()),
+        other => Err(CaseError::mismatch(
+            format!("readback_verify of valid evidence ({what}) did not answer true"),
+            "true",
+            format!("{other:?}"),
+        )
+        .with_sql(kernel::READBACK_SQL)),
+    }
+}
+
 impl Run {
     fn def(&mut self, i: usize) -> Result<String, CaseError> {
         let oid = self.ff.fx.fns[i].oid;
@@ -68,7 +82,7 @@ impl Run {
         let def = self.original[t].clone();
         let pin = sha256_hex(def.as_bytes());
         let db = &mut self.ff.fx.db;
-        let ev = kernel::seal(db, def.as_bytes(), "function_source", DAY_SECS)?;
+        let ev = kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
         expect_accepted(
             kernel::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
             "restore_function",
@@ -88,7 +102,7 @@ impl Run {
         self.original[t] = def.clone();
         let pin = sha256_hex(def.as_bytes());
         let db = &mut self.ff.fx.db;
-        let ev = kernel::seal(db, def.as_bytes(), "function_source", DAY_SECS)?;
+        let ev = kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
         expect_accepted(
             kernel::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
             "stub_fail_closed",
@@ -99,55 +113,196 @@ impl Run {
         Ok(())
     }
 
-    /// Evidence for `body` carrying `fault` (missing/revoked/expired/unread/
-    /// tampered), plus the ids the harness created. `None`: the kernel would
-    /// not even hold an unread row (already fail-closed).
-    fn faulty_evidence(
+    /// Seal `body` as the evidence a step relies on (short-lived when the
+    /// fault is going to expire it).
+    fn seal_for(
         &mut self,
         fault: Fault,
         body: &[u8],
-        kind: &str,
-        tamper_with: &[u8],
         created: &mut Vec<Uuid>,
-    ) -> Result<Option<Uuid>, CaseError> {
+    ) -> Result<Uuid, CaseError> {
+        let secs = if matches!(fault, Fault::Expired { .. }) {
+            SHORT_SECS
+        } else {
+            DAY_SECS
+        };
+        let ev = kernel::seal(&mut self.ff.fx.db, body, kernel::KIND_FUNCTION_SOURCE, secs)?;
+        created.push(ev);
+        Ok(ev)
+    }
+
+    /// Inject a lifecycle fault into evidence `ev`.
+    fn inject(&mut self, fault: Fault, ev: Uuid, tamper_with: &[u8]) -> CaseResult {
         let db = &mut self.ff.fx.db;
-        Ok(Some(match fault {
-            Fault::Missing(u) => Uuid::from_u64_pair(u, !u),
-            Fault::Revoked => {
-                let ev = kernel::seal(db, body, kind, DAY_SECS)?;
-                created.push(ev);
-                kernel::revoke(db, ev)?;
-                ev
+        match fault {
+            Fault::Revoked => kernel::revoke(db, ev),
+            Fault::Expired { extra_secs } => kernel::expire(db, ev, extra_secs),
+            Fault::NeverReadBack => kernel::make_unread(db, ev),
+            Fault::Tampered(how) => kernel::tamper(db, ev, how, tamper_with),
+            _ => Ok(()),
+        }
+    }
+
+    /// Revoke every other valid-looking evidence row carrying `pin` (a
+    /// kernel may seal copies of its own), so that a hash lookup sees only
+    /// the step's evidence.
+    fn retire_others(&mut self, pin: &str, keep: &[Uuid]) -> CaseResult {
+        const SQL: &str = "SELECT evidence_id FROM qt001_cp.evidence_registry \
+                            WHERE artifact_sha256 = $1 AND revoked_at IS NULL AND NOT (evidence_id = ANY($2))";
+        let rows = self
+            .ff
+            .fx
+            .db
+            .query(SQL, &[&pin, &keep.to_vec()])
+            .contract(kernel::C_REGISTRY, SQL)?;
+        let mut ids = Vec::new();
+        for r in &rows {
+            ids.push(kernel::column::<Uuid>(r, 0, kernel::C_REGISTRY, SQL)?);
+        }
+        kernel::retire(&mut self.ff.fx.db, &ids)
+    }
+
+    /// A stub, restore or hash lookup whose evidence carries a lifecycle
+    /// fault injected at `step.when`.
+    fn lifecycle_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
+        let oid = self.ff.fx.fns[t].oid;
+        let other = self.ff.other_of(t, false);
+        let mut created = Vec::new();
+        // every point starts from the original body (a use needs it)
+        self.ensure_original(t)?;
+        self.original[t] = self.def(t)?;
+        let source = self.original[t].clone();
+        let pin = sha256_hex(source.as_bytes());
+        let other_def = self.def(other)?;
+        let ev = self.seal_for(step.fault, source.as_bytes(), &mut created)?;
+        match step.when {
+            FaultPoint::AfterSeal => {}
+            FaultPoint::AfterReadback => {
+                expect_reads_back(&mut self.ff.fx.db, ev, "right after sealing")?;
             }
-            Fault::Expired { extra_secs } => {
-                let ev = kernel::seal(db, body, kind, SHORT_SECS)?;
-                created.push(ev);
-                kernel::expire(db, ev, extra_secs)?;
-                ev
-            }
-            Fault::NeverReadBack => match kernel::insert_unread(db, body, kind)? {
-                Some(ev) => {
-                    created.push(ev);
-                    ev
+            FaultPoint::AfterUse => {
+                let db = &mut self.ff.fx.db;
+                expect_accepted(
+                    kernel::stub(db, oid, &pin, Some(ev))?,
+                    "stub_fail_closed with valid evidence",
+                    kernel::STUB_SQL,
+                )?;
+                self.stubbed[t] = true;
+                if step.op == FaultOp::Stub {
+                    expect_accepted(
+                        kernel::restore(db, oid, ev, &pin)?,
+                        "restore_function with the evidence the stub used",
+                        kernel::RESTORE_SQL,
+                    )?;
+                    self.stubbed[t] = false;
                 }
-                None => return Ok(None),
-            },
-            Fault::Tampered(how) => {
-                let ev = kernel::seal(db, body, kind, DAY_SECS)?;
-                created.push(ev);
-                kernel::tamper(db, ev, how, tamper_with)?;
-                ev
             }
+        }
+        if step.op != FaultOp::Stub && !self.stubbed[t] {
+            // a restore needs a stubbed function; stub it with other evidence
+            self.ensure_stubbed(t)?;
+        }
+        self.inject(step.fault, ev, other_def.as_bytes())?;
+        let (sql, attempt): (&str, Attempt) = match step.op {
+            FaultOp::Stub => (
+                kernel::STUB_SQL,
+                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+            ),
+            FaultOp::Restore => (
+                kernel::RESTORE_SQL,
+                Box::new(move |c| kernel::restore(c, oid, ev, &pin)),
+            ),
             _ => {
-                let ev = kernel::seal(db, body, kind, DAY_SECS)?;
+                self.retire_others(&pin, &[ev])?;
+                (
+                    kernel::BY_HASH_SQL,
+                    Box::new(move |c| kernel::restore_by_hash(c, oid, &pin)),
+                )
+            }
+        };
+        self.judge(step, created, Some(ev), sql, attempt)
+    }
+
+    /// A replay whose snapshot carries a lifecycle fault injected at
+    /// `step.when`, or a replay of evidence of another kind.
+    fn replay_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
+        let oid = self.ff.fx.fns[t].oid;
+        let mut created = Vec::new();
+        let idents: Vec<String> = self.ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
+        let snap = kernel::snapshot(&mut self.ff.fx.db, &idents)?;
+        created.push(snap);
+        if step.fault.is_lifecycle() {
+            match step.when {
+                FaultPoint::AfterSeal => {}
+                FaultPoint::AfterReadback => {
+                    expect_reads_back(&mut self.ff.fx.db, snap, "a fresh owner/ACL snapshot")?;
+                }
+                FaultPoint::AfterUse => {
+                    expect_accepted(
+                        kernel::replay(&mut self.ff.fx.db, snap)?,
+                        "replay_owner_acl of a fresh snapshot",
+                        kernel::REPLAY_SQL,
+                    )?;
+                }
+            }
+        }
+        // disturb, so that an accepted replay would be visible
+        let owner = self
+            .ff
+            .fx
+            .fn_states()?
+            .get(&oid)
+            .map(|s| s.owner.clone())
+            .unwrap_or_default();
+        let to = if owner == self.ff.fx.superuser {
+            self.ff.fx.role(0)
+        } else {
+            self.ff.fx.superuser.clone()
+        };
+        let ident = self.ff.fx.fns[t].ident.clone();
+        self.ff
+            .fx
+            .db
+            .batch_execute(&format!(
+                "ALTER FUNCTION {ident} OWNER TO {}; REVOKE ALL ON FUNCTION {ident} FROM PUBLIC",
+                quote_ident(&to)
+            ))
+            .map_err(CaseError::env)?;
+        let ev = match step.fault {
+            Fault::WrongObject(_) => {
+                let def = self.def(t)?;
+                let ev = kernel::seal(
+                    &mut self.ff.fx.db,
+                    def.as_bytes(),
+                    kernel::KIND_FUNCTION_SOURCE,
+                    DAY_SECS,
+                )?;
                 created.push(ev);
                 ev
             }
-        }))
+            Fault::Missing(u) => Uuid::from_u64_pair(u, !u),
+            f => {
+                self.inject(f, snap, b"{}")?;
+                snap
+            }
+        };
+        self.judge(
+            step,
+            created,
+            Some(ev),
+            kernel::REPLAY_SQL,
+            Box::new(move |c| kernel::replay(c, ev)),
+        )
     }
 
     fn step(&mut self, step: &FaultStep) -> CaseResult {
         let t = self.ff.member(step.target);
+        if step.op == FaultOp::Replay {
+            return self.replay_step(step, t);
+        }
+        if step.fault.is_lifecycle() {
+            return self.lifecycle_step(step, t);
+        }
         let oid = self.ff.fx.fns[t].oid;
         let sib = self.ff.other_of(
             t,
@@ -155,159 +310,102 @@ impl Run {
         );
         let other = self.ff.other_of(t, false);
         let mut created = Vec::new();
-        let (sql, attempt): (&str, Attempt) = match step.op {
-            FaultOp::Stub | FaultOp::Restore | FaultOp::RestoreByHash => {
-                if step.op == FaultOp::Stub {
-                    self.ensure_original(t)?;
-                    self.original[t] = self.def(t)?;
-                } else {
-                    self.ensure_stubbed(t)?;
-                }
-                let mut source = self.original[t].clone();
-                if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
-                    // sealed now, changed afterwards: the pin no longer matches the live body
-                    let db = &mut self.ff.fx.db;
-                    let ev = kernel::seal(db, source.as_bytes(), "function_source", DAY_SECS)?;
-                    created.push(ev);
-                    self.ff
-                        .fx
-                        .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
-                    self.original[t] = self.def(t)?;
-                    let pin = sha256_hex(source.as_bytes());
-                    return self.judge(
-                        step,
-                        created,
-                        kernel::STUB_SQL,
-                        Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
-                    );
-                }
-                let mut pin = sha256_hex(source.as_bytes());
-                if let Fault::WrongObject(_) = step.fault {
-                    source = self.def(sib)?;
-                    pin = sha256_hex(source.as_bytes());
-                }
-                let other_def = self.def(other)?;
-                let ev = self.faulty_evidence(
-                    step.fault,
+        if step.op == FaultOp::Stub {
+            self.ensure_original(t)?;
+            self.original[t] = self.def(t)?;
+        } else {
+            self.ensure_stubbed(t)?;
+        }
+        let mut source = self.original[t].clone();
+        if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
+            // sealed now, changed afterwards: the pin no longer matches the live body
+            let db = &mut self.ff.fx.db;
+            let ev = kernel::seal(
+                db,
+                source.as_bytes(),
+                kernel::KIND_FUNCTION_SOURCE,
+                DAY_SECS,
+            )?;
+            created.push(ev);
+            self.ff
+                .fx
+                .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
+            self.original[t] = self.def(t)?;
+            let pin = sha256_hex(source.as_bytes());
+            return self.judge(
+                step,
+                created,
+                None,
+                kernel::STUB_SQL,
+                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+            );
+        }
+        let mut pin = sha256_hex(source.as_bytes());
+        if let Fault::WrongObject(_) = step.fault {
+            source = self.def(sib)?;
+            pin = sha256_hex(source.as_bytes());
+        }
+        let other_def = self.def(other)?;
+        let ev = match step.fault {
+            Fault::Missing(u) => Uuid::from_u64_pair(u, !u),
+            f => self.seal_for(f, source.as_bytes(), &mut created)?,
+        };
+        match step.fault {
+            Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(&s.to_le_bytes()),
+            Fault::WrongPin(WrongPin::OtherFunction) => pin = sha256_hex(other_def.as_bytes()),
+            Fault::Ambiguous => {
+                let second = kernel::seal(
+                    &mut self.ff.fx.db,
                     source.as_bytes(),
-                    "function_source",
-                    other_def.as_bytes(),
-                    &mut created,
+                    kernel::KIND_FUNCTION_SOURCE,
+                    DAY_SECS,
                 )?;
-                match step.fault {
-                    Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(&s.to_le_bytes()),
-                    Fault::WrongPin(WrongPin::OtherFunction) => {
-                        pin = sha256_hex(other_def.as_bytes())
-                    }
-                    Fault::Ambiguous => {
-                        let db = &mut self.ff.fx.db;
-                        created.push(kernel::seal(
-                            db,
-                            source.as_bytes(),
-                            "function_source",
-                            DAY_SECS,
-                        )?);
-                    }
-                    _ => {}
-                }
-                let Some(ev) = ev else {
-                    return self.finish(created);
-                };
-                match step.op {
-                    FaultOp::Stub => (
-                        kernel::STUB_SQL,
-                        Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
-                    ),
-                    FaultOp::Restore => (
-                        kernel::RESTORE_SQL,
-                        Box::new(move |c| kernel::restore(c, oid, ev, &pin)),
-                    ),
-                    _ => (
-                        kernel::BY_HASH_SQL,
-                        Box::new(move |c| kernel::restore_by_hash(c, oid, &pin)),
-                    ),
-                }
+                created.push(second);
             }
-            FaultOp::Replay => {
-                let idents: Vec<String> = self.ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
-                let snap = kernel::snapshot(&mut self.ff.fx.db, &idents)?;
-                created.push(snap);
-                // disturb, so that an accepted replay would be visible
-                let owner = self
-                    .ff
-                    .fx
-                    .fn_states()?
-                    .get(&oid)
-                    .map(|s| s.owner.clone())
-                    .unwrap_or_default();
-                let to = if owner == self.ff.fx.superuser {
-                    self.ff.fx.role(0)
-                } else {
-                    self.ff.fx.superuser.clone()
-                };
-                let ident = self.ff.fx.fns[t].ident.clone();
-                self.ff
-                    .fx
-                    .db
-                    .batch_execute(&format!(
-                        "ALTER FUNCTION {ident} OWNER TO {}; REVOKE ALL ON FUNCTION {ident} FROM PUBLIC",
-                        quote_ident(&to)
-                    ))
-                    .map_err(CaseError::env)?;
-                let ev = if let Fault::WrongObject(_) = step.fault {
-                    let def = self.def(t)?;
-                    let ev = kernel::seal(
-                        &mut self.ff.fx.db,
-                        def.as_bytes(),
-                        "function_source",
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                } else {
-                    let body = kernel::stored_body(&mut self.ff.fx.db, snap)?;
-                    match step.fault {
-                        Fault::Revoked => {
-                            kernel::revoke(&mut self.ff.fx.db, snap)?;
-                            Some(snap)
-                        }
-                        Fault::Expired { extra_secs } => {
-                            kernel::expire(&mut self.ff.fx.db, snap, extra_secs)?;
-                            Some(snap)
-                        }
-                        Fault::Tampered(how) => {
-                            kernel::tamper(&mut self.ff.fx.db, snap, how, b"{}")?;
-                            Some(snap)
-                        }
-                        f => self.faulty_evidence(
-                            f,
-                            &body,
-                            "owner_acl_snapshot",
-                            b"{}",
-                            &mut created,
-                        )?,
-                    }
-                };
-                let Some(ev) = ev else {
-                    return self.finish(created);
-                };
-                (kernel::REPLAY_SQL, Box::new(move |c| kernel::replay(c, ev)))
+            _ => {}
+        }
+        let (sql, attempt): (&str, Attempt) = match step.op {
+            FaultOp::Stub => (
+                kernel::STUB_SQL,
+                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+            ),
+            FaultOp::Restore => (
+                kernel::RESTORE_SQL,
+                Box::new(move |c| kernel::restore(c, oid, ev, &pin)),
+            ),
+            _ => {
+                if !matches!(step.fault, Fault::Ambiguous) {
+                    self.retire_others(&pin, &created)?;
+                }
+                (
+                    kernel::BY_HASH_SQL,
+                    Box::new(move |c| kernel::restore_by_hash(c, oid, &pin)),
+                )
             }
         };
-        self.judge(step, created, sql, attempt)
+        self.judge(step, created, Some(ev), sql, attempt)
     }
 
+    /// Make the faulty attempt and judge it: refused, every function and the
+    /// evidence exactly as before, and — for a fault of the evidence itself —
+    /// `readback_verify` of that evidence not answering true.
     fn judge(
         &mut self,
         step: &FaultStep,
         created: Vec<Uuid>,
+        ev: Option<Uuid>,
         sql: &str,
         attempt: Attempt,
     ) -> CaseResult {
         let before = self.ff.fx.fn_states()?;
         let digest = kernel::evidence_digest(&mut self.ff.fx.db)?;
         let outcome = attempt(&mut self.ff.fx.db)?;
-        let what = format!("{} with fault {:?}", step.op.name(), step.fault);
+        let what = format!(
+            "{} with fault {:?} ({})",
+            step.op.name(),
+            step.fault,
+            step.when.name()
+        );
         if let Outcome::Accepted(v) = outcome {
             return Err(CaseError::mismatch(
                 format!("{what} was accepted"),
@@ -331,16 +429,29 @@ impl Run {
             )
             .with_sql(sql));
         }
+        // readback_verify is itself a read-back: never-read-back evidence may
+        // pass it; every other fault of the evidence must not
+        let faulty_evidence = matches!(
+            step.fault,
+            Fault::Revoked | Fault::Expired { .. } | Fault::Tampered(_) | Fault::Missing(_)
+        );
+        if let (true, Some(ev)) = (faulty_evidence, ev) {
+            if kernel::readback(&mut self.ff.fx.db, ev)? == Some(true) {
+                return Err(CaseError::mismatch(
+                    format!("{what}: readback_verify of the faulty evidence answered true"),
+                    "false",
+                    "true",
+                )
+                .with_sql(kernel::READBACK_SQL));
+            }
+        }
         self.finish(created)
     }
 
     /// Retire the harness's own evidence so later hash lookups see none of it.
     fn finish(&mut self, created: Vec<Uuid>) -> CaseResult {
-        for ev in created {
-            // missing ids and already revoked rows are no-ops
-            kernel::revoke(&mut self.ff.fx.db, ev)?;
-        }
-        Ok(())
+        // missing ids and already revoked rows are no-ops
+        kernel::retire(&mut self.ff.fx.db, &created)
     }
 }
 
@@ -360,6 +471,9 @@ impl Property for EvidFailClosed {
         for s in &input.steps {
             v.push(format!("fault:{}", s.fault.name()));
             v.push(format!("op:{}", s.op.name()));
+            if s.fault.is_lifecycle() {
+                v.push(format!("point:{}", s.when.name()));
+            }
         }
         v
     }
@@ -376,26 +490,16 @@ impl Property for EvidFailClosed {
             run.original[i] = run.def(i)?;
         }
         for step in &input.steps {
-            if !applicable(step) {
+            if !step.applicable() {
                 return Err(CaseError::Reject(format!(
-                    "{:?} does not apply to {}",
+                    "{:?} at {} does not apply to {}",
                     step.fault,
+                    step.when.name(),
                     step.op.name()
                 )));
             }
             run.step(step)?;
         }
         Ok(())
-    }
-}
-
-/// Whether a fault means anything for its operation (the strategy only
-/// generates applicable pairs; recorded inputs are checked again).
-fn applicable(step: &FaultStep) -> bool {
-    match (step.op, step.fault) {
-        (op, Fault::Ambiguous) => op == FaultOp::RestoreByHash,
-        (FaultOp::Replay, Fault::WrongPin(_)) => false,
-        (op, Fault::WrongPin(WrongPin::StaleLive)) => op == FaultOp::Stub,
-        _ => true,
     }
 }

@@ -3,10 +3,10 @@
 //! not even by a superuser.
 
 use super::fixture::Fixture;
-use super::kernel;
+use super::kernel::{self, ContractExt};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
-use crate::pg::{answer, Answer, PgResultExt};
+use crate::pg::{answer, Answer};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{
@@ -52,22 +52,38 @@ fn dump(c: &mut postgres::Client) -> Result<Dump, CaseError> {
         revoked: BTreeMap::new(),
         store: BTreeMap::new(),
     };
+    // the contract's columns only: further columns are the kernel's choice
+    let frozen: Vec<String> = kernel::REGISTRY_COLUMNS
+        .iter()
+        .filter(|c| !matches!(**c, "last_readback_at" | "revoked_at"))
+        .map(|c| format!("e.{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT e.evidence_id::text, jsonb_build_array({})::text, e.revoked_at::text \
+           FROM qt001_cp.evidence_registry e",
+        frozen.join(", ")
+    );
     for r in c
-        .query(
-            "SELECT e.evidence_id::text, (to_jsonb(e) - 'last_readback_at' - 'revoked_at')::text, e.revoked_at::text \
-               FROM qt001_cp.evidence_registry e",
-            &[],
-        )
-        .env()?
+        .query(sql.as_str(), &[])
+        .contract(kernel::C_REGISTRY, &sql)?
     {
-        d.frozen.insert(r.get(0), r.get(1));
-        d.revoked.insert(r.get(0), r.get(2));
+        d.frozen.insert(
+            kernel::column(&r, 0, kernel::C_REGISTRY, &sql)?,
+            kernel::column(&r, 1, kernel::C_REGISTRY, &sql)?,
+        );
+        d.revoked.insert(
+            kernel::column(&r, 0, kernel::C_REGISTRY, &sql)?,
+            kernel::column(&r, 2, kernel::C_REGISTRY, &sql)?,
+        );
     }
-    for r in c
-        .query("SELECT s.artifact_uri, encode(s.body, 'hex') || '|' || s.stored_at::text FROM qt001_cp.artifact_store s", &[])
-        .env()?
-    {
-        d.store.insert(r.get(0), r.get(1));
+    // of the store, the harness reads only artifact_uri and body (v2)
+    const STORE: &str =
+        "SELECT s.artifact_uri, encode(s.body, 'hex') FROM qt001_cp.artifact_store s";
+    for r in c.query(STORE, &[]).contract(kernel::C_STORE, STORE)? {
+        d.store.insert(
+            kernel::column(&r, 0, kernel::C_STORE, STORE)?,
+            kernel::column(&r, 1, kernel::C_STORE, STORE)?,
+        );
     }
     Ok(d)
 }
@@ -75,7 +91,12 @@ fn dump(c: &mut postgres::Client) -> Result<Dump, CaseError> {
 fn new_value(col: RegistryColumn) -> (&'static str, &'static str) {
     match col {
         RegistryColumn::EvidenceId => ("evidence_id", "gen_random_uuid()"),
-        RegistryColumn::EvidenceKind => ("evidence_kind", "evidence_kind || 'x'"),
+        // another kind the contract guarantees: a closed catalog of kinds
+        // cannot refuse it, only immutability can
+        RegistryColumn::EvidenceKind => (
+            "evidence_kind",
+            "CASE evidence_kind WHEN 'manifest_payload' THEN 'test_artifact' ELSE 'manifest_payload' END",
+        ),
         RegistryColumn::StorageClass => ("storage_class", "storage_class || 'x'"),
         RegistryColumn::ArtifactUri => ("artifact_uri", "artifact_uri || 'x'"),
         RegistryColumn::ArtifactSha256 => (
@@ -124,8 +145,7 @@ impl Property for EvidImmutable {
                 db,
                 &uri,
                 &a.body,
-                "test_artifact",
-                &a.storage_class,
+                kernel::KIND_TEST_ARTIFACT,
                 86_400,
             )?);
             uris.push(uri);

@@ -49,39 +49,40 @@ impl EvidNoSource {
             let other_oid = ff.fx.fns[other].oid;
             let db = &mut ff.fx.db;
             let mut created = Vec::new();
-            let ev: Option<Option<Uuid>> = match a {
-                NoSourceAttempt::NullEvidence => Some(None),
-                NoSourceAttempt::MissingEvidence(u) => Some(Some(Uuid::from_u64_pair(*u, !*u))),
+            let ev: Option<Uuid> = match a {
+                NoSourceAttempt::NullEvidence => None,
+                NoSourceAttempt::MissingEvidence(u) => Some(Uuid::from_u64_pair(*u, !*u)),
                 NoSourceAttempt::OtherDefinition => {
                     let od = ff.fx.live_def(other_oid)?;
-                    let ev =
-                        kernel::seal(&mut ff.fx.db, od.as_bytes(), "function_source", DAY_SECS)?;
+                    let ev = kernel::seal(
+                        &mut ff.fx.db,
+                        od.as_bytes(),
+                        kernel::KIND_FUNCTION_SOURCE,
+                        DAY_SECS,
+                    )?;
                     created.push(ev);
-                    Some(Some(ev))
+                    Some(ev)
                 }
                 NoSourceAttempt::RandomBody(s) => {
-                    let ev = kernel::seal(db, &s.to_le_bytes(), "function_source", DAY_SECS)?;
+                    let ev =
+                        kernel::seal(db, &s.to_le_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
                     created.push(ev);
-                    Some(Some(ev))
+                    Some(ev)
                 }
                 NoSourceAttempt::UnreadCopy => {
-                    match kernel::insert_unread(db, def.as_bytes(), "function_source")? {
-                        Some(ev) => {
-                            created.push(ev);
-                            Some(Some(ev))
-                        }
-                        None => None,
-                    }
+                    let ev = kernel::seal_unread(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE)?;
+                    created.push(ev);
+                    Some(ev)
                 }
                 NoSourceAttempt::RevokedCopy => {
-                    let ev = kernel::seal(db, def.as_bytes(), "function_source", DAY_SECS)?;
+                    let ev =
+                        kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
                     created.push(ev);
                     kernel::revoke(db, ev)?;
-                    Some(Some(ev))
+                    Some(ev)
                 }
-                NoSourceAttempt::RestoreByHash => Some(None),
+                NoSourceAttempt::RestoreByHash => None,
             };
-            let Some(ev) = ev else { continue };
             let before = ff.fx.fn_states()?;
             let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
                 (
@@ -109,7 +110,7 @@ impl EvidNoSource {
                 &before,
                 &format!("a refused {} attempt changed a function", a.name()),
             )?;
-            kernel::revoke_all(&mut ff.fx.db, &created)?;
+            kernel::retire(&mut ff.fx.db, &created)?;
         }
         Ok(())
     }

@@ -75,8 +75,11 @@ impl Property for EvidRestore {
         if input.isolate {
             v.push("restore:after_revoke_only".into());
         }
-        for d in &input.decoys {
-            v.push(format!("decoy:{d:?}").to_lowercase());
+        // decoys are made only for the hash lookup
+        if input.by_hash {
+            for d in &input.decoys {
+                v.push(format!("decoy:{d:?}").to_lowercase());
+            }
         }
         v
     }
@@ -93,7 +96,12 @@ impl Property for EvidRestore {
             let oid = ff.fx.fns[t].oid;
             let def = ff.fx.live_def(oid)?;
             let pin = sha256_hex(def.as_bytes());
-            let ev = kernel::seal(&mut ff.fx.db, def.as_bytes(), "function_source", DAY_SECS)?;
+            let ev = kernel::seal(
+                &mut ff.fx.db,
+                def.as_bytes(),
+                kernel::KIND_FUNCTION_SOURCE,
+                DAY_SECS,
+            )?;
             expect_accepted(
                 kernel::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
                 "stub_fail_closed",
@@ -142,21 +150,25 @@ impl Property for EvidRestore {
                             let x = kernel::seal(
                                 &mut ff.fx.db,
                                 def.as_bytes(),
-                                "function_source",
+                                kernel::KIND_FUNCTION_SOURCE,
                                 DAY_SECS,
                             )?;
                             kernel::revoke(&mut ff.fx.db, x)?;
                         }
                         Decoy::Expired => {
-                            let x =
-                                kernel::seal(&mut ff.fx.db, def.as_bytes(), "function_source", 60)?;
+                            let x = kernel::seal(
+                                &mut ff.fx.db,
+                                def.as_bytes(),
+                                kernel::KIND_FUNCTION_SOURCE,
+                                60,
+                            )?;
                             kernel::expire(&mut ff.fx.db, x, 0)?;
                         }
                         Decoy::NeverReadBack => {
-                            kernel::insert_unread(
+                            kernel::seal_unread(
                                 &mut ff.fx.db,
                                 def.as_bytes(),
-                                "function_source",
+                                kernel::KIND_FUNCTION_SOURCE,
                             )?;
                         }
                     }
