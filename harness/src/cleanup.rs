@@ -66,6 +66,12 @@ pub fn cancelled() -> bool {
 /// starts a grace timer; a second signal or the timer's end cleans up and
 /// exits with the environment-error code.
 pub fn install_signal_handler(grace: Duration) {
+    // Once per process: `variants` runs several runs in one process.
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| install(grace));
+}
+
+fn install(grace: Duration) {
     let result = ctrlc::set_handler(move || {
         if CANCEL.swap(true, Ordering::SeqCst) {
             eprintln!("pgconform: interrupted again; cleaning up now");
