@@ -823,6 +823,32 @@ pub fn decode_mutation_of_kind(
     decode_kind(s, cands, kind, &mut c, &mut names)
 }
 
+/// The kinds of alteration (`alter:<what>` labels) that apply to `s`, in order.
+pub fn alteration_kinds(s: &Schema) -> Vec<&'static str> {
+    let mut c = Chooser::new(Vec::new());
+    let cands = candidates(s, &mut c);
+    let whats: BTreeSet<&'static str> = cands.alters.iter().map(|a| a.2).collect();
+    whats.into_iter().collect()
+}
+
+/// Decode one alteration of kind `what` of `s` (where, and how, from `data`).
+pub fn decode_alteration(s: &Schema, what: &str, data: Vec<u32>) -> Option<Mutation> {
+    let mut c = Chooser::new(data);
+    let cands = candidates(s, &mut c);
+    let mut of_what: Vec<(&Table, Object, &'static str)> =
+        cands.alters.into_iter().filter(|a| a.2 == what).collect();
+    if of_what.is_empty() {
+        return None;
+    }
+    let i = c.pick(of_what.len());
+    let (t, object, what) = of_what.swap_remove(i);
+    Some(Mutation::Replace {
+        table: t.name.clone(),
+        object,
+        what: what.to_owned(),
+    })
+}
+
 /// The objects of a schema each kind of mutation can apply to.
 struct Candidates<'a> {
     all: Vec<(&'a Table, &'a Object)>,
@@ -982,6 +1008,13 @@ pub fn with_every_kind_applicable(mut s: Schema, data: Vec<u32>) -> Schema {
         let name = names.fresh(&object_base(&s.tables[ti], &kind));
         s.tables[ti].objects.push(Object { name, kind });
     }
+    if !has(&s, |k| matches!(k, ObjectKind::Index { .. })) {
+        let ti = c.pick(s.tables.len());
+        if let Some(kind) = gen_index(&mut c, &s.tables[ti]) {
+            let name = names.fresh(&object_base(&s.tables[ti], &kind));
+            s.tables[ti].objects.push(Object { name, kind });
+        }
+    }
     if !has(&s, |k| matches!(k, ObjectKind::ForeignKey { .. })) {
         if !s.tables.iter().any(|t| t.primary_key().is_some()) {
             // a table with a btree-able column (else give table 0 an int key column)
@@ -1035,7 +1068,8 @@ pub const DETECT_SEQUENCE: [MutationKind; 8] = [
     MutationKind::Add,
 ];
 
-/// Mutations of every kind of [`DETECT_SEQUENCE`] that applies, each decoded
+/// One alteration of every kind the schema admits, then mutations of every
+/// kind of [`DETECT_SEQUENCE`] that applies, each decoded
 /// from its own choices against the schema the previous ones left, so each
 /// one applies (checked) to the state it is decoded for.
 pub fn decode_mutation_sequence(
@@ -1045,6 +1079,24 @@ pub fn decode_mutation_sequence(
 ) -> Vec<Mutation> {
     let mut state = s.clone();
     let mut out = Vec::new();
+    // first one alteration of every kind the schema admits, so that no kind of
+    // alteration is left to the luck of the seed
+    for (i, what) in alteration_kinds(s).into_iter().enumerate() {
+        let d = data
+            .get(DETECT_SEQUENCE.len() + i)
+            .cloned()
+            .unwrap_or_default();
+        let Some(m) = decode_alteration(&state, what, d) else {
+            continue;
+        };
+        if let (Ok(next), Ok(_)) = (
+            super::mutation::apply(&state, &m),
+            super::mutation::mutation_ddl(&state, &m),
+        ) {
+            state = next;
+            out.push(m);
+        }
+    }
     for (i, kind) in DETECT_SEQUENCE.iter().enumerate() {
         let d = data.get(i).cloned().unwrap_or_default();
         let h = hints.get(i).cloned().flatten();
@@ -1069,7 +1121,7 @@ pub fn arb_schema_and_mutations() -> impl Strategy<Value = (Schema, Vec<Mutation
         arb_hints(24),
         arb_choices(160),
         arb_choices(8),
-        vec(arb_choices(24), DETECT_SEQUENCE.len()),
+        vec(arb_choices(24), DETECT_SEQUENCE.len() + 16),
         vec(
             prop::option::weighted(0.3, arb_hostile_ident()),
             DETECT_SEQUENCE.len(),
