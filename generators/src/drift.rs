@@ -20,5 +20,7 @@ pub use order::creation_statements;
 pub use render::{object_ddl, qi, qualified, schema_ddl};
 pub use strategy::{
     arb_choices, arb_extra_index, arb_mutation, arb_schema, arb_schema_and_mutation,
-    decode_extra_index, decode_mutation, decode_schema,
+    arb_schema_and_mutations, decode_extra_index, decode_mutation, decode_mutation_of_kind,
+    decode_mutation_sequence, decode_schema, with_every_kind_applicable, MutationKind,
+    DETECT_SEQUENCE,
 };

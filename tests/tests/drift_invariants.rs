@@ -25,7 +25,7 @@ fn describe(r: &InvariantResult) -> String {
 
 #[rstest]
 #[case("DRIFT-CLEAN", 12)]
-#[case("DRIFT-DETECT", 32)]
+#[case("DRIFT-DETECT", 12)]
 #[case("DRIFT-ORDER", 8)]
 #[case("DRIFT-EXTRA-INDEX", 8)]
 #[case("DRIFT-DEFERRED-FK", 6)]
@@ -270,10 +270,8 @@ fn bench_snapshot_and_verify_5000_objects() {
     let seal = t0.elapsed() - snap;
     let ev: uuid::Uuid = db
         .query_one(
-            "INSERT INTO qt001_cp.evidence_registry (evidence_kind, storage_class, artifact_uri, artifact_sha256, \
-             artifact_size_bytes, issuer_principal_id, issued_at, last_readback_at, valid_until) \
-             VALUES ('bench', 'embedded', 'bench:1', repeat('a', 64), 0, gen_random_uuid(), now() - interval '1 minute', now(), now() + interval '1 day') \
-             RETURNING evidence_id",
+            "SELECT qt001_cp.seal_artifact('bench:1', convert_to('bench', 'UTF8'), 'manifest_payload', 'embedded', \
+             gen_random_uuid(), interval '1 day')",
             &[],
         )
         .expect("evidence")
@@ -344,4 +342,90 @@ fn reversal_catches_an_uninstall_out_of_reverse_order() {
     assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
     let msg = &r.failures[0].detail.message;
     assert!(msg.contains("reverse"), "{msg}");
+}
+
+const DRIFT_IDS: [&str; 7] = [
+    "DRIFT-CLEAN",
+    "DRIFT-DETECT",
+    "DRIFT-ORDER",
+    "DRIFT-EXTRA-INDEX",
+    "DRIFT-DEFERRED-FK",
+    "DRIFT-FORWARD-ONLY",
+    "DRIFT-REVERSAL",
+];
+
+/// Every drift variant (a different choice the contract allows) passes every
+/// drift invariant.
+#[rstest]
+fn variant_holds(#[files("../kernel/variants/drift/*.sql")] path: PathBuf) {
+    let text = std::fs::read_to_string(&path).expect("read variant");
+    assert!(text.starts_with("-- variant: "), "{}", path.display());
+    for id in DRIFT_IDS {
+        let r = run(id, &Options::default(), 6, Some(&path), 10);
+        assert_eq!(
+            r.verdict,
+            Verdict::Passed,
+            "{}: {}",
+            path.display(),
+            describe(&r)
+        );
+    }
+}
+
+/// Layout variants (a directory with its own MANIFEST) pass too.
+#[rstest]
+fn layout_variant_holds(#[files("../kernel/variants/drift/*/MANIFEST")] manifest: PathBuf) {
+    let dir = manifest.parent().expect("variant dir");
+    let session = pgconform::session::Session::prepare(
+        dir,
+        None,
+        &pgconform::provision::ProvisionOptions::default(),
+        &[],
+    )
+    .expect("session");
+    let all = registry::all(&Options::default());
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    for id in DRIFT_IDS {
+        let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
+        let ctx = RunContext {
+            sandbox: &session.sandbox,
+            cases: Some(4),
+            seed: 3,
+            shrink: ShrinkPolicy {
+                disabled: false,
+                max_time: Duration::from_secs(10),
+            },
+            deadline: None,
+            cancel: &cancel,
+            progress: &progress,
+        };
+        let r = inv.run(&ctx);
+        assert_eq!(
+            r.verdict,
+            Verdict::Passed,
+            "{}: {}",
+            dir.display(),
+            describe(&r)
+        );
+    }
+}
+
+/// A kernel fault (activate_manifest answering NULL) is an invariant failure
+/// naming the contract clause, never an environment error.
+#[test]
+fn null_answer_is_a_failure_naming_the_clause() {
+    let path = std::env::temp_dir().join(format!("pgc_drift_null_{}.sql", std::process::id()));
+    std::fs::write(
+        &path,
+        "-- mutant: activate-returns-null\n-- kills: DRIFT-CLEAN\n-- why: test\n\
+         CREATE OR REPLACE FUNCTION qt001_cp.activate_manifest(p_manifest_id uuid, p_rollback_evidence_id uuid) \
+         RETURNS uuid LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$ SELECT NULL::uuid $$;\n",
+    )
+    .expect("write");
+    let r = run("DRIFT-CLEAN", &Options::default(), 2, Some(&path), 2);
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
+    let msg = &r.failures[0].detail.message;
+    assert!(msg.contains("CONTRACT §2 activate_manifest"), "{msg}");
 }

@@ -316,6 +316,48 @@ fn object_base(t: &Table, k: &ObjectKind) -> String {
     }
 }
 
+/// A foreign key from `tables[ti]` to a table with a primary key (adding
+/// matching columns to `tables[ti]`), or `None` when no table has one.
+fn gen_fk(c: &mut Chooser, tables: &mut [Table], ti: usize) -> Option<ObjectKind> {
+    let targets: Vec<usize> = (0..tables.len())
+        .filter(|&i| tables[i].primary_key().is_some())
+        .collect();
+    if targets.is_empty() {
+        None
+    } else {
+        let target = targets[c.pick(targets.len())];
+        let ref_table = tables[target].name.clone();
+        let ref_cols: Vec<String> = tables[target]
+            .primary_key()
+            .map(<[String]>::to_vec)
+            .unwrap_or_default();
+        let mut cols = Vec::new();
+        for rc in &ref_cols {
+            let ty = tables[target].column(rc).map_or(ColType::Int4, |x| x.ty);
+            let used: BTreeSet<String> =
+                tables[ti].columns.iter().map(|x| x.name.clone()).collect();
+            let mut cn = Namer::new(used, Vec::new());
+            let cname = cn.fresh(&format!("{}_{}", short(&ref_table), short(rc)));
+            let not_null = c.pick(3) == 2;
+            tables[ti].columns.push(Column {
+                name: cname.clone(),
+                ty,
+                not_null,
+            });
+            cols.push(cname);
+        }
+        Some(ObjectKind::ForeignKey {
+            cols,
+            ref_table,
+            ref_cols,
+            on_delete: FkAction::ALL[c.pick(5)],
+            on_update: FkAction::ALL[c.pick(5)],
+            match_full: c.coin(),
+            deferral: Deferral::ALL[c.pick(3)],
+        })
+    }
+}
+
 fn reserved_schema(name: &str) -> bool {
     let l = name.to_ascii_lowercase();
     l.starts_with("pg_")
@@ -389,43 +431,7 @@ pub fn decode_schema(
         for _ in 0..nobj {
             let kind = if c.pick(5) == 4 {
                 // a foreign key to a table with a primary key: add matching columns
-                let targets: Vec<usize> = (0..tables.len())
-                    .filter(|&i| tables[i].primary_key().is_some())
-                    .collect();
-                if targets.is_empty() {
-                    None
-                } else {
-                    let target = targets[c.pick(targets.len())];
-                    let ref_table = tables[target].name.clone();
-                    let ref_cols: Vec<String> = tables[target]
-                        .primary_key()
-                        .map(<[String]>::to_vec)
-                        .unwrap_or_default();
-                    let mut cols = Vec::new();
-                    for rc in &ref_cols {
-                        let ty = tables[target].column(rc).map_or(ColType::Int4, |x| x.ty);
-                        let used: BTreeSet<String> =
-                            tables[ti].columns.iter().map(|x| x.name.clone()).collect();
-                        let mut cn = Namer::new(used, Vec::new());
-                        let cname = cn.fresh(&format!("{}_{}", short(&ref_table), short(rc)));
-                        let not_null = c.pick(3) == 2;
-                        tables[ti].columns.push(Column {
-                            name: cname.clone(),
-                            ty,
-                            not_null,
-                        });
-                        cols.push(cname);
-                    }
-                    Some(ObjectKind::ForeignKey {
-                        cols,
-                        ref_table,
-                        ref_cols,
-                        on_delete: FkAction::ALL[c.pick(5)],
-                        on_update: FkAction::ALL[c.pick(5)],
-                        match_full: c.coin(),
-                        deferral: Deferral::ALL[c.pick(3)],
-                    })
-                }
+                gen_fk(&mut c, &mut tables, ti)
             } else {
                 gen_object(&mut c, &tables[ti], &functions)
             };
@@ -756,11 +762,103 @@ fn alterations(
     v
 }
 
+/// The top-level kinds of mutation, each with its own decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationKind {
+    /// Drop an object.
+    Drop,
+    /// Add an object.
+    Add,
+    /// Replace an object by a different definition under the same name.
+    Alter,
+    /// Change a foreign key's deferrability in place.
+    FkDeferral,
+    /// Enable or disable a trigger.
+    TriggerEnabled,
+    /// Rename an object.
+    Rename,
+    /// Drop and recreate an object identically.
+    RecreateIdentical,
+}
+
 /// Decode one mutation of `s` from a choice sequence and a name hint. Always
 /// returns an applicable mutation (falls back to adding an index or a CHECK).
 pub fn decode_mutation(s: &Schema, data: Vec<u32>, hint: Option<String>) -> Mutation {
     let mut c = Chooser::new(data);
     let mut names = Namer::new(s.used_names(), vec![hint]);
+    let cands = candidates(s, &mut c);
+    // only the kinds that apply to this schema; alterations count twice
+    let mut kinds: Vec<MutationKind> = vec![MutationKind::Add];
+    if !cands.droppable.is_empty() {
+        kinds.extend([MutationKind::Drop, MutationKind::RecreateIdentical]);
+    }
+    if !cands.alters.is_empty() {
+        kinds.extend([MutationKind::Alter; 4]);
+    }
+    if !cands.fks.is_empty() {
+        kinds.push(MutationKind::FkDeferral);
+    }
+    if !cands.trgs.is_empty() {
+        kinds.push(MutationKind::TriggerEnabled);
+    }
+    if !cands.all.is_empty() {
+        kinds.push(MutationKind::Rename);
+    }
+    let kind = kinds[c.pick(kinds.len())];
+    decode_kind(s, cands, kind, &mut c, &mut names)
+        .unwrap_or_else(|| add_mutation(s, &mut c, &mut names))
+}
+
+/// Decode one mutation of the given kind, or `None` when no object of `s`
+/// admits that kind (e.g. no trigger to enable or disable).
+pub fn decode_mutation_of_kind(
+    s: &Schema,
+    kind: MutationKind,
+    data: Vec<u32>,
+    hint: Option<String>,
+) -> Option<Mutation> {
+    let mut c = Chooser::new(data);
+    let mut names = Namer::new(s.used_names(), vec![hint]);
+    let cands = candidates(s, &mut c);
+    decode_kind(s, cands, kind, &mut c, &mut names)
+}
+
+/// The kinds of alteration (`alter:<what>` labels) that apply to `s`, in order.
+pub fn alteration_kinds(s: &Schema) -> Vec<&'static str> {
+    let mut c = Chooser::new(Vec::new());
+    let cands = candidates(s, &mut c);
+    let whats: BTreeSet<&'static str> = cands.alters.iter().map(|a| a.2).collect();
+    whats.into_iter().collect()
+}
+
+/// Decode one alteration of kind `what` of `s` (where, and how, from `data`).
+pub fn decode_alteration(s: &Schema, what: &str, data: Vec<u32>) -> Option<Mutation> {
+    let mut c = Chooser::new(data);
+    let cands = candidates(s, &mut c);
+    let mut of_what: Vec<(&Table, Object, &'static str)> =
+        cands.alters.into_iter().filter(|a| a.2 == what).collect();
+    if of_what.is_empty() {
+        return None;
+    }
+    let i = c.pick(of_what.len());
+    let (t, object, what) = of_what.swap_remove(i);
+    Some(Mutation::Replace {
+        table: t.name.clone(),
+        object,
+        what: what.to_owned(),
+    })
+}
+
+/// The objects of a schema each kind of mutation can apply to.
+struct Candidates<'a> {
+    all: Vec<(&'a Table, &'a Object)>,
+    droppable: Vec<(&'a Table, &'a Object)>,
+    fks: Vec<(&'a Table, &'a Object, Deferral)>,
+    trgs: Vec<(&'a Table, &'a Object, bool)>,
+    alters: Vec<(&'a Table, Object, &'static str)>,
+}
+
+fn candidates<'a>(s: &'a Schema, c: &mut Chooser) -> Candidates<'a> {
     let all: Vec<(&Table, &Object)> = s
         .tables
         .iter()
@@ -789,7 +887,7 @@ pub fn decode_mutation(s: &Schema, data: Vec<u32>, hint: Option<String>) -> Muta
         .collect();
     let mut alters: Vec<(&Table, Object, &'static str)> = Vec::new();
     for (t, o) in &droppable {
-        for (k, what) in alterations(s, t, o, &mut c) {
+        for (k, what) in alterations(s, t, o, c) {
             alters.push((
                 t,
                 Object {
@@ -800,80 +898,240 @@ pub fn decode_mutation(s: &Schema, data: Vec<u32>, hint: Option<String>) -> Muta
             ));
         }
     }
-    // only the kinds that apply to this schema; alterations count twice
-    let mut kinds: Vec<u8> = vec![1];
-    if !droppable.is_empty() {
-        kinds.extend([0, 6]);
+    Candidates {
+        all,
+        droppable,
+        fks,
+        trgs,
+        alters,
     }
-    if !alters.is_empty() {
-        kinds.extend([2, 2, 2, 2]);
-    }
-    if !fks.is_empty() {
-        kinds.push(3);
-    }
-    if !trgs.is_empty() {
-        kinds.push(4);
-    }
-    if !all.is_empty() {
-        kinds.push(5);
-    }
-    match kinds[c.pick(kinds.len())] {
-        0 => {
-            let (t, o) = droppable[c.pick(droppable.len())];
-            return Mutation::Drop {
+}
+
+fn decode_kind(
+    s: &Schema,
+    cands: Candidates<'_>,
+    kind: MutationKind,
+    c: &mut Chooser,
+    names: &mut Namer,
+) -> Option<Mutation> {
+    let Candidates {
+        all,
+        droppable,
+        fks,
+        trgs,
+        alters,
+    } = cands;
+    Some(match kind {
+        MutationKind::Drop => {
+            let (t, o) = *droppable.get(c.pick(droppable.len()))?;
+            Mutation::Drop {
                 table: t.name.clone(),
                 object: o.name.clone(),
-            };
+            }
         }
-        6 => {
-            let (t, o) = droppable[c.pick(droppable.len())];
-            return Mutation::RecreateIdentical {
+        MutationKind::RecreateIdentical => {
+            let (t, o) = *droppable.get(c.pick(droppable.len()))?;
+            Mutation::RecreateIdentical {
                 table: t.name.clone(),
                 object: o.name.clone(),
-            };
+            }
         }
-        2 => {
+        MutationKind::Alter => {
             // pick what to alter first (uniform over kinds of alteration), then where
             let whats: BTreeSet<&'static str> = alters.iter().map(|a| a.2).collect();
             let whats: Vec<&'static str> = whats.into_iter().collect();
-            let what = whats[c.pick(whats.len())];
+            let what = *whats.get(c.pick(whats.len()))?;
             let mut of_what: Vec<(&Table, Object, &'static str)> =
                 alters.into_iter().filter(|a| a.2 == what).collect();
-            let (t, object, what) = of_what.swap_remove(c.pick(of_what.len()));
-            return Mutation::Replace {
+            let i = c.pick(of_what.len());
+            let (t, object, what) = of_what.swap_remove(i);
+            Mutation::Replace {
                 table: t.name.clone(),
                 object,
                 what: what.to_owned(),
-            };
+            }
         }
-        3 => {
-            let (t, o, d) = fks[c.pick(fks.len())];
-            return Mutation::AlterFkDeferral {
+        MutationKind::FkDeferral => {
+            let (t, o, d) = *fks.get(c.pick(fks.len()))?;
+            Mutation::AlterFkDeferral {
                 table: t.name.clone(),
                 object: o.name.clone(),
                 deferral: next_in(&Deferral::ALL, d, c.pick(2)),
-            };
+            }
         }
-        4 => {
-            let (t, o, e) = trgs[c.pick(trgs.len())];
-            return Mutation::SetTriggerEnabled {
+        MutationKind::TriggerEnabled => {
+            let (t, o, e) = *trgs.get(c.pick(trgs.len()))?;
+            Mutation::SetTriggerEnabled {
                 table: t.name.clone(),
                 object: o.name.clone(),
                 enabled: !e,
-            };
+            }
         }
-        5 => {
-            let (t, o) = all[c.pick(all.len())];
+        MutationKind::Rename => {
+            let (t, o) = *all.get(c.pick(all.len()))?;
             let new_name = names.fresh(&format!("{}_renamed", short(&o.name)));
-            return Mutation::Rename {
+            Mutation::Rename {
                 table: t.name.clone(),
                 object: o.name.clone(),
                 new_name,
-            };
+            }
         }
-        _ => {}
+        MutationKind::Add => add_mutation(s, c, names),
+    })
+}
+
+/// Make sure `s` has what every kind of mutation needs: a trigger (to enable
+/// or disable) and a foreign key (to change its deferrability), adding a
+/// primary key to reference when no table has one and a column admits it.
+pub fn with_every_kind_applicable(mut s: Schema, data: Vec<u32>) -> Schema {
+    let mut c = Chooser::new(data);
+    let mut names = Namer::new(s.used_names(), Vec::new());
+    let has = |s: &Schema, f: fn(&ObjectKind) -> bool| {
+        s.tables
+            .iter()
+            .any(|t| t.objects.iter().any(|o| f(&o.kind)))
+    };
+    if !has(&s, |k| matches!(k, ObjectKind::Trigger { .. })) && !s.functions.is_empty() {
+        let ti = c.pick(s.tables.len());
+        let function = s.functions[c.pick(s.functions.len())].clone();
+        let kind = ObjectKind::Trigger {
+            timing: Timing::Before,
+            events: Events {
+                insert: true,
+                update: c.coin(),
+                delete: false,
+            },
+            row: true,
+            function,
+            enabled: true,
+        };
+        let name = names.fresh(&object_base(&s.tables[ti], &kind));
+        s.tables[ti].objects.push(Object { name, kind });
     }
-    add_mutation(s, &mut c, &mut names)
+    if !has(&s, |k| matches!(k, ObjectKind::Index { .. })) {
+        let ti = c.pick(s.tables.len());
+        if let Some(kind) = gen_index(&mut c, &s.tables[ti]) {
+            let name = names.fresh(&object_base(&s.tables[ti], &kind));
+            s.tables[ti].objects.push(Object { name, kind });
+        }
+    }
+    if !has(&s, |k| matches!(k, ObjectKind::ForeignKey { .. })) {
+        if !s.tables.iter().any(|t| t.primary_key().is_some()) {
+            // a table with a btree-able column (else give table 0 an int key column)
+            let able: Vec<usize> = (0..s.tables.len())
+                .filter(|&i| s.tables[i].columns.iter().any(|x| x.ty.btree()))
+                .collect();
+            let ti = match able.get(c.pick(able.len())) {
+                Some(&ti) => ti,
+                None => {
+                    let used = s.tables[0].columns.iter().map(|x| x.name.clone()).collect();
+                    let name = Namer::new(used, Vec::new()).fresh("id");
+                    s.tables[0].columns.push(Column {
+                        name,
+                        ty: ColType::Int4,
+                        not_null: true,
+                    });
+                    0
+                }
+            };
+            let col = s.tables[ti]
+                .columns
+                .iter()
+                .find(|x| x.ty.btree())
+                .map(|x| x.name.clone());
+            if let Some(col) = col {
+                let kind = ObjectKind::PrimaryKey { cols: vec![col] };
+                let name = names.fresh(&object_base(&s.tables[ti], &kind));
+                s.tables[ti].objects.push(Object { name, kind });
+            }
+        }
+        let ti = c.pick(s.tables.len());
+        if let Some(kind) = gen_fk(&mut c, &mut s.tables, ti) {
+            let name = names.fresh(&object_base(&s.tables[ti], &kind));
+            s.tables[ti].objects.push(Object { name, kind });
+        }
+    }
+    s
+}
+
+/// The kinds every DRIFT-DETECT case applies, one after the other (kinds
+/// that need an object of their own first, so earlier drops cannot take it;
+/// alterations twice, as they have the most variety).
+pub const DETECT_SEQUENCE: [MutationKind; 8] = [
+    MutationKind::TriggerEnabled,
+    MutationKind::FkDeferral,
+    MutationKind::Alter,
+    MutationKind::Drop,
+    MutationKind::Rename,
+    MutationKind::RecreateIdentical,
+    MutationKind::Alter,
+    MutationKind::Add,
+];
+
+/// One alteration of every kind the schema admits, then mutations of every
+/// kind of [`DETECT_SEQUENCE`] that applies, each decoded
+/// from its own choices against the schema the previous ones left, so each
+/// one applies (checked) to the state it is decoded for.
+pub fn decode_mutation_sequence(
+    s: &Schema,
+    data: Vec<Vec<u32>>,
+    hints: Vec<Option<String>>,
+) -> Vec<Mutation> {
+    let mut state = s.clone();
+    let mut out = Vec::new();
+    // first one alteration of every kind the schema admits, so that no kind of
+    // alteration is left to the luck of the seed
+    for (i, what) in alteration_kinds(s).into_iter().enumerate() {
+        let d = data
+            .get(DETECT_SEQUENCE.len() + i)
+            .cloned()
+            .unwrap_or_default();
+        let Some(m) = decode_alteration(&state, what, d) else {
+            continue;
+        };
+        if let (Ok(next), Ok(_)) = (
+            super::mutation::apply(&state, &m),
+            super::mutation::mutation_ddl(&state, &m),
+        ) {
+            state = next;
+            out.push(m);
+        }
+    }
+    for (i, kind) in DETECT_SEQUENCE.iter().enumerate() {
+        let d = data.get(i).cloned().unwrap_or_default();
+        let h = hints.get(i).cloned().flatten();
+        let Some(m) = decode_mutation_of_kind(&state, *kind, d, h) else {
+            continue;
+        };
+        if let Ok(next) = super::mutation::apply(&state, &m) {
+            if super::mutation::mutation_ddl(&state, &m).is_ok() {
+                state = next;
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// A schema with every kind of mutation applicable, and a sequence of
+/// mutations of every kind ([`DETECT_SEQUENCE`]), for DRIFT-DETECT.
+pub fn arb_schema_and_mutations() -> impl Strategy<Value = (Schema, Vec<Mutation>)> {
+    (
+        prop::option::weighted(0.3, arb_hostile_ident()),
+        arb_hints(24),
+        arb_choices(160),
+        arb_choices(8),
+        vec(arb_choices(24), DETECT_SEQUENCE.len() + 16),
+        vec(
+            prop::option::weighted(0.3, arb_hostile_ident()),
+            DETECT_SEQUENCE.len(),
+        ),
+    )
+        .prop_map(|(sh, h, d, ed, md, mh)| {
+            let s = with_every_kind_applicable(decode_schema(sh, h, d), ed);
+            let ms = decode_mutation_sequence(&s, md, mh);
+            (s, ms)
+        })
 }
 
 fn add_mutation(s: &Schema, c: &mut Chooser, names: &mut Namer) -> Mutation {
@@ -998,6 +1256,43 @@ mod tests {
                 "{l} is rare: {labels:?}"
             );
         }
+    }
+
+    #[test]
+    fn every_detect_case_applies_every_kind() {
+        let mut runner = TestRunner::deterministic();
+        let strat = arb_schema_and_mutations();
+        for _ in 0..500 {
+            let (s, ms) = strat.new_tree(&mut runner).expect("tree").current();
+            let labels: Vec<String> = ms.iter().map(Mutation::label).collect();
+            for need in [
+                "alter:trigger-enabled",
+                "alter:deferrability-in-place",
+                "add",
+                "rename",
+            ] {
+                assert!(
+                    labels.iter().any(|l| l == need),
+                    "{need} missing: {labels:?}\n{s:?}"
+                );
+            }
+            let mut state = s.clone();
+            for m in &ms {
+                let next = apply(&state, m).expect("applies in sequence");
+                assert!(!mutation_ddl(&state, m).expect("ddl").is_empty());
+                let d = expected_drift(&state, &next);
+                assert_eq!(
+                    d.is_empty(),
+                    matches!(m, Mutation::RecreateIdentical { .. }),
+                    "{m:?}"
+                );
+                state = next;
+            }
+        }
+        // the simplest choices still give a trigger and a foreign key
+        let s = with_every_kind_applicable(decode_schema(None, Vec::new(), Vec::new()), Vec::new());
+        let ms = decode_mutation_sequence(&s, Vec::new(), Vec::new());
+        assert!(ms.len() >= 6, "{ms:?}");
     }
 
     #[test]

@@ -88,57 +88,83 @@ static DETECT: InvariantMeta = InvariantMeta {
     suite: Suite::Drift,
     title: "verify reports exactly the mutated objects, with the right kind",
     seed: SEED,
-    property: "For any schema and any mutation (drop, add, alter of expression/column order/predicate/action/\
-               deferrability/opclass/INCLUDE/trigger, rename, drop-and-recreate-identical), verify reports \
-               exactly the objects the mutation changed (and their tables), kind and hashes right, code \
+    property: "For any schema (always with a trigger and a foreign key) and a sequence of mutations of every kind \
+               (one alteration of every kind the schema admits, then trigger enabled/disabled, FK deferrability in place, alterations of expression/column order/\
+               predicate/action/deferrability/opclass/INCLUDE/trigger, drop, rename, drop-and-recreate-identical, \
+               add), each applied after sealing and activating the previous state, verify reports exactly the \
+               objects the mutation changed (and their tables), kind and hashes right, code \
                OBJECT_AUTHORITY_IMMUTABLE; identical recreation is not drift; a sealed but never activated \
                manifest is not ok.",
-    default_cases: 96,
+    default_cases: 32,
 };
 
-/// DRIFT-DETECT over generated schemas and mutations.
+/// DRIFT-DETECT over generated schemas and sequences of mutations.
 pub struct Detect;
 
 impl Property for Detect {
-    type Input = (Schema, Mutation);
+    type Input = (Schema, Vec<Mutation>);
     fn meta(&self) -> &InvariantMeta {
         &DETECT
     }
-    fn strategy(&self) -> BoxedStrategy<(Schema, Mutation)> {
-        gen::arb_schema_and_mutation().boxed()
+    fn strategy(&self) -> BoxedStrategy<(Schema, Vec<Mutation>)> {
+        gen::arb_schema_and_mutations().boxed()
     }
-    fn check(&self, sandbox: &dyn Sandbox, (s, m): &(Schema, Mutation)) -> CaseResult {
-        detect_case(sandbox, s, m)
+    fn check(&self, sandbox: &dyn Sandbox, (s, ms): &(Schema, Vec<Mutation>)) -> CaseResult {
+        detect_case(sandbox, s, ms)
     }
-    fn coverage(&self, (s, m): &(Schema, Mutation)) -> Vec<String> {
+    fn coverage(&self, (s, ms): &(Schema, Vec<Mutation>)) -> Vec<String> {
+        // the generator only yields mutations that apply, in order, to the
+        // state they were decoded for: every one of them is checked
         let mut v = schema_coverage(s);
-        v.push(format!("mutation:{}", m.label()));
+        let labels: BTreeSet<String> = ms
+            .iter()
+            .map(|m| format!("mutation:{}", m.label()))
+            .collect();
+        v.extend(labels);
         v
     }
 }
 
-fn detect_case(sandbox: &dyn Sandbox, s: &Schema, m: &Mutation) -> CaseResult {
-    let after_model = gen::apply(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
-    let ddl = gen::mutation_ddl(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
-    let (mut db, before) = build(sandbox, s)?;
+fn detect_case(sandbox: &dyn Sandbox, s: &Schema, ms: &[Mutation]) -> CaseResult {
+    let (mut db, mut before) = build(sandbox, s)?;
     let schemas = std::slice::from_ref(&s.name);
-    let manifest = kernel::seal(&mut db, SET, schemas)?;
+    let mut manifest = kernel::seal(&mut db, SET, schemas)?;
     let pending = kernel::verify(&mut db, SET)?;
     if pending.ok {
         return Err(CaseError::fail(format!(
-            "verify is ok for a set whose only version was sealed but never activated: {}",
+            "CONTRACT §2 verify_object_authority: no active manifest → not ok, but verify is ok for a set whose \
+             only version was sealed but never activated: {}",
             pending.raw
         )));
     }
     let ev = kernel::evidence(&mut db)?;
     kernel::activate(&mut db, manifest, ev)?;
-    kernel::run_all(&mut db, &ddl)?;
-    let after = kernel::snapshot(&mut db, schemas)?;
-    kernel::check_hashes(&after)?;
-    let expected = kernel::expected_identities(&mut db, &gen::expected_drift(s, &after_model))?;
-    let report = kernel::verify(&mut db, SET)?;
-    kernel::check_report(&report, manifest, &expected, &before, &after)
-        .map_err(|e| e.with_sql(ddl.join(";\n")))
+    let mut state = s.clone();
+    for (i, m) in ms.iter().enumerate() {
+        let next = gen::apply(&state, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+        let ddl = gen::mutation_ddl(&state, m).map_err(|e| CaseError::Reject(e.to_string()))?;
+        if i > 0 {
+            // the previous state becomes the sealed, active version
+            manifest = kernel::seal_activate(&mut db, SET, schemas)?;
+        }
+        kernel::run_all(&mut db, &ddl)?;
+        let after = kernel::snapshot(&mut db, schemas)?;
+        kernel::check_hashes(&after)?;
+        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(&state, &next))?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, manifest, &expected, &before, &after).map_err(|e| {
+            e.with_sql(format!(
+                "-- mutation {} of {} ({})\n{}",
+                i + 1,
+                ms.len(),
+                m.label(),
+                ddl.join(";\n")
+            ))
+        })?;
+        before = after;
+        state = next;
+    }
+    Ok(())
 }
 
 static ORDER: InvariantMeta = InvariantMeta {

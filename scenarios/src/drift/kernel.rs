@@ -3,9 +3,10 @@
 //! the independent Rust recomputation of TABLE set hashes.
 
 use crate::case::CaseError;
-use crate::pg::{query_json, PgResultExt};
+use crate::pg::PgResultExt;
 use pgconform_generators::drift::{DriftKind, ObjectPath};
-use postgres::Client;
+use postgres::types::FromSql;
+use postgres::{Client, Row};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -36,6 +37,63 @@ pub struct SnapRow {
 /// (object_type, object_identity) → row.
 pub type Snapshot = BTreeMap<(String, String), SnapRow>;
 
+/// A kernel call failed: a server error is a kernel failure naming the
+/// contract `clause` (the SQLSTATE kept); a lost connection is the
+/// environment's.
+pub fn by_contract<T>(
+    r: Result<T, postgres::Error>,
+    clause: &str,
+    sql: &str,
+) -> Result<T, CaseError> {
+    r.kernel(sql).map_err(|e| match e {
+        CaseError::Fail(mut d) => {
+            d.message = format!("{clause}: {}", d.message);
+            CaseError::Fail(d)
+        }
+        other => other,
+    })
+}
+
+/// A column the contract defines: a NULL, a missing column or a wrong type
+/// is a kernel failure naming `clause` (never an environment error: reading
+/// a row already fetched does no I/O).
+pub fn col<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+    clause: &str,
+    sql: &str,
+) -> Result<T, CaseError> {
+    row.try_get::<_, Option<T>>(idx)
+        .map_err(|e| {
+            CaseError::fail(format!(
+                "{clause}: column {idx} of the kernel's answer: {e}"
+            ))
+            .with_sql(sql)
+        })?
+        .ok_or_else(|| {
+            CaseError::fail(format!("{clause}: the kernel answered NULL (column {idx})"))
+                .with_sql(sql)
+        })
+}
+
+/// Like [`col`] for a column the contract allows to be NULL.
+pub fn opt_col<'a, T: FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+    clause: &str,
+    sql: &str,
+) -> Result<Option<T>, CaseError> {
+    row.try_get::<_, Option<T>>(idx).map_err(|e| {
+        CaseError::fail(format!(
+            "{clause}: column {idx} of the kernel's answer: {e}"
+        ))
+        .with_sql(sql)
+    })
+}
+
+const SNAPSHOT_CLAUSE: &str = "CONTRACT §2 Functions, realized_authority_snapshot(p_schemas text[]) returns \
+     table(object_identity text, parent_object_identity text, object_type text, definition_sha256 text, definition text)";
+
 /// Run harness-side statements (schema builds, mutations): any error is the
 /// harness's own problem.
 pub fn run_all(client: &mut Client, stmts: &[String]) -> Result<(), CaseError> {
@@ -51,16 +109,27 @@ pub fn run_all(client: &mut Client, stmts: &[String]) -> Result<(), CaseError> {
 pub fn snapshot(client: &mut Client, schemas: &[String]) -> Result<Snapshot, CaseError> {
     let sql = "SELECT object_identity, parent_object_identity, object_type, definition_sha256, definition \
                FROM qt001_cp.realized_authority_snapshot($1::text[])";
-    let rows = client.query(sql, &[&schemas]).kernel(sql)?;
+    let rows = by_contract(client.query(sql, &[&schemas]), SNAPSHOT_CLAUSE, sql)?;
     let mut out = Snapshot::new();
     for r in rows {
+        let c = SNAPSHOT_CLAUSE;
         let row = SnapRow {
-            identity: r.try_get(0).kernel(sql)?,
-            parent: r.try_get(1).kernel(sql)?,
-            object_type: r.try_get(2).kernel(sql)?,
-            sha256: r.try_get(3).kernel(sql)?,
-            definition: r.try_get(4).kernel(sql)?,
+            identity: col(&r, 0, c, sql)?,
+            parent: opt_col(&r, 1, c, sql)?,
+            object_type: col(&r, 2, c, sql)?,
+            sha256: col(&r, 3, c, sql)?,
+            definition: col(&r, 4, c, sql)?,
         };
+        if !matches!(
+            row.object_type.as_str(),
+            "TABLE" | "CONSTRAINT" | "INDEX" | "TRIGGER"
+        ) {
+            return Err(CaseError::fail(format!(
+                "CONTRACT §2 Canonical form: object_type is one of TABLE, CONSTRAINT, INDEX, TRIGGER, got {:?} for {}",
+                row.object_type, row.identity
+            ))
+            .with_sql(sql));
+        }
         let key = (row.object_type.clone(), row.identity.clone());
         if out.insert(key.clone(), row).is_some() {
             return Err(
@@ -96,11 +165,21 @@ pub fn set_text(snap: &Snapshot, table_identity: &str) -> String {
 pub fn check_hashes(snap: &Snapshot) -> Result<(), CaseError> {
     for r in snap.values() {
         if r.object_type == "TABLE" {
+            if r.parent.is_some() {
+                return Err(CaseError::fail(format!(
+                    "CONTRACT §2 Canonical form: parent_object_identity is NULL for a TABLE; {} has {:?}",
+                    r.identity, r.parent
+                )));
+            }
             let text = set_text(snap, &r.identity);
             let h = sha256_hex(&text);
             if h != r.sha256 {
                 return Err(CaseError::mismatch(
-                    format!("TABLE {} set hash differs from the harness's recomputation over its children", r.identity),
+                    format!(
+                        "CONTRACT §2 Canonical form: the set hash of TABLE {} differs from sha256 over its children's lines \
+                         (type TAB octet_length(identity):identity TAB sha256 LF, sorted bytewise)",
+                        r.identity
+                    ),
                     h,
                     &r.sha256,
                 ));
@@ -110,7 +189,7 @@ pub fn check_hashes(snap: &Snapshot) -> Result<(), CaseError> {
             if h != r.sha256 {
                 return Err(CaseError::mismatch(
                     format!(
-                        "{} {} definition_sha256 is not sha256(definition)",
+                        "CONTRACT §2 Canonical form: definition_sha256 of {} {} is not the sha256 of its definition",
                         r.object_type, r.identity
                     ),
                     h,
@@ -123,7 +202,7 @@ pub fn check_hashes(snap: &Snapshot) -> Result<(), CaseError> {
                 .is_some_and(|p| snap.contains_key(&("TABLE".to_owned(), p.clone())));
             if !parent_ok {
                 return Err(CaseError::fail(format!(
-                    "{} {} has parent {:?}, which is not a TABLE of the snapshot",
+                    "CONTRACT §2 Canonical form: {} {} has parent {:?}, which is not a TABLE of the snapshot",
                     r.object_type, r.identity, r.parent
                 )));
             }
@@ -132,39 +211,38 @@ pub fn check_hashes(snap: &Snapshot) -> Result<(), CaseError> {
     Ok(())
 }
 
-/// Register valid rollback evidence (present, read back, unexpired) directly,
-/// as the superuser: the drift suite does not depend on the evidence slice.
+/// Valid rollback evidence, made the way CONTRACT §2 says the harness makes
+/// it: `seal_artifact` (kind `manifest_payload`, storage class `embedded`, the
+/// only ones the harness uses) and then `readback_verify`, which must answer
+/// true. Nothing is written into the kernel's tables directly.
 pub fn evidence(client: &mut Client) -> Result<uuid::Uuid, CaseError> {
-    let uri = format!("pgconform:drift/{}", uuid::Uuid::new_v4());
-    let body = format!("pgconform drift rollback evidence {uri}");
-    let sha = sha256_hex(&body);
-    client
-        .execute(
-            "INSERT INTO qt001_cp.artifact_store (artifact_uri, body) VALUES ($1, convert_to($2, 'UTF8'))",
-            &[&uri, &body],
-        )
-        .env()?;
-    let row = client
-        .query_one(
-            "INSERT INTO qt001_cp.evidence_registry (evidence_kind, storage_class, artifact_uri, artifact_sha256, \
-             artifact_size_bytes, issuer_principal_id, issued_at, last_readback_at, valid_until) \
-             VALUES ('owner_acl_snapshot', 'embedded', $1, $2, $3, gen_random_uuid(), \
-                     public.kernel_now() - interval '1 minute', public.kernel_now(), public.kernel_now() + interval '30 days') \
-             RETURNING evidence_id",
-            &[&uri, &sha, &i64::try_from(body.len()).unwrap_or(0)],
-        )
-        .env()?;
-    row.try_get(0).env()
+    let uri = format!("pgconform:drift/rollback/{}", uuid::Uuid::new_v4());
+    let body = format!("{{\"pgconform\": \"drift rollback evidence\", \"uri\": \"{uri}\"}}");
+    let sql = "SELECT qt001_cp.seal_artifact($1, convert_to($2, 'UTF8'), 'manifest_payload', 'embedded', \
+               gen_random_uuid(), interval '30 days')";
+    let clause = "CONTRACT §3 seal_artifact(p_uri, p_body, p_kind, p_storage_class, p_issuer, p_valid_for) returns uuid \
+                  (kind manifest_payload, storage class embedded; the drift suite's rollback evidence, §2)";
+    let row = by_contract(client.query_one(sql, &[&uri, &body]), clause, sql)?;
+    let id: uuid::Uuid = col(&row, 0, clause, sql)?;
+    let sql = "SELECT qt001_cp.readback_verify($1)";
+    let clause = "CONTRACT §3 readback_verify(p_evidence_id uuid) returns boolean: true for evidence just sealed";
+    let row = by_contract(client.query_one(sql, &[&id]), clause, sql)?;
+    let ok: bool = col(&row, 0, clause, sql)?;
+    if !ok {
+        return Err(CaseError::fail(format!(
+            "{clause}: readback_verify answered false for evidence {id} sealed a moment ago"
+        ))
+        .with_sql(sql));
+    }
+    Ok(id)
 }
 
 /// `seal_manifest_from_realized(set, schemas)`.
 pub fn seal(client: &mut Client, set: &str, schemas: &[String]) -> Result<uuid::Uuid, CaseError> {
     let sql = "SELECT qt001_cp.seal_manifest_from_realized($1, $2::text[])";
-    client
-        .query_one(sql, &[&set, &schemas])
-        .kernel(sql)?
-        .try_get(0)
-        .kernel(sql)
+    let clause = "CONTRACT §2 seal_manifest_from_realized(p_manifest_set text, p_schemas text[]) returns uuid";
+    let row = by_contract(client.query_one(sql, &[&set, &schemas]), clause, sql)?;
+    col(&row, 0, clause, sql)
 }
 
 /// `activate_manifest(manifest, evidence)`.
@@ -174,12 +252,18 @@ pub fn activate(
     ev: uuid::Uuid,
 ) -> Result<uuid::Uuid, CaseError> {
     let sql = "SELECT qt001_cp.activate_manifest($1, $2)";
-    client
-        .query_one(sql, &[&manifest, &ev])
-        .kernel(sql)?
-        .try_get(0)
-        .kernel(sql)
+    let row = by_contract(
+        client.query_one(sql, &[&manifest, &ev]),
+        ACTIVATE_CLAUSE,
+        sql,
+    )?;
+    col(&row, 0, ACTIVATE_CLAUSE, sql)
 }
+
+/// The clause `activate_manifest` answers to.
+pub const ACTIVATE_CLAUSE: &str =
+    "CONTRACT §2 activate_manifest(p_manifest_id uuid, p_rollback_evidence_id uuid) returns uuid \
+     (valid evidence, made with seal_artifact + readback_verify)";
 
 /// Seal and activate `schemas` as `set` with fresh evidence; the manifest id.
 pub fn seal_activate(
@@ -226,9 +310,14 @@ fn opt_str(v: &Value, k: &str) -> Option<String> {
 /// `verify_object_authority(set)`, parsed; malformed reports are kernel failures.
 pub fn verify(client: &mut Client, set: &str) -> Result<Report, CaseError> {
     let sql = "SELECT qt001_cp.verify_object_authority($1)";
-    let raw = query_json(client, sql, &[&set])?;
-    let bad =
-        |why: &str| CaseError::fail(format!("malformed verify report: {why}: {raw}")).with_sql(sql);
+    let clause = "CONTRACT §2 verify_object_authority(p_manifest_set text) returns jsonb \
+                  {\"ok\", \"manifest_id\", \"failures\": [{\"code\", \"object_identity\", \"object_type\", \"kind\", \
+                  \"expected_sha256\", \"realized_sha256\"}]}";
+    let row = by_contract(client.query_one(sql, &[&set]), clause, sql)?;
+    let raw: Value = col(&row, 0, clause, sql)?;
+    let bad = |why: &str| {
+        CaseError::fail(format!("{clause}: malformed verify report: {why}: {raw}")).with_sql(sql)
+    };
     let ok = raw
         .get("ok")
         .and_then(Value::as_bool)

@@ -23,10 +23,14 @@ static DEFERRED_FK: InvariantMeta = InvariantMeta {
     suite: Suite::Drift,
     title: "dropping any deferred FK of the kernel's own schema is detected",
     seed: SEED,
-    property: "With the kernel's own schema sealed and activated (verify ok), dropping any one of its foreign keys \
-               makes verify report exactly that CONSTRAINT missing and its TABLE changed.",
+    property: "After `script seal-kernel` (which seals and activates manifest set qt001_cp.kernel over schema \
+               qt001_cp), verify_object_authority('qt001_cp.kernel') is ok, and dropping any one foreign key of \
+               schema qt001_cp makes it report exactly that CONSTRAINT missing and its TABLE changed.",
     default_cases: 12,
 };
+
+/// The manifest set `script seal-kernel` seals (CONTRACT §0, §2).
+pub const KERNEL_SET: &str = "qt001_cp.kernel";
 
 /// DRIFT-DEFERRED-FK: the input picks one FK of the kernel schema (modulo their number).
 pub struct DeferredFk;
@@ -45,6 +49,19 @@ fn kernel_fks(client: &mut Client) -> Result<Vec<(String, String)>, CaseError> {
         .collect()
 }
 
+/// Run the SUT's `script seal-kernel` in a transaction of its own.
+pub fn run_seal_kernel(sandbox: &dyn Sandbox, client: &mut Client) -> CaseResult {
+    let clause = "CONTRACT §0 `script seal-kernel`: seal and activate manifest set qt001_cp.kernel over schema qt001_cp";
+    let script = sandbox
+        .sut()
+        .script("seal-kernel")
+        .map_err(|e| CaseError::fail(format!("{clause}: {e}")))?
+        .clone();
+    let mut tx = client.transaction().env()?;
+    kernel::by_contract(tx.batch_execute(&script.sql), clause, &script.path)?;
+    tx.commit().env()
+}
+
 impl Property for DeferredFk {
     type Input = u32;
     fn meta(&self) -> &InvariantMeta {
@@ -58,17 +75,33 @@ impl Property for DeferredFk {
         let fks = kernel_fks(&mut db)?;
         if fks.is_empty() {
             return Err(CaseError::fail(
-                "the kernel schema qt001_cp has no foreign key (manifest_activation.rollback_evidence_id must reference evidence_registry)",
+                "CONTRACT §2 Objects: manifest_activation.rollback_evidence_id REFERENCES qt001_cp.evidence_registry, \
+                 but schema qt001_cp has no foreign key",
             ));
         }
         let (table, fk) = &fks[*pick as usize % fks.len()];
         let schemas = vec![KERNEL_SCHEMA.to_owned()];
-        let set = "pgc.drift.kernel";
+        run_seal_kernel(sandbox, &mut db)?;
         let before = kernel::snapshot(&mut db, &schemas)?;
         kernel::check_hashes(&before)?;
-        let m = kernel::seal_activate(&mut db, set, &schemas)?;
-        let clean = kernel::verify(&mut db, set)?;
-        kernel::check_report(&clean, m, &BTreeMap::new(), &before, &before)?;
+        let clean = kernel::verify(&mut db, KERNEL_SET)?;
+        // the active version is whatever seal-kernel activated: the report names it
+        let m = clean
+            .manifest_id
+            .as_deref()
+            .and_then(|s| s.parse::<uuid::Uuid>().ok())
+            .ok_or_else(|| {
+                CaseError::fail(format!(
+                    "CONTRACT §2 verify_object_authority: after `script seal-kernel`, the report names the active \
+                     manifest_id of set {KERNEL_SET}: {}",
+                    clean.raw
+                ))
+            })?;
+        kernel::check_report(&clean, m, &BTreeMap::new(), &before, &before).map_err(|e| {
+            e.with_sql(format!(
+                "script seal-kernel; SELECT qt001_cp.verify_object_authority('{KERNEL_SET}')"
+            ))
+        })?;
         let ddl = format!(
             "ALTER TABLE {}.{} DROP CONSTRAINT {}",
             crate::pg::quote_ident(KERNEL_SCHEMA),
@@ -94,7 +127,7 @@ impl Property for DeferredFk {
             kernel::identity(&mut db, &p(None, "TABLE"))?,
             DriftKind::Changed,
         );
-        let report = kernel::verify(&mut db, set)?;
+        let report = kernel::verify(&mut db, KERNEL_SET)?;
         kernel::check_report(&report, m, &expected, &before, &after).map_err(|e| e.with_sql(ddl))
     }
     fn coverage(&self, _: &u32) -> Vec<String> {
@@ -129,6 +162,11 @@ pub struct ForwardOnlyInput {
     pub versions: u8,
     /// Tampers: (index into [`TAMPERS`], which version's rows they target).
     pub tampers: Vec<(usize, u8)>,
+    /// Before rolling back, try to activate an older version (which one,
+    /// modulo the older versions): allowing it or refusing it is the kernel's
+    /// choice; if allowed, it becomes the active version (latest activation).
+    #[serde(default)]
+    pub reactivate: Option<u8>,
 }
 
 static FORWARD_ONLY: InvariantMeta = InvariantMeta {
@@ -136,49 +174,98 @@ static FORWARD_ONLY: InvariantMeta = InvariantMeta {
     suite: Suite::Drift,
     title: "manifest, scope and activation rows never change; rollback is a new version",
     seed: "004_73545968f3559826.txt",
-    property: "Every UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) is refused \
-               and changes nothing; rollback_manifest appends a new version carrying the prior active payload \
-               byte for byte, activated with the rolled-back activation's evidence, without editing any old \
-               row; with nothing to roll back to it is refused and changes nothing.",
+    property: "No UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) changes them \
+               (refused or matching nothing, judged by the rows before and after); the active version is the \
+               latest activation, whatever its version number (activating an older version may be refused or \
+               allowed); rollback_manifest appends one new version carrying the prior active payload byte for \
+               byte and activates it with the set's rollback evidence, without editing any old row; with nothing \
+               to roll back to it is refused and changes nothing.",
     default_cases: 16,
 };
 
 /// DRIFT-FORWARD-ONLY.
 pub struct ForwardOnly;
 
+const HISTORY_CLAUSE: &str = "CONTRACT §2 Objects: qt001_cp.manifest_version(manifest_id, manifest_set, version, payload, \
+     payload_sha256, created_at, supersedes_manifest_id), authority_scope_manifest(manifest_id, object_identity, \
+     parent_object_identity, object_type, expected_definition_sha256, expected_constraint_set_sha256), \
+     manifest_activation(activation_id, manifest_id, activated_at, rollback_evidence_id)";
+
+/// Every manifest, scope and activation row, whole (every column the kernel
+/// has), in an order of the contract's keys.
 fn dump(client: &mut Client) -> Result<Value, CaseError> {
-    let row = client
-        .query_one(
-            "SELECT jsonb_build_object(\
+    let sql = "SELECT jsonb_build_object(\
                'versions', (SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.manifest_id), '[]') FROM qt001_cp.manifest_version v), \
-               'scope', (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.manifest_id, s.object_type, s.object_identity COLLATE \"C\"), '[]') \
+               'scope', (SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.manifest_id, s.object_type COLLATE \"C\", \
+                                                   s.object_identity COLLATE \"C\"), '[]') \
                            FROM qt001_cp.authority_scope_manifest s), \
-               'activations', (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.activation_id), '[]') FROM qt001_cp.manifest_activation a))",
-            &[],
-        )
-        .env()?;
-    row.try_get(0).env()
+               'activations', (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.activation_id), '[]') FROM qt001_cp.manifest_activation a))";
+    let row = kernel::by_contract(client.query_one(sql, &[]), HISTORY_CLAUSE, sql)?;
+    kernel::col(&row, 0, HISTORY_CLAUSE, sql)
 }
 
-fn latest_activation(
+/// The rows of `key` in `now` that are not in `before`.
+fn new_rows(before: &Value, now: &Value, key: &str) -> Vec<Value> {
+    let old = before[key].as_array().cloned().unwrap_or_default();
+    now[key]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| !old.contains(r))
+        .collect()
+}
+
+fn field(row: &Value, key: &str) -> Result<String, CaseError> {
+    row.get(key)
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            CaseError::fail(format!(
+                "{HISTORY_CLAUSE}: a row without a non-NULL {key}: {row}"
+            ))
+        })
+}
+
+/// One activation the harness made or saw, in insertion order.
+#[derive(Debug, Clone)]
+struct Act {
+    manifest: uuid::Uuid,
+    evidence: uuid::Uuid,
+}
+
+/// The expected drift when the realized schema holds indexes t_b_1..t_b_{n-1}
+/// and the active payload is that of version index `k` (indexes up to t_b_k).
+fn drift_against(
     client: &mut Client,
-    set: &str,
-) -> Result<(uuid::Uuid, uuid::Uuid, uuid::Uuid), CaseError> {
-    // (activation_id, manifest_id, rollback_evidence_id) of the latest activation,
-    // ordered by the kernel's own activation order column if it has one, else activated_at.
-    let row = client
-        .query_one(
-            "SELECT a.activation_id, a.manifest_id, a.rollback_evidence_id \
-               FROM qt001_cp.manifest_activation a JOIN qt001_cp.manifest_version v USING (manifest_id) \
-              WHERE v.manifest_set = $1 ORDER BY v.version DESC, a.activated_at DESC LIMIT 1",
-            &[&set],
-        )
-        .env()?;
-    Ok((
-        row.try_get(0).env()?,
-        row.try_get(1).env()?,
-        row.try_get(2).env()?,
-    ))
+    k: usize,
+    n: usize,
+) -> Result<BTreeMap<(String, String), DriftKind>, CaseError> {
+    let mut exp = BTreeMap::new();
+    for j in (k + 1)..n {
+        exp.insert(
+            kernel::identity(
+                client,
+                &(
+                    "INDEX".into(),
+                    "pgc_fo".into(),
+                    "t".into(),
+                    Some(format!("t_b_{j}")),
+                ),
+            )?,
+            DriftKind::Extra,
+        );
+    }
+    if !exp.is_empty() {
+        exp.insert(
+            kernel::identity(client, &("TABLE".into(), "pgc_fo".into(), "t".into(), None))?,
+            DriftKind::Changed,
+        );
+    }
+    Ok(exp)
 }
 
 impl Property for ForwardOnly {
@@ -187,8 +274,16 @@ impl Property for ForwardOnly {
         &FORWARD_ONLY
     }
     fn strategy(&self) -> BoxedStrategy<ForwardOnlyInput> {
-        (2u8..=4, vec((0..TAMPERS.len(), any::<u8>()), 1..8))
-            .prop_map(|(versions, tampers)| ForwardOnlyInput { versions, tampers })
+        (
+            2u8..=4,
+            vec((0..TAMPERS.len(), any::<u8>()), 1..8),
+            proptest::option::of(any::<u8>()),
+        )
+            .prop_map(|(versions, tampers, reactivate)| ForwardOnlyInput {
+                versions,
+                tampers,
+                reactivate,
+            })
             .boxed()
     }
     fn check(&self, sandbox: &dyn Sandbox, input: &ForwardOnlyInput) -> CaseResult {
@@ -201,10 +296,13 @@ impl Property for ForwardOnly {
                 "CREATE TABLE pgc_fo.t (a int PRIMARY KEY, b text)".into(),
             ],
         )?;
+        let n = usize::from(input.versions.max(2));
         let mut manifests = Vec::new();
         let mut activations = Vec::new();
-        let mut evidences = Vec::new();
-        for v in 0..input.versions.max(2) {
+        let mut snaps = Vec::new();
+        // the set's activations in the order the harness made them
+        let mut acts: Vec<Act> = Vec::new();
+        for v in 0..n {
             if v > 0 {
                 kernel::run_all(
                     &mut db,
@@ -213,36 +311,40 @@ impl Property for ForwardOnly {
                     )],
                 )?;
             }
+            snaps.push(kernel::snapshot(&mut db, &schemas)?);
             let m = kernel::seal(&mut db, SET, &schemas)?;
             let ev = kernel::evidence(&mut db)?;
             let a = kernel::activate(&mut db, m, ev)?;
             manifests.push(m);
             activations.push(a);
-            evidences.push(ev);
+            acts.push(Act {
+                manifest: m,
+                evidence: ev,
+            });
         }
         // a second set with a single activation: nothing to roll back to
         let single = "pgc.drift.single";
         kernel::seal_activate(&mut db, single, &schemas)?;
 
+        // tampers: judged by the rows before and after, never by whether the
+        // statement raised (a statement that changes no row is no violation)
         let d0 = dump(&mut db)?;
         for (i, which) in &input.tampers {
             let k = *which as usize % manifests.len();
             let sql = TAMPERS[*i % TAMPERS.len()]
                 .replace("$M", &manifests[k].to_string())
                 .replace("$A", &activations[k].to_string());
-            match answer(db.batch_execute(&sql))? {
-                Answer::Ok(()) => {
-                    return Err(CaseError::fail(
-                        "a manifest/scope/activation row was changed: the statement succeeded",
-                    )
-                    .with_sql(sql))
-                }
-                Answer::Err { .. } => {}
-            }
+            let outcome = match answer(db.batch_execute(&sql))? {
+                Answer::Ok(()) => "the statement succeeded".to_owned(),
+                Answer::Err { sqlstate, .. } => format!("the statement raised {sqlstate}"),
+            };
             let d = dump(&mut db)?;
             if d != d0 {
                 return Err(CaseError::mismatch(
-                    "a refused tamper changed manifest history",
+                    format!(
+                        "CONTRACT §2 DRIFT-FORWARD-ONLY: existing manifest, scope and activation rows can't be \
+                         updated or deleted, but they changed ({outcome})"
+                    ),
                     &d0,
                     &d,
                 )
@@ -250,132 +352,187 @@ impl Property for ForwardOnly {
             }
         }
 
+        // an older version activated: refused, or the latest activation wins
+        if let Some(r) = input.reactivate {
+            let k = usize::from(r) % (n - 1);
+            let older = manifests[k];
+            let ev = kernel::evidence(&mut db)?;
+            let sql = "SELECT qt001_cp.activate_manifest($1, $2)";
+            let before = dump(&mut db)?;
+            match answer(db.query_one(sql, &[&older, &ev]))? {
+                Answer::Err { sqlstate, .. } => {
+                    if dump(&mut db)? != before {
+                        return Err(CaseError::fail(format!(
+                            "CONTRACT §2: a refused activation (SQLSTATE {sqlstate}) of an older version changed \
+                             manifest history"
+                        ))
+                        .with_sql(sql));
+                    }
+                }
+                Answer::Ok(row) => {
+                    let _: uuid::Uuid = kernel::col(&row, 0, kernel::ACTIVATE_CLAUSE, sql)?;
+                    acts.push(Act {
+                        manifest: older,
+                        evidence: ev,
+                    });
+                    let after = kernel::snapshot(&mut db, &schemas)?;
+                    let expected = drift_against(&mut db, k, n)?;
+                    let report = kernel::verify(&mut db, SET)?;
+                    kernel::check_report(&report, older, &expected, &snaps[k], &after).map_err(|e| {
+                        e.with_sql(format!(
+                            "{sql} -- version {} of {n} activated again: the active version is the latest \
+                             activation, whatever its version number",
+                            k + 1
+                        ))
+                    })?;
+                }
+            }
+        }
+        let d0 = dump(&mut db)?;
+
         // refused rollback: nothing changed
         let sql = "SELECT qt001_cp.rollback_manifest($1)";
         if let Answer::Ok(_) = answer(db.query_one(sql, &[&single]))? {
-            return Err(
-                CaseError::fail("rollback of a set with a single activation succeeded")
-                    .with_sql(sql),
-            );
+            return Err(CaseError::fail(
+                "CONTRACT §2 DRIFT-FORWARD-ONLY: rollback of a set with a single activation succeeded",
+            )
+            .with_sql(sql));
         }
         if dump(&mut db)? != d0 {
-            return Err(
-                CaseError::fail("a refused rollback changed manifest history").with_sql(sql),
-            );
+            return Err(CaseError::fail(
+                "CONTRACT §2 DRIFT-FORWARD-ONLY: a refused rollback changed manifest history",
+            )
+            .with_sql(sql));
         }
 
         // forward-only rollback
-        let n = manifests.len();
-        let new: uuid::Uuid = db
-            .query_one(sql, &[&SET])
-            .kernel(sql)?
-            .try_get(0)
-            .kernel(sql)?;
-        let row = db
-            .query_one(
-                "SELECT n.version, n.payload::text, n.payload_sha256, n.supersedes_manifest_id, \
-                        p.payload::text, p.payload_sha256, (SELECT max(version) FROM qt001_cp.manifest_version WHERE manifest_set = $3) \
-                   FROM qt001_cp.manifest_version n, qt001_cp.manifest_version p \
-                  WHERE n.manifest_id = $1 AND p.manifest_id = $2",
-                &[&new, &manifests[n - 2], &SET],
-            )
-            .env()?;
-        let version: i32 = row.try_get(0).env()?;
-        let (np, ns): (String, String) = (row.try_get(1).env()?, row.try_get(2).env()?);
-        let sup: Option<uuid::Uuid> = row.try_get(3).env()?;
-        let (pp, ps): (String, String) = (row.try_get(4).env()?, row.try_get(5).env()?);
-        let maxv: i32 = row.try_get(6).env()?;
-        if version != i32::try_from(n + 1).unwrap_or(i32::MAX) || maxv != version {
-            return Err(CaseError::mismatch(
-                "rollback version number",
-                n + 1,
-                version,
-            ));
-        }
-        if np != pp || ns != ps {
-            return Err(CaseError::mismatch(
-                "rollback payload is not the prior active payload",
-                pp,
-                np,
-            ));
-        }
-        if sup != Some(manifests[n - 1]) {
-            return Err(CaseError::mismatch(
-                "rollback supersedes",
-                manifests[n - 1],
-                format!("{sup:?}"),
-            ));
-        }
-        let (_, active, ev) = latest_activation(&mut db, SET)?;
-        if active != new || ev != evidences[n - 1] {
-            return Err(CaseError::mismatch(
-                "rollback must be activated with the rolled-back activation's rollback evidence",
-                format!("manifest {new}, evidence {}", evidences[n - 1]),
-                format!("manifest {active}, evidence {ev}"),
-            ));
-        }
-        let scope_eq = db
-            .query_one(
-                "SELECT NOT EXISTS ((SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1 \
-                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2) \
-                                   UNION ALL (SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2 \
-                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1))",
-                &[&new, &manifests[n - 2]],
-            )
-            .env()?
-            .try_get::<_, bool>(0)
-            .env()?;
-        if !scope_eq {
-            return Err(CaseError::fail(
-                "the rollback version's scope rows differ from the prior version's",
-            ));
-        }
-        // every old row is untouched
+        let clause = "CONTRACT §3 rollback_manifest(p_manifest_set text) returns uuid: a new version with the \
+                      prior active payload, activated with the set's rollback evidence; no old row edited";
+        let row = kernel::by_contract(db.query_one(sql, &[&SET]), clause, sql)?;
+        let new: uuid::Uuid = kernel::col(&row, 0, clause, sql)?;
         let d1 = dump(&mut db)?;
+        // every old row is untouched
         for key in ["versions", "scope", "activations"] {
             let old = d0[key].as_array().cloned().unwrap_or_default();
             let now = d1[key].as_array().cloned().unwrap_or_default();
             for r in &old {
                 if !now.contains(r) {
                     return Err(CaseError::fail(format!(
-                        "rollback edited or removed an old {key} row: {r}"
-                    )));
+                        "{clause}: rollback edited or removed an old {key} row: {r}"
+                    ))
+                    .with_sql(sql));
                 }
             }
         }
-        // verify now compares against the prior payload: the newest index is extra
-        let report = kernel::verify(&mut db, SET)?;
-        if report.manifest_id.as_deref() != Some(new.to_string().as_str()) {
+        // exactly one new version (the one returned) and one new activation of it
+        let versions = new_rows(&d0, &d1, "versions");
+        let ids: Vec<String> = versions
+            .iter()
+            .map(|r| field(r, "manifest_id"))
+            .collect::<Result<_, _>>()?;
+        if ids != [new.to_string()] {
             return Err(CaseError::mismatch(
-                "verify after rollback names",
+                format!("{clause}: rollback appends exactly one new version, the one it returns"),
                 new,
-                format!("{:?}", report.manifest_id),
-            ));
+                format!("{ids:?}"),
+            )
+            .with_sql(sql));
         }
-        let extra_idx = format!("pgc_fo.t.t_b_{}", n - 1);
-        if report.ok
-            || report
-                .failures
-                .get(&("INDEX".to_owned(), extra_idx.clone()))
-                .map(|f| f.kind.as_str())
-                != Some("extra")
-        {
+        if field(&versions[0], "manifest_set")? != SET {
             return Err(CaseError::fail(format!(
-                "after rollback to the prior payload, index {extra_idx} must be extra: {}",
-                report.raw
+                "{clause}: the rollback version belongs to another set: {}",
+                versions[0]
             )));
         }
-        Ok(())
+        let activations_new = new_rows(&d0, &d1, "activations");
+        let [act] = activations_new.as_slice() else {
+            return Err(CaseError::fail(format!(
+                "{clause}: rollback activates its new version once; new activation rows: {activations_new:?}"
+            ))
+            .with_sql(sql));
+        };
+        if field(act, "manifest_id")? != new.to_string() {
+            return Err(CaseError::mismatch(
+                format!("{clause}: the rollback's activation activates the new version"),
+                new,
+                act,
+            ));
+        }
+        // the set's rollback evidence: evidence bound to one of its activations
+        let ev = field(act, "rollback_evidence_id")?;
+        if !acts.iter().any(|a| a.evidence.to_string() == ev) {
+            return Err(CaseError::mismatch(
+                format!("{clause}: the rollback is activated with the set's rollback evidence"),
+                acts.iter()
+                    .map(|a| a.evidence.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                ev,
+            ));
+        }
+        // the prior active payload: that of the activation before the latest
+        let prior = &acts[acts.len() - 2];
+        let k = manifests
+            .iter()
+            .position(|m| *m == prior.manifest)
+            .unwrap_or(0);
+        let psql = "SELECT n.payload::text, n.payload_sha256, p.payload::text, p.payload_sha256 \
+                      FROM qt001_cp.manifest_version n, qt001_cp.manifest_version p \
+                     WHERE n.manifest_id = $1 AND p.manifest_id = $2";
+        let row = kernel::by_contract(
+            db.query_one(psql, &[&new, &prior.manifest]),
+            HISTORY_CLAUSE,
+            psql,
+        )?;
+        let np: String = kernel::col(&row, 0, HISTORY_CLAUSE, psql)?;
+        let ns: String = kernel::col(&row, 1, HISTORY_CLAUSE, psql)?;
+        let pp: String = kernel::col(&row, 2, HISTORY_CLAUSE, psql)?;
+        let ps: String = kernel::col(&row, 3, HISTORY_CLAUSE, psql)?;
+        if np != pp || ns != ps {
+            return Err(CaseError::mismatch(
+                format!(
+                    "{clause}: the rollback payload is the prior active payload (version {} of {n}) byte for byte",
+                    k + 1
+                ),
+                pp,
+                np,
+            ));
+        }
+        let ssql = "SELECT NOT EXISTS ((SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1 \
+                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2) \
+                                   UNION ALL (SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2 \
+                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1))";
+        let row = kernel::by_contract(
+            db.query_one(ssql, &[&new, &prior.manifest]),
+            HISTORY_CLAUSE,
+            ssql,
+        )?;
+        let scope_eq: bool = kernel::col(&row, 0, HISTORY_CLAUSE, ssql)?;
+        if !scope_eq {
+            return Err(CaseError::fail(format!(
+                "{clause}: the rollback version's scope rows differ from the prior active version's"
+            )));
+        }
+        // verify now compares against the prior payload
+        let after = kernel::snapshot(&mut db, &schemas)?;
+        let expected = drift_against(&mut db, k, n)?;
+        let report = kernel::verify(&mut db, SET)?;
+        kernel::check_report(&report, new, &expected, &snaps[k], &after)
+            .map_err(|e| e.with_sql(format!("{sql} -- then verify_object_authority")))
     }
     fn coverage(&self, input: &ForwardOnlyInput) -> Vec<String> {
-        input
+        let mut v: Vec<String> = input
             .tampers
             .iter()
             .map(|(i, _)| format!("tamper:{}", i % TAMPERS.len()))
-            .collect()
+            .collect();
+        if input.reactivate.is_some() {
+            v.push("activate-older-version".into());
+        }
+        v
     }
 }

@@ -1,9 +1,9 @@
 //! DRIFT-REVERSAL: the drift slice's uninstall.
 //!
 //! What is compared: the slice is the install files the SUT's MANIFEST says
-//! `script uninstall` reverses (`uninstall-reverses FIRST LAST`), or, when it
-//! says nothing, the files numbered 210–299 (the reference kernel's
-//! numbering); the install files before the slice are its prerequisites,
+//! `script uninstall` reverses (`uninstall-reverses FIRST LAST`; without that
+//! line the invariant fails naming CONTRACT §0 — file names and numbers mean
+//! nothing); the install files before the slice are its prerequisites,
 //! later files are not installed. In an empty database the
 //! prerequisites are installed and the harness snapshot (`crate::snapshot`:
 //! every user schema's relations, columns, constraints, indexes, triggers,
@@ -15,8 +15,9 @@
 //! a second install → uninstall under event triggers must drop every top-level
 //! object the slice created (CREATE TABLE tables, functions, triggers,
 //! constraints added by ALTER TABLE) in exactly the reverse creation order;
-//! with history (a sealed version, or an activated one) it must be refused and
-//! change nothing (snapshot with data identical before and after).
+//! with history (a sealed version on the slice, or an activated one on the
+//! whole installed SUT, since activation needs the evidence functions) it must
+//! be refused and change nothing (snapshot with data identical before and after).
 
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -33,7 +34,7 @@ static REVERSAL: InvariantMeta = InvariantMeta {
     suite: Suite::Drift,
     title: "uninstall reverses the drift slice exactly, and refuses while history exists",
     seed: "002_683b4106638da6eb.txt",
-    property: "Installing the drift slice (the files `uninstall-reverses` names, else files 210–299) after its \
+    property: "Installing the drift slice (the files `uninstall-reverses` names) after its \
                prerequisites and running `script uninstall` \
                leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
                snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
@@ -43,36 +44,27 @@ static REVERSAL: InvariantMeta = InvariantMeta {
 /// DRIFT-REVERSAL. Input: 0 = no history, 1 = a sealed version, 2 = an activated version.
 pub struct Reversal;
 
-/// The leading number of a file's base name (`sql/210_x.sql` → 210).
-fn file_number(f: &SqlFile) -> Option<u32> {
-    let base = f.path.rsplit('/').next().unwrap_or(&f.path);
-    let digits: String = base.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
-}
-
 /// The install files the `uninstall` script reverses, and those before them
-/// (its prerequisites): as the manifest's `uninstall-reverses` declares, else
-/// the reference kernel's numbering (files 210–299, prerequisites below 210).
-fn slice_of(sut: &Sut) -> (Vec<&SqlFile>, Vec<&SqlFile>) {
-    match &sut.uninstall_reverses {
-        Some(range) => (
-            sut.install.iter().take(*range.start()).collect(),
-            sut.install
-                .get(range.clone())
-                .map(|s| s.iter().collect())
-                .unwrap_or_default(),
-        ),
-        None => (
-            sut.install
-                .iter()
-                .filter(|f| file_number(f).is_some_and(|n| n < 210))
-                .collect(),
-            sut.install
-                .iter()
-                .filter(|f| file_number(f).is_some_and(|n| (210..=299).contains(&n)))
-                .collect(),
-        ),
+/// (its prerequisites), exactly as the MANIFEST's `uninstall-reverses FIRST
+/// LAST` declares (CONTRACT §0): never guessed from file names or numbers.
+fn slice_of(sut: &Sut) -> Result<(Vec<&SqlFile>, Vec<&SqlFile>), CaseError> {
+    let range = sut.uninstall_reverses.as_ref().ok_or_else(|| {
+        CaseError::fail(
+            "CONTRACT §0 The SUT directory: `script uninstall` reverses the install files FIRST..LAST of \
+             `uninstall-reverses FIRST LAST`, and the MANIFEST declares no `uninstall-reverses` line",
+        )
+    })?;
+    let slice: Vec<&SqlFile> = sut
+        .install
+        .get(range.clone())
+        .map(|s| s.iter().collect())
+        .unwrap_or_default();
+    if slice.is_empty() {
+        return Err(CaseError::fail(
+            "CONTRACT §0 The SUT directory: `uninstall-reverses FIRST LAST` names no install file",
+        ));
     }
+    Ok((sut.install.iter().take(*range.start()).collect(), slice))
 }
 
 fn install(client: &mut Client, files: &[&SqlFile]) -> Result<(), postgres::Error> {
@@ -117,18 +109,21 @@ impl Property for Reversal {
         let sut = sandbox.sut();
         let uninstall = match sut.script("uninstall") {
             Ok(f) => f.clone(),
-            Err(e) => return Err(CaseError::fail(format!("no uninstall script: {e}"))),
+            Err(e) => {
+                return Err(CaseError::fail(format!(
+                    "CONTRACT §0 `script uninstall` (DRIFT-REVERSAL): {e}"
+                )))
+            }
         };
-        let (pre, slice) = slice_of(sut);
-        if slice.is_empty() {
-            return Err(CaseError::env(
-                "the SUT declares no `uninstall-reverses FIRST LAST` in its MANIFEST and has no \
-                 install file numbered 210–299 (the reference kernel's drift slice)",
-            ));
+        let (pre, slice) = slice_of(sut)?;
+        if *history == 2 {
+            return refused_with_active_history(sandbox, &uninstall);
         }
         let mut db = sandbox.empty_db().map_err(CaseError::env)?;
-        install(&mut db, &pre)
-            .map_err(|e| CaseError::env(format!("installing the slice's prerequisites: {e}")))?;
+        install(&mut db, &pre).kernel(
+            "CONTRACT §0: the install files before FIRST of `uninstall-reverses`, installed in MANIFEST order \
+             into an empty database (the state an uninstall returns to)",
+        )?;
         let s0 = take(&mut db)?;
         install(&mut db, &slice).kernel("install of the uninstall slice")?;
         if let Some(m) = &sut.mutant {
@@ -136,7 +131,7 @@ impl Property for Reversal {
         }
         let s1 = take(&mut db)?;
 
-        if *history > 0 {
+        if *history == 1 {
             super::kernel::run_all(
                 &mut db,
                 &[
@@ -144,31 +139,11 @@ impl Property for Reversal {
                     "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
                 ],
             )?;
-            let schemas = vec!["pgc_rev".to_owned()];
-            if *history == 1 {
-                super::kernel::seal(&mut db, "pgc.rev", &schemas)?;
-            } else {
-                super::kernel::seal_activate(&mut db, "pgc.rev", &schemas)?;
-            }
-            let before = take(&mut db)?;
-            if let Answer::Ok(()) = answer(db.batch_execute(&uninstall.sql))? {
-                return Err(CaseError::fail(
-                    "uninstall succeeded although manifest history exists",
-                )
-                .with_sql(uninstall.path.clone()));
-            }
-            let after = take(&mut db)?;
-            if before != after {
-                return Err(CaseError::mismatch(
-                    "a refused uninstall changed the database",
-                    "no change",
-                    snapshot::describe_diff(&before, &after, 20),
-                ));
-            }
-            return Ok(());
+            super::kernel::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+            return uninstall_refused(&mut db, &uninstall);
         }
 
-        db.batch_execute(&uninstall.sql).kernel(&uninstall.path)?;
+        run_uninstall(&mut db, &uninstall)?;
         let s2 = take(&mut db)?;
         if s2 != s0 {
             return Err(CaseError::mismatch(
@@ -206,6 +181,60 @@ impl Property for Reversal {
             ["none", "sealed", "activated"][*history as usize % 3]
         )]
     }
+}
+
+/// `script uninstall` in a transaction of its own (CONTRACT §0), which must
+/// succeed: no manifest history exists.
+fn run_uninstall(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
+    let mut tx = db.transaction().env()?;
+    tx.batch_execute(&uninstall.sql).kernel(&format!(
+        "CONTRACT §2 DRIFT-REVERSAL: `script uninstall` ({}) without manifest history",
+        uninstall.path
+    ))?;
+    tx.commit().env()
+}
+
+/// `script uninstall` with manifest history present: refused, nothing changed.
+fn uninstall_refused(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
+    let before = take(db)?;
+    let mut tx = db.transaction().env()?;
+    let ran = answer(tx.batch_execute(&uninstall.sql))?;
+    match ran {
+        Answer::Ok(()) => tx.commit().env()?,
+        Answer::Err { .. } => tx.rollback().env()?,
+    }
+    if let Answer::Ok(()) = ran {
+        return Err(CaseError::fail(
+            "CONTRACT §2 DRIFT-REVERSAL: uninstall refuses while data or history exists, but it succeeded \
+             with a sealed or activated manifest present",
+        )
+        .with_sql(uninstall.path.clone()));
+    }
+    let after = take(db)?;
+    if before != after {
+        return Err(CaseError::mismatch(
+            "CONTRACT §2 DRIFT-REVERSAL: a refused uninstall changes nothing",
+            "no change",
+            snapshot::describe_diff(&before, &after, 20),
+        ));
+    }
+    Ok(())
+}
+
+/// An activated manifest needs rollback evidence (`seal_artifact` +
+/// `readback_verify`), which may live in install files after the slice:
+/// this case runs on the whole installed SUT.
+fn refused_with_active_history(sandbox: &dyn Sandbox, uninstall: &SqlFile) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    super::kernel::run_all(
+        &mut db,
+        &[
+            "CREATE SCHEMA pgc_rev".into(),
+            "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
+        ],
+    )?;
+    super::kernel::seal_activate(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+    uninstall_refused(&mut db, uninstall)
 }
 
 /// Event triggers that log, in order, every table, function and trigger the
@@ -263,9 +292,7 @@ fn reverse_order_check(
         if let Some(m) = mutant {
             apply_mutant(client, m)?;
         }
-        client
-            .batch_execute(&uninstall.sql)
-            .kernel(&uninstall.path)?;
+        run_uninstall(client, uninstall)?;
         let rows = client
             .query(
                 "SELECT phase, tag, object_type, object_identity FROM pgc_evt.log ORDER BY id",
