@@ -710,3 +710,52 @@ fn the_standard_minisign_tool_accepts_the_signature() {
     assert!(!v.status.success(), "minisign accepted a changed report");
     assert_no_secret(&k, &[&d]);
 }
+
+#[test]
+fn the_mutant_runner_signs_its_report() {
+    let d = tmp("mutants");
+    let k = keygen(&d.join("keys"));
+    let m = d.join("mutants");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(
+        m.join("killed.sql"),
+        "-- mutant: search-path-unpinned\n-- kills: SUT-SEARCH-PATH\n-- why: kernel_now() loses its pinned search_path\n\
+         ALTER FUNCTION public.kernel_now() RESET search_path;\n",
+    )
+    .expect("write mutant");
+    let out = d.join("out");
+    let mut c = bin();
+    c.args([
+        "mutants",
+        "--sut",
+        s(&kernel()),
+        "--mutants",
+        s(&m),
+        "--out",
+        s(&out),
+        "--cases",
+        "2",
+        "--seed",
+        "1",
+        "-q",
+    ])
+    .env("PGCONFORM_SIGN_KEY_FILE", &k.secret);
+    let o = exec(c);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let report = out.join("report.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(v["signature_key_id"], k.id.as_str());
+    let loaded = pgconform_reports::load_report(&report).expect("load");
+    let sig = std::fs::read_to_string(out.join("report.json.minisig")).expect("signature");
+    let trusted = pgconform_reports::signature::TrustedKey::from_arg(s(&k.public)).expect("pub");
+    let check = pgconform_reports::signature::check(&loaded.bytes, Some(&sig), &[trusted]);
+    assert!(
+        matches!(
+            check,
+            pgconform_reports::signature::SignatureCheck::Verified { .. }
+        ),
+        "{check:?}"
+    );
+    assert_no_secret(&k, &[&d]);
+}
