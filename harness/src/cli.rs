@@ -47,6 +47,8 @@ pub enum Command {
     Variants(variants::VariantsArgs),
     /// Offline report tools: merge shards, render, verify, schema.
     Report(report::ReportArgs),
+    /// Make a minisign key pair for signing reports (`--sign-key`, `gate --trusted-key`).
+    Keygen(crate::signing::KeygenArgs),
 }
 
 /// Run a parsed command line; returns the process exit code.
@@ -62,6 +64,7 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Mutants(a) => mutants::mutants(a),
         Command::Report(a) => report::report(a),
         Command::Variants(a) => variants::variants(a),
+        Command::Keygen(a) => crate::signing::keygen(a),
     };
     match result {
         Ok(code) => code,

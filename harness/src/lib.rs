@@ -12,6 +12,7 @@ pub mod provision;
 pub mod runner;
 pub mod sandbox;
 pub mod session;
+pub mod signing;
 pub mod sut;
 pub mod testkit;
 pub mod variant;

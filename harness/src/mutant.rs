@@ -330,6 +330,7 @@ fn write_kill_case(
         coverage_requirements: Vec::new(),
         interrupted: false,
         mutants: None,
+        signature_key_id: None,
         integrity_sha256: String::new(),
     };
     let case = CaseFile::from_failure(&stub, id, suite, title, f, Some(mutant), None);

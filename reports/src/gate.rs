@@ -7,6 +7,7 @@ use crate::coverage::CoverageRequirement;
 use crate::model::Verdict;
 use crate::run_report::{value_integrity_ok, LoadedReport, SutFile};
 use crate::shard::ShardSpec;
+use crate::signature::{self, SignatureCheck, TrustedKey};
 use std::collections::BTreeSet;
 
 /// The SUT a report must have been produced for.
@@ -113,6 +114,63 @@ pub enum GateReason {
         version: String,
         /// `server_version_num`.
         num: i32,
+    },
+    /// No signature file, while the gate requires one.
+    #[error("signature: the report is unsigned ({file} does not exist{}); the gate requires a signature by a --trusted-key", .recorded.as_deref().map(|k| format!(", although the report names signing key {k}")).unwrap_or_default())]
+    Unsigned {
+        /// The signature file looked for.
+        file: String,
+        /// `signature_key_id` the report records, if any.
+        recorded: Option<String>,
+    },
+    /// The signature file cannot be read as a minisign signature.
+    #[error("signature: {file} is not a minisign signature ({why})")]
+    SignatureMalformed {
+        /// The signature file.
+        file: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// Signed by a key the gate does not trust.
+    #[error("signature: signed by key {key_id}, which is not a --trusted-key (trusted: {})", .trusted.join(", "))]
+    UntrustedKey {
+        /// The signature's key ID.
+        key_id: String,
+        /// The trusted key IDs.
+        trusted: Vec<String>,
+    },
+    /// The signature does not verify: the bytes changed after signing.
+    #[error("signature: the signature by trusted key {key_id} does not verify: the report's bytes changed after it was signed")]
+    BadSignature {
+        /// The signature's key ID.
+        key_id: String,
+    },
+    /// The key ID recorded in the report is not the one that signed it.
+    #[error("signature: the report records signing key {} but was signed by key {actual}", .recorded.as_deref().unwrap_or("(none)"))]
+    SignatureKeyMismatch {
+        /// `signature_key_id` in the report.
+        recorded: Option<String>,
+        /// The signature's key ID.
+        actual: String,
+    },
+    /// A shard of a merged report was not signed.
+    #[error("signature: shard {0} of the merge was not signed")]
+    ShardUnsigned(ShardSpec),
+    /// A shard was signed, but the merge could not verify the signature.
+    #[error("signature: shard {shard} is signed by key {key_id} but the merge did not verify it (merge with --trusted-key)")]
+    ShardUnverified {
+        /// Which shard.
+        shard: ShardSpec,
+        /// Its key ID.
+        key_id: String,
+    },
+    /// A shard was signed by a key the gate does not trust.
+    #[error("signature: shard {shard} was signed by key {key_id}, which is not a --trusted-key")]
+    ShardUntrusted {
+        /// Which shard.
+        shard: ShardSpec,
+        /// Its key ID.
+        key_id: String,
     },
     /// Nothing was checked.
     #[error("empty: the report has no results and nothing was required")]
@@ -242,6 +300,62 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
     }
     if r.results.is_empty() && policy.required.is_empty() {
         reasons.push(GateReason::Empty);
+    }
+    reasons
+}
+
+/// Authenticity: every reason the report (`loaded`, whose signature file
+/// `signature_file` holds `signature`, `None` if absent) is not proven to
+/// come from a holder of one of the `trusted` keys. For a merged report
+/// every shard must also have been signed by a trusted key and verified by
+/// the merge (whose own trusted signature vouches for that record).
+pub fn evaluate_signature(
+    loaded: &LoadedReport,
+    signature_file: &str,
+    signature: Option<&str>,
+    trusted: &[TrustedKey],
+) -> Vec<GateReason> {
+    let r = &loaded.report;
+    let mut reasons = Vec::new();
+    let trusted_ids: Vec<String> = trusted.iter().map(|t| t.key_id.clone()).collect();
+    match signature::check(&loaded.bytes, signature, trusted) {
+        SignatureCheck::Unsigned => reasons.push(GateReason::Unsigned {
+            file: signature_file.to_owned(),
+            recorded: r.signature_key_id.clone(),
+        }),
+        SignatureCheck::Malformed(why) => reasons.push(GateReason::SignatureMalformed {
+            file: signature_file.to_owned(),
+            why,
+        }),
+        SignatureCheck::Untrusted { key_id } => reasons.push(GateReason::UntrustedKey {
+            key_id,
+            trusted: trusted_ids.clone(),
+        }),
+        SignatureCheck::Invalid { key_id } => reasons.push(GateReason::BadSignature { key_id }),
+        SignatureCheck::Verified { key_id, .. } => {
+            if r.signature_key_id.as_deref() != Some(key_id.as_str()) {
+                reasons.push(GateReason::SignatureKeyMismatch {
+                    recorded: r.signature_key_id.clone(),
+                    actual: key_id,
+                });
+            }
+        }
+    }
+    for sh in &r.shards {
+        match &sh.signature {
+            None => reasons.push(GateReason::ShardUnsigned(sh.shard)),
+            Some(s) if !trusted_ids.contains(&s.key_id) => {
+                reasons.push(GateReason::ShardUntrusted {
+                    shard: sh.shard,
+                    key_id: s.key_id.clone(),
+                });
+            }
+            Some(s) if !s.verified => reasons.push(GateReason::ShardUnverified {
+                shard: sh.shard,
+                key_id: s.key_id.clone(),
+            }),
+            Some(_) => {}
+        }
     }
     reasons
 }

@@ -17,6 +17,7 @@ pub mod mutants;
 pub mod run_report;
 pub mod schema;
 pub mod shard;
+pub mod signature;
 pub mod tap;
 pub mod text;
 

@@ -3,6 +3,7 @@
 use crate::coverage::CoverageRequirement;
 use crate::run_report::{LoadedReport, RunReport};
 use crate::shard::{ShardRecord, ShardSpec};
+use crate::signature::{self, ShardSignature, SignatureCheck, TrustedKey};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a set of shard reports cannot be merged.
@@ -69,6 +70,32 @@ pub enum MergeProblem {
         /// The first report.
         first: String,
     },
+    /// A shard's signature does not verify against the trusted key with its ID.
+    #[error("{path}: its signature by key {key_id} does not verify: the shard's bytes changed after it was signed")]
+    BadSignature {
+        /// Report.
+        path: String,
+        /// The signature's key ID.
+        key_id: String,
+    },
+    /// A shard's signature file is not a minisign signature.
+    #[error("{path}: its signature file is not a minisign signature ({why})")]
+    MalformedSignature {
+        /// Report.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// The key ID a shard records differs from the one that signed it.
+    #[error("{path}: the report records signing key {} but its signature is by key {actual}", .recorded.as_deref().unwrap_or("(none)"))]
+    SignatureKeyMismatch {
+        /// Report.
+        path: String,
+        /// `signature_key_id` in the report.
+        recorded: Option<String>,
+        /// The signature's key ID.
+        actual: String,
+    },
     /// Not every shard is present.
     #[error("incomplete: shard(s) {} of {total} missing", .missing.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))]
     Incomplete {
@@ -79,11 +106,70 @@ pub enum MergeProblem {
     },
 }
 
+/// What the merge knows about one shard's signature: a record for the merged
+/// report, and a warning when it could not be verified (the gate will refuse
+/// such a shard when it checks signatures).
+pub fn shard_signature(
+    loaded: &LoadedReport,
+    signature: Option<&str>,
+    trusted: &[TrustedKey],
+) -> Result<(Option<ShardSignature>, Option<String>), MergeProblem> {
+    let path = loaded.path.clone();
+    let recorded = loaded.report.signature_key_id.clone();
+    let sig = |key_id: String, verified: bool| Some(ShardSignature { key_id, verified });
+    match signature::check(&loaded.bytes, signature, trusted) {
+        SignatureCheck::Unsigned => Ok(match recorded {
+            None => (None, None),
+            Some(k) => (
+                sig(k.clone(), false),
+                Some(format!(
+                    "{path}: records signing key {k} but has no signature file; merged as unverified"
+                )),
+            ),
+        }),
+        SignatureCheck::Malformed(why) => Err(MergeProblem::MalformedSignature { path, why }),
+        SignatureCheck::Invalid { key_id } => Err(MergeProblem::BadSignature { path, key_id }),
+        SignatureCheck::Untrusted { key_id } => {
+            if recorded.as_deref() != Some(key_id.as_str()) {
+                return Err(MergeProblem::SignatureKeyMismatch {
+                    path,
+                    recorded,
+                    actual: key_id,
+                });
+            }
+            let warning = format!(
+                "{path}: signed by key {key_id}, which this merge does not trust (give it with --trusted-key); merged as unverified"
+            );
+            Ok((sig(key_id, false), Some(warning)))
+        }
+        SignatureCheck::Verified { key_id, .. } => {
+            if recorded.as_deref() != Some(key_id.as_str()) {
+                return Err(MergeProblem::SignatureKeyMismatch {
+                    path,
+                    recorded,
+                    actual: key_id,
+                });
+            }
+            Ok((sig(key_id, true), None))
+        }
+    }
+}
+
 /// Merge shard reports. Refuses tampered, foreign, overlapping and mixed
 /// inputs; refuses an incomplete set unless `allow_incomplete` (the merged
 /// report then records which shards it has, and `gate` refuses it).
 pub fn merge(
     inputs: &[LoadedReport],
+    allow_incomplete: bool,
+) -> Result<RunReport, Vec<MergeProblem>> {
+    merge_signed(inputs, &[], allow_incomplete)
+}
+
+/// [`merge`], recording each shard's signature (`signatures[i]` belongs to
+/// `inputs[i]`, as [`shard_signature`] found it; missing entries: unsigned).
+pub fn merge_signed(
+    inputs: &[LoadedReport],
+    signatures: &[Option<ShardSignature>],
     allow_incomplete: bool,
 ) -> Result<RunReport, Vec<MergeProblem>> {
     let mut problems = Vec::new();
@@ -198,8 +284,14 @@ pub fn merge(
         return Err(problems);
     }
 
-    let mut shards: Vec<&LoadedReport> = inputs.iter().collect();
-    shards.sort_by_key(|l| l.report.shard.map_or(0, |s| s.index));
+    let mut shards: Vec<(&LoadedReport, Option<ShardSignature>)> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l, signatures.get(i).cloned().flatten()))
+        .collect();
+    shards.sort_by_key(|(l, _)| l.report.shard.map_or(0, |s| s.index));
+    let signed: Vec<Option<ShardSignature>> = shards.iter().map(|(_, s)| s.clone()).collect();
+    let shards: Vec<&LoadedReport> = shards.into_iter().map(|(l, _)| l).collect();
     let mut results: Vec<_> = shards
         .iter()
         .flat_map(|l| l.report.results.iter().cloned())
@@ -244,7 +336,8 @@ pub fn merge(
         shard: None,
         shards: shards
             .iter()
-            .filter_map(|l| {
+            .zip(signed)
+            .filter_map(|(l, signature)| {
                 let r = &l.report;
                 Some(ShardRecord {
                     shard: r.shard?,
@@ -253,12 +346,14 @@ pub fn merge(
                     duration_ms: r.duration_ms,
                     server_version: r.server.version.clone(),
                     invariants: r.results.iter().map(|x| x.id.clone()).collect(),
+                    signature,
                 })
             })
             .collect(),
         coverage_requirements: reqs,
         interrupted: shards.iter().any(|l| l.report.interrupted),
         mutants: None,
+        signature_key_id: None,
         integrity_sha256: String::new(),
     };
     merged.seal();

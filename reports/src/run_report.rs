@@ -89,6 +89,11 @@ pub struct RunReport {
     /// The kill matrix, on the report of a mutant run (`pgconform mutants`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mutants: Option<MutantMatrix>,
+    /// ID of the minisign key that signed this report (`report.json.minisig`
+    /// next to it), recorded before the report was sealed and signed. Only a
+    /// claim until the gate verifies the signature with a trusted key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_key_id: Option<String>,
     /// sha256 over the canonical JSON of this report with this field empty.
     pub integrity_sha256: String,
 }
@@ -171,6 +176,8 @@ pub struct LoadedReport {
     pub report: RunReport,
     /// The JSON as read.
     pub raw: serde_json::Value,
+    /// The file's bytes as read (what a signature covers).
+    pub bytes: Vec<u8>,
 }
 
 impl LoadedReport {
@@ -215,6 +222,7 @@ pub fn parse_report(path: &str, text: &str) -> Result<LoadedReport, ReportError>
         path: path.to_owned(),
         report,
         raw,
+        bytes: text.as_bytes().to_vec(),
     })
 }
 

@@ -74,4 +74,7 @@ pub struct ShardRecord {
     pub server_version: String,
     /// Invariant IDs the shard ran.
     pub invariants: Vec<String>,
+    /// The shard's signature as `report merge` found it (absent: unsigned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::signature::ShardSignature>,
 }

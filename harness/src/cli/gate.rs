@@ -39,6 +39,15 @@ pub struct GateArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Require the report to be signed (`REPORT.minisig`) by this public key
+    /// (a `.pub` file or its base64 line; repeatable: any of them). A merged
+    /// report also needs every shard signed by one of them. Without it,
+    /// authenticity is not checked (and the gate says so).
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<String>,
+    /// The report's signature file (default: REPORT.minisig).
+    #[arg(long, value_name = "FILE")]
+    pub signature: Option<PathBuf>,
 }
 
 /// Expand `--require` values into invariant IDs (suite names expand to
@@ -111,7 +120,17 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
         require_coverage,
         allow_any_major: args.allow_any_major,
     };
-    let reasons = gate::evaluate(&loaded, &policy);
+    let mut reasons = gate::evaluate(&loaded, &policy);
+    let authenticity = crate::signing::gate_signature(
+        &loaded,
+        &args.report,
+        args.signature.as_deref(),
+        &args.trusted_keys,
+        &mut reasons,
+    )?;
+    if !args.quiet || !reasons.is_empty() {
+        eprintln!("pgconform gate: {authenticity}");
+    }
     if reasons.is_empty() {
         if !args.quiet {
             eprintln!(

@@ -53,6 +53,9 @@ pub struct MutantsArgs {
     /// Less output.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Signing (`--sign-key`; see docs/reports.md).
+    #[command(flatten)]
+    pub signing: crate::signing::SignArgs,
 }
 
 fn default_jobs() -> usize {
@@ -96,6 +99,7 @@ fn line(o: &MutantOutcome) -> String {
 /// Execute `pgconform mutants`.
 pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
     cleanup::install_signal_handler(Duration::from_secs(20));
+    let signer = args.signing.load()?;
     let started = Instant::now();
     let started_at = crate::cli::run::now_rfc3339();
     let sut_dir = args
@@ -220,6 +224,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
         coverage_requirements: Vec::new(),
         interrupted,
         mutants: Some(matrix.clone()),
+        signature_key_id: signer.as_ref().map(|k| k.key_id().to_owned()),
         integrity_sha256: String::new(),
     };
     crate::casefile::write_cases(&mut report, &args.out, None, None, None)?;
@@ -231,6 +236,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
     };
     let path = pgconform_reports::write_all(&args.out, &report, &opts)
         .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
+    crate::signing::sign_written(signer.as_ref(), &path, &report.integrity_sha256, args.quiet)?;
     let mut text = serde_json::to_string_pretty(&matrix)?;
     text.push('\n');
     std::fs::write(args.out.join("mutants.json"), text)

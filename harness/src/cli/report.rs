@@ -4,6 +4,7 @@
 use crate::exit_codes::{INVARIANT_FAILED, OK};
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use pgconform_reports::signature::{self, SigningKey};
 use pgconform_reports::{load_report, merge, schema, RenderOptions};
 use std::path::PathBuf;
 
@@ -46,6 +47,15 @@ pub struct MergeArgs {
     /// Also write junit.xml, report.md and report.html next to the output.
     #[arg(long)]
     pub render: bool,
+    /// A public key (file or base64) whose shard signatures the merge
+    /// verifies and records as verified (repeatable; the `--sign-key`'s own
+    /// public key is trusted too). A shard whose signature does not verify
+    /// is refused.
+    #[arg(long = "trusted-key", value_name = "PUB")]
+    pub trusted_keys: Vec<String>,
+    /// Signing of the merged report (`--sign-key`; see docs/reports.md).
+    #[command(flatten)]
+    pub signing: crate::signing::SignArgs,
 }
 
 /// Flags of `report render`.
@@ -102,11 +112,39 @@ fn render_options(dir: &std::path::Path) -> RenderOptions {
 }
 
 fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
+    let signer = a.signing.load()?;
+    let mut trusted = crate::signing::trusted_keys(&a.trusted_keys)?;
+    trusted.extend(signer.as_ref().map(SigningKey::trusted));
     let mut loaded = Vec::new();
     for p in &a.reports {
         loaded.push(load_report(p)?);
     }
-    match merge::merge(&loaded, a.allow_incomplete) {
+    // Every shard that carries a signature is verified (with a trusted key
+    // of its ID) before its content is taken over.
+    let mut signatures = Vec::new();
+    let mut sig_problems = Vec::new();
+    for (p, l) in a.reports.iter().zip(&loaded) {
+        let text = signature::read_signature(p)
+            .with_context(|| format!("cannot read {}", signature::signature_path(p).display()))?;
+        match merge::shard_signature(l, text.as_deref(), &trusted) {
+            Ok((sig, warning)) => {
+                signatures.push(sig);
+                if let Some(w) = warning {
+                    eprintln!("pgconform report merge: warning: {w}");
+                }
+            }
+            Err(problem) => {
+                signatures.push(None);
+                sig_problems.push(problem);
+            }
+        }
+    }
+    let result = match merge::merge_signed(&loaded, &signatures, a.allow_incomplete) {
+        Ok(_) if !sig_problems.is_empty() => Err(sig_problems),
+        Err(problems) => Err(sig_problems.into_iter().chain(problems).collect()),
+        ok => ok,
+    };
+    match result {
         Err(problems) => {
             eprintln!(
                 "pgconform report merge: REFUSED ({} problem{}):",
@@ -118,7 +156,9 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
             }
             Ok(INVARIANT_FAILED)
         }
-        Ok(merged) => {
+        Ok(mut merged) => {
+            merged.signature_key_id = signer.as_ref().map(|k| k.key_id().to_owned());
+            merged.seal();
             let dir = a
                 .output
                 .parent()
@@ -130,6 +170,12 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
             text.push('\n');
             std::fs::write(&a.output, text)
                 .with_context(|| format!("cannot write {}", a.output.display()))?;
+            crate::signing::sign_written(
+                signer.as_ref(),
+                &a.output,
+                &merged.integrity_sha256,
+                false,
+            )?;
             if a.render {
                 pgconform_reports::write_renderings(&dir, &merged, &render_options(&dir))
                     .with_context(|| format!("cannot write reports into {}", dir.display()))?;

@@ -101,6 +101,9 @@ pub struct RunArgs {
         default_missing_value = "proptest-regressions"
     )]
     pub save_regressions: Option<PathBuf>,
+    /// Signing (`--sign-key`; see docs/reports.md).
+    #[command(flatten)]
+    pub signing: crate::signing::SignArgs,
 }
 
 /// What `run` prints on stdout.
@@ -272,6 +275,7 @@ fn applied_file(args: &RunArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
 /// Execute `pgconform run`.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     cleanup::install_signal_handler(Duration::from_secs(20));
+    let signer = args.signing.load()?;
     let started = Instant::now();
     let started_at = now_rfc3339();
     let opts = Options {
@@ -425,6 +429,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         coverage_requirements,
         interrupted: cleanup::cancelled(),
         mutants: None,
+        signature_key_id: signer.as_ref().map(|k| k.key_id().to_owned()),
         integrity_sha256: String::new(),
     };
     drop(session);
@@ -449,6 +454,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     };
     let path = pgconform_reports::write_all(&args.out, &report, &render)
         .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
+    crate::signing::sign_written(signer.as_ref(), &path, &report.integrity_sha256, args.quiet)?;
     if !args.quiet {
         print_summary(&report, &render);
         for m in &missing_specs {

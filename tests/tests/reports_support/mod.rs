@@ -74,6 +74,7 @@ pub fn report(results: Vec<InvariantResult>) -> RunReport {
         coverage_requirements: Vec::new(),
         interrupted: false,
         mutants: None,
+        signature_key_id: None,
         integrity_sha256: String::new(),
     };
     r.seal();

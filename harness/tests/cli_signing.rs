@@ -1,0 +1,761 @@
+//! Signed reports end to end on real PostgreSQL 16 (issue 15): `keygen`,
+//! `run`/`report merge --sign-key`, `gate --trusted-key`, a forger who edits
+//! a verdict and recomputes `integrity_sha256`, another key, an unsigned
+//! report, a signed sharded run merged and re-signed, the standard
+//! `minisign` verifier, and no secret key text in any output.
+//!
+//! The `minisign` command-line tool (Debian package `minisign`) is the
+//! standard verifier; without it the test that needs it fails, unless
+//! `PGCONFORM_ALLOW_MISSING_MINISIGN=1` says its absence is expected.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// Everything every command printed, to search for the secret key at the end.
+static OUTPUTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
+    c.env("CI", "1")
+        .env_remove("PGCONFORM_SIGN_KEY")
+        .env_remove("PGCONFORM_SIGN_KEY_FILE");
+    c
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pgc-sig-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+fn kernel() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .join("kernel")
+}
+
+fn record(o: &Output) {
+    let mut all = OUTPUTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    all.push(String::from_utf8_lossy(&o.stdout).into_owned());
+    all.push(String::from_utf8_lossy(&o.stderr).into_owned());
+}
+
+fn exec(mut c: Command) -> Output {
+    let o = c.output().expect("run pgconform");
+    record(&o);
+    o
+}
+
+fn run(args: &[&str]) -> Output {
+    let mut c = bin();
+    c.args(args);
+    exec(c)
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+struct Keys {
+    secret: PathBuf,
+    public: PathBuf,
+    /// The secret key's base64 line: must never appear in any output.
+    secret_line: String,
+    id: String,
+}
+
+fn keygen(dir: &Path) -> Keys {
+    let o = run(&["keygen", "-o", s(dir)]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let secret = dir.join("pgconform.key");
+    let text = std::fs::read_to_string(&secret).expect("secret key file");
+    let secret_line = text.lines().nth(1).expect("base64 line").to_owned();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("key id:"))
+        .expect("key id printed")
+        .trim()
+        .to_owned();
+    Keys {
+        secret,
+        public: dir.join("pgconform.pub"),
+        secret_line,
+        id,
+    }
+}
+
+fn b64decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().take_while(|c| *c != b'=') {
+        let v = ALPHABET
+            .iter()
+            .position(|a| *a == c)
+            .expect("base64 character");
+        acc = (acc << 6) | u32::try_from(v).expect("6 bits");
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).expect("byte"));
+        }
+    }
+    out
+}
+
+/// Assert that no recorded output and no file under `dirs` (other than the
+/// secret key file itself) contains the secret key: its base64 line, any
+/// 20 characters of it that encode only the secret seed, or the seed in hex
+/// or as a Debug byte list. (The rest of the line is public: zero KDF
+/// fields, the key number and the public key.)
+fn assert_no_secret(keys: &Keys, dirs: &[&Path]) {
+    // minisign's secret key: sig_alg 2, kdf_alg 2, chk_alg 2, salt 32,
+    // opslimit 8, memlimit 8, keynum 8, then the 32-byte seed.
+    let raw = b64decode(&keys.secret_line);
+    let seed = &raw[62..94];
+    let mut needles: Vec<String> = vec![keys.secret_line.clone()];
+    // Characters 84..124 of the base64 line encode seed bytes only.
+    for i in (84..=104).step_by(4) {
+        needles.push(keys.secret_line[i..i + 20].to_owned());
+    }
+    let hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    needles.push(hex[..24].to_owned());
+    needles.push(hex[..24].to_uppercase());
+    needles.push(format!("{:?}", &seed[..8]).trim_end_matches(']').to_owned());
+    let check = |what: &str, text: &str| {
+        for n in &needles {
+            assert!(
+                !text.contains(n.as_str()),
+                "{what} contains secret key material"
+            );
+        }
+    };
+    for o in OUTPUTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+    {
+        check("command output", o);
+    }
+    for d in dirs {
+        let mut stack = vec![d.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            if p == keys.secret {
+                continue;
+            }
+            if p.is_dir() {
+                for e in std::fs::read_dir(&p).expect("read dir").flatten() {
+                    stack.push(e.path());
+                }
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                check(&p.display().to_string(), &String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+}
+
+fn gate(report: &Path, extra: &[&str]) -> Output {
+    let k = kernel();
+    let mut args = vec!["gate", s(report), "--sut", s(&k), "--require", "foundation"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn keygen_writes_a_private_secret_key_and_refuses_to_overwrite() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp("keygen");
+    let k = keygen(&d.join("k"));
+    let mode = std::fs::metadata(&k.secret)
+        .expect("meta")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "secret key mode {mode:o}");
+    assert_eq!(k.id.len(), 16);
+    let pubtext = std::fs::read_to_string(&k.public).expect("pub");
+    assert!(pubtext.contains(&k.id), "{pubtext}");
+    let again = run(&["keygen", "-o", s(&d.join("k"))]);
+    assert_eq!(code(&again), 2, "{}", err(&again));
+    assert!(
+        err(&again).contains("refusing to replace"),
+        "{}",
+        err(&again)
+    );
+    assert_no_secret(&k, &[&d]);
+}
+
+#[test]
+fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
+    let d = tmp("gate");
+    let k = keygen(&d.join("keys"));
+    let other = keygen(&d.join("other"));
+    let out = d.join("run");
+    let o = run(&[
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--suite",
+        "foundation",
+        "--cases",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        s(&out),
+        "--sign-key",
+        s(&k.secret),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let report = out.join("report.json");
+    let sig = out.join("report.json.minisig");
+    assert!(sig.is_file(), "no signature written");
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(value["signature_key_id"], k.id.as_str());
+
+    // The signed report passes a gate that trusts its key (file or base64).
+    let pass = gate(&report, &["--trusted-key", s(&k.public)]);
+    assert_eq!(code(&pass), 0, "{}", err(&pass));
+    assert!(
+        err(&pass).contains("authenticity checked"),
+        "{}",
+        err(&pass)
+    );
+    let b64 = std::fs::read_to_string(&k.public).expect("pub");
+    let b64 = b64.lines().nth(1).expect("base64 line");
+    let pass = gate(
+        &report,
+        &["--trusted-key", s(&other.public), "--trusted-key", b64],
+    );
+    assert_eq!(code(&pass), 0, "{}", err(&pass));
+
+    // Without --trusted-key: today's gate, saying authenticity was not checked.
+    let unchecked = gate(&report, &[]);
+    assert_eq!(code(&unchecked), 0, "{}", err(&unchecked));
+    assert!(
+        err(&unchecked).contains("authenticity NOT checked"),
+        "{}",
+        err(&unchecked)
+    );
+
+    // Another key: refused, naming the signing key.
+    let foreign = gate(&report, &["--trusted-key", s(&other.public)]);
+    assert_eq!(code(&foreign), 1, "{}", err(&foreign));
+    assert!(
+        err(&foreign).contains(&format!("signed by key {}", k.id))
+            && err(&foreign).contains("not a --trusted-key"),
+        "{}",
+        err(&foreign)
+    );
+
+    // Unsigned: the same report without its signature file.
+    let unsigned_dir = d.join("unsigned");
+    std::fs::create_dir_all(&unsigned_dir).expect("mkdir");
+    std::fs::copy(&report, unsigned_dir.join("report.json")).expect("copy");
+    let unsigned = gate(
+        &unsigned_dir.join("report.json"),
+        &["--trusted-key", s(&k.public)],
+    );
+    assert_eq!(code(&unsigned), 1, "{}", err(&unsigned));
+    assert!(err(&unsigned).contains("unsigned"), "{}", err(&unsigned));
+
+    // A report that was never signed at all.
+    let plain = d.join("plain");
+    let o = run(&[
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--cases",
+        "1",
+        "--out",
+        s(&plain),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(!plain.join("report.json.minisig").exists());
+    let o = run(&[
+        "gate",
+        s(&plain.join("report.json")),
+        "--sut",
+        s(&kernel()),
+        "--require",
+        "SUT-SEARCH-PATH",
+        "--trusted-key",
+        s(&k.public),
+    ]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("the report is unsigned"), "{}", err(&o));
+    assert_no_secret(&k, &[&d]);
+}
+
+#[test]
+fn a_failing_report_re_sealed_by_a_forger_is_refused() {
+    let d = tmp("forge");
+    let k = keygen(&d.join("keys"));
+    let out = d.join("run");
+    // A real failure: a mutant that GATE-LEDGER kills, signed by CI.
+    let mutant = kernel().join("mutants/gates/close-writes-no-ledger-row.sql");
+    let o = run(&[
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--mutant",
+        s(&mutant),
+        "--invariant",
+        "GATE-LEDGER",
+        "--cases",
+        "4",
+        "--no-shrink",
+        "--seed",
+        "1",
+        "--out",
+        s(&out),
+        "--sign-key",
+        s(&k.secret),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 1, "the mutant must fail GATE-LEDGER: {}", err(&o));
+    let report = out.join("report.json");
+
+    // The forger copies the unmutated kernel's SUT record from any report.
+    let clean = d.join("clean");
+    let o = run(&[
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--cases",
+        "1",
+        "--out",
+        s(&clean),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let clean: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(clean.join("report.json")).expect("read"))
+            .expect("json");
+
+    // The forger's script: flip the verdict to passed, drop the failure and
+    // the mutant, raise the case count, recompute integrity_sha256.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("read")).expect("json");
+    let res = &mut v["results"][0];
+    assert_eq!(res["verdict"], "failed");
+    res["verdict"] = "passed".into();
+    res["failures"] = serde_json::json!([]);
+    res["cases"] = 64.into();
+    v["sut"] = clean["sut"].clone();
+    v["integrity_sha256"] = pgconform_reports::run_report::integrity_of_value(&v).into();
+    let text = serde_json::to_string_pretty(&v).expect("serialise") + "\n";
+    std::fs::write(&report, text).expect("write forged report");
+
+    let args = |extra: &'static [&'static str]| {
+        let mut a = vec![
+            "gate".to_owned(),
+            s(&report).to_owned(),
+            "--sut".to_owned(),
+            s(&kernel()).to_owned(),
+            "--require".to_owned(),
+            "GATE-LEDGER".to_owned(),
+            "--min-cases".to_owned(),
+            "16".to_owned(),
+        ];
+        a.extend(extra.iter().map(|x| (*x).to_owned()));
+        a
+    };
+    // The unkeyed hash alone is fooled: this is why signatures exist.
+    let mut c = bin();
+    c.args(args(&[]));
+    let fooled = exec(c);
+    assert_eq!(
+        code(&fooled),
+        0,
+        "the forgery should fool the hash-only gate: {}",
+        err(&fooled)
+    );
+    // The signature is not.
+    let mut c = bin();
+    c.args(args(&[])).arg("--trusted-key").arg(&k.public);
+    let refused = exec(c);
+    assert_eq!(code(&refused), 1, "{}", err(&refused));
+    let e = err(&refused);
+    assert!(
+        e.contains("does not verify") && e.contains("bytes changed after it was signed"),
+        "{e}"
+    );
+    assert!(
+        e.contains("(1 reason)"),
+        "the signature is the only reason: {e}"
+    );
+    let o = run(&["report", "verify", s(&report)]);
+    assert_eq!(code(&o), 0, "the hash itself verifies: {}", err(&o));
+    assert_no_secret(&k, &[&d]);
+}
+
+fn shard_run(out: &Path, shard: &str, key: Option<&Path>) -> Output {
+    let k = kernel();
+    let mut args = vec![
+        "run",
+        "--sut",
+        s(&k),
+        "--suite",
+        "foundation",
+        "--cases",
+        "2",
+        "--seed",
+        "9",
+        "--shard",
+        shard,
+        "--out",
+        s(out),
+        "-q",
+    ];
+    if let Some(k) = key {
+        args.extend_from_slice(&["--sign-key", s(k)]);
+    }
+    run(&args)
+}
+
+#[test]
+fn a_signed_sharded_run_merged_and_re_signed_passes() {
+    let d = tmp("shards");
+    let k = keygen(&d.join("keys"));
+    let other = keygen(&d.join("other"));
+    let secret_text = std::fs::read_to_string(&k.secret).expect("secret");
+    let (a, b) = (d.join("s1"), d.join("s2"));
+    let o = shard_run(&a, "1/2", Some(&k.secret));
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // The second shard signs with the key from the environment (a CI secret).
+    let mut c = bin();
+    c.args([
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--suite",
+        "foundation",
+        "--cases",
+        "2",
+        "--seed",
+        "9",
+        "--shard",
+        "2/2",
+        "--out",
+        s(&b),
+        "-q",
+    ])
+    .env("PGCONFORM_SIGN_KEY", &secret_text);
+    let o = exec(c);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(b.join("report.json.minisig").is_file());
+    let (ra, rb) = (a.join("report.json"), b.join("report.json"));
+
+    // Merged and re-signed (the merge trusts its own signing key): passes.
+    let merged = d.join("merged/report.json");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&ra),
+        s(&rb),
+        "-o",
+        s(&merged),
+        "--sign-key",
+        s(&k.secret),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).expect("merged")).expect("json");
+    assert_eq!(v["signature_key_id"], k.id.as_str());
+    for sh in v["shards"].as_array().expect("shards") {
+        assert_eq!(sh["signature"]["key_id"], k.id.as_str(), "{sh}");
+        assert_eq!(sh["signature"]["verified"], true, "{sh}");
+    }
+    let pass = gate(&merged, &["--trusted-key", s(&k.public)]);
+    assert_eq!(code(&pass), 0, "{}", err(&pass));
+    assert!(err(&pass).contains("all 2 shards"), "{}", err(&pass));
+
+    // A merge that is not signed itself: refused.
+    let unsigned_merge = d.join("merged-unsigned/report.json");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&ra),
+        s(&rb),
+        "-o",
+        s(&unsigned_merge),
+        "--trusted-key",
+        s(&k.public),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let refused = gate(&unsigned_merge, &["--trusted-key", s(&k.public)]);
+    assert_eq!(code(&refused), 1, "{}", err(&refused));
+    assert!(err(&refused).contains("unsigned"), "{}", err(&refused));
+
+    // A signed merge of an unsigned shard: refused, naming the shard.
+    let plain = d.join("plain2");
+    let o = shard_run(&plain, "2/2", None);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let mixed = d.join("merged-mixed/report.json");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&ra),
+        s(&plain.join("report.json")),
+        "-o",
+        s(&mixed),
+        "--sign-key",
+        s(&k.secret),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let refused = gate(&mixed, &["--trusted-key", s(&k.public)]);
+    assert_eq!(code(&refused), 1, "{}", err(&refused));
+    assert!(
+        err(&refused).contains("shard 2/2 of the merge was not signed"),
+        "{}",
+        err(&refused)
+    );
+
+    // A merge signed by a key the shards' signer does not share, which was
+    // not told to trust the shards' key: merged unverified, and refused.
+    let foreign = d.join("merged-foreign/report.json");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&ra),
+        s(&rb),
+        "-o",
+        s(&foreign),
+        "--sign-key",
+        s(&other.secret),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(err(&o).contains("does not trust"), "{}", err(&o));
+    let refused = gate(
+        &foreign,
+        &[
+            "--trusted-key",
+            s(&k.public),
+            "--trusted-key",
+            s(&other.public),
+        ],
+    );
+    assert_eq!(code(&refused), 1, "{}", err(&refused));
+    assert!(
+        err(&refused).contains("the merge did not verify it"),
+        "{}",
+        err(&refused)
+    );
+
+    // A shard edited and re-sealed after signing: the merge refuses it.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&rb).expect("read")).expect("json");
+    v["duration_ms"] = 1.into();
+    v["integrity_sha256"] = pgconform_reports::run_report::integrity_of_value(&v).into();
+    std::fs::write(
+        &rb,
+        serde_json::to_string_pretty(&v).expect("serialise") + "\n",
+    )
+    .expect("write");
+    let o = run(&[
+        "report",
+        "merge",
+        s(&ra),
+        s(&rb),
+        "-o",
+        s(&d.join("merged-tampered/report.json")),
+        "--sign-key",
+        s(&k.secret),
+    ]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("does not verify"), "{}", err(&o));
+    assert_no_secret(&k, &[&d]);
+}
+
+#[test]
+fn a_bad_key_is_refused_without_quoting_it() {
+    let d = tmp("badkey");
+    let k = keygen(&d.join("keys"));
+    let text = std::fs::read_to_string(&k.secret).expect("secret");
+    // A damaged key (one character of the seed changed) in the environment.
+    let mut damaged: Vec<char> = text.chars().collect();
+    let pos = text.find(&k.secret_line).expect("line") + 100;
+    damaged[pos] = if damaged[pos] == 'A' { 'B' } else { 'A' };
+    let damaged: String = damaged.into_iter().collect();
+    let mut c = bin();
+    c.args([
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--cases",
+        "1",
+        "--out",
+        s(&d.join("out")),
+        "-q",
+    ])
+    .env("PGCONFORM_SIGN_KEY", &damaged);
+    let o = exec(c);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert!(err(&o).contains("$PGCONFORM_SIGN_KEY"), "{}", err(&o));
+    assert!(
+        !d.join("out/report.json").exists(),
+        "refused before the run"
+    );
+    // A public key given as the secret key.
+    let o = run(&[
+        "run",
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--sign-key",
+        s(&k.public),
+        "--out",
+        s(&d.join("out2")),
+    ]);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    let mut damaged_keys = Keys {
+        secret: k.secret.clone(),
+        public: k.public.clone(),
+        secret_line: damaged.lines().nth(1).unwrap_or_default().to_owned(),
+        id: k.id.clone(),
+    };
+    assert_no_secret(&damaged_keys, &[&d.join("out")]);
+    damaged_keys.secret_line = k.secret_line.clone();
+    assert_no_secret(&damaged_keys, &[&d]);
+}
+
+#[test]
+fn the_standard_minisign_tool_accepts_the_signature() {
+    let have = Command::new("minisign")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("PGCONFORM_ALLOW_MISSING_MINISIGN").as_deref() == Ok("1") {
+            eprintln!("SKIPPED: the `minisign` tool is not installed (PGCONFORM_ALLOW_MISSING_MINISIGN=1)");
+            return;
+        }
+        panic!(
+            "the standard verifier `minisign` is missing: install it (Debian: apt-get install minisign), \
+             or set PGCONFORM_ALLOW_MISSING_MINISIGN=1 to skip this test"
+        );
+    }
+    let d = tmp("minisign");
+    let k = keygen(&d.join("keys"));
+    let out = d.join("run");
+    let o = run(&[
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--invariant",
+        "SUT-CLOCK",
+        "--cases",
+        "2",
+        "--out",
+        s(&out),
+        "--sign-key",
+        s(&k.secret),
+        "-q",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let report = out.join("report.json");
+    let v = Command::new("minisign")
+        .arg("-V")
+        .arg("-p")
+        .arg(&k.public)
+        .arg("-m")
+        .arg(&report)
+        .output()
+        .expect("run minisign");
+    record(&v);
+    assert!(
+        v.status.success(),
+        "minisign -V refused: {}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
+    let said =
+        String::from_utf8_lossy(&v.stdout).into_owned() + &String::from_utf8_lossy(&v.stderr);
+    assert!(said.contains("integrity_sha256:"), "{said}");
+    // And it refuses the report once a byte changes.
+    let mut bytes = std::fs::read(&report).expect("read");
+    let last = bytes.len() - 2;
+    bytes[last] = b' ';
+    std::fs::write(&report, bytes).expect("write");
+    let v = Command::new("minisign")
+        .arg("-V")
+        .arg("-p")
+        .arg(&k.public)
+        .arg("-m")
+        .arg(&report)
+        .output()
+        .expect("run minisign");
+    assert!(!v.status.success(), "minisign accepted a changed report");
+    assert_no_secret(&k, &[&d]);
+}
+
+#[test]
+fn the_mutant_runner_signs_its_report() {
+    let d = tmp("mutants");
+    let k = keygen(&d.join("keys"));
+    let m = d.join("mutants");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(
+        m.join("killed.sql"),
+        "-- mutant: search-path-unpinned\n-- kills: SUT-SEARCH-PATH\n-- why: kernel_now() loses its pinned search_path\n\
+         ALTER FUNCTION public.kernel_now() RESET search_path;\n",
+    )
+    .expect("write mutant");
+    let out = d.join("out");
+    let mut c = bin();
+    c.args([
+        "mutants",
+        "--sut",
+        s(&kernel()),
+        "--mutants",
+        s(&m),
+        "--out",
+        s(&out),
+        "--cases",
+        "2",
+        "--seed",
+        "1",
+        "-q",
+    ])
+    .env("PGCONFORM_SIGN_KEY_FILE", &k.secret);
+    let o = exec(c);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let report = out.join("report.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(v["signature_key_id"], k.id.as_str());
+    let loaded = pgconform_reports::load_report(&report).expect("load");
+    let sig = std::fs::read_to_string(out.join("report.json.minisig")).expect("signature");
+    let trusted = pgconform_reports::signature::TrustedKey::from_arg(s(&k.public)).expect("pub");
+    let check = pgconform_reports::signature::check(&loaded.bytes, Some(&sig), &[trusted]);
+    assert!(
+        matches!(
+            check,
+            pgconform_reports::signature::SignatureCheck::Verified { .. }
+        ),
+        "{check:?}"
+    );
+    assert_no_secret(&k, &[&d]);
+}
