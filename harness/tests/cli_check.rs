@@ -139,3 +139,71 @@ fn a_missing_contract_column_is_refused_naming_column_and_clause() {
     );
     std::fs::remove_dir_all(&sut).ok();
 }
+
+#[test]
+fn a_mutant_that_does_not_apply_fails_the_mutant_run() {
+    let dir = std::env::temp_dir().join(format!("pgc-check-stale-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("stale.sql"),
+        "-- mutant: stale-anchor\n-- kills: SUT-CLOCK\n-- why: its anchor is gone\n\
+         DO $$ BEGIN RAISE EXCEPTION 'mutant anchor not found'; END $$;\n",
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let o = bin()
+        .args(["mutants", "-q", "--seed", "1", "--cases", "1", "--mutants"])
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run mutants");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let matrix = std::fs::read_to_string(out.join("mutants.json")).expect("mutants.json");
+    assert!(
+        matrix.contains("install_broken") || matrix.contains("install-broken"),
+        "{matrix}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_inputs_are_refused_before_any_work() {
+    let dir = std::env::temp_dir().join(format!("pgc-check-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let headerless = dir.join("headerless.sql");
+    std::fs::write(&headerless, "SELECT 1;\n").expect("write");
+    let unknown = dir.join("unknown.sql");
+    std::fs::write(
+        &unknown,
+        "-- mutant: m\n-- kills: NOT-AN-ID\n-- why: w\nSELECT 1;\n",
+    )
+    .expect("write");
+    for (args, needle) in [
+        (vec!["run", "--cases", "0"], "--cases"),
+        (
+            vec!["run", "--mutant", headerless.to_str().unwrap_or("")],
+            "invalid mutant header",
+        ),
+        (
+            vec!["run", "--mutant", unknown.to_str().unwrap_or("")],
+            "NOT-AN-ID",
+        ),
+        (
+            vec!["run", "--variant", headerless.to_str().unwrap_or("")],
+            "invalid variant header",
+        ),
+        (vec!["mutants", "--cases", "0"], "--cases"),
+        (
+            vec!["run", "--out", "/proc/pgconform-out"],
+            "--out /proc/pgconform-out",
+        ),
+    ] {
+        let o = bin().args(&args).output().expect("run");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(needle), "{args:?}: {}", text(&o));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -32,8 +32,8 @@ pub struct MutantsArgs {
     /// Output directory.
     #[arg(long, default_value = "pgconform-mutants")]
     pub out: PathBuf,
-    /// Cases per invariant (default: each invariant's own).
-    #[arg(long)]
+    /// Cases per invariant, at least 1 (default: each invariant's own).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub cases: Option<u32>,
     /// Run seed (default: random, printed and recorded).
     #[arg(long)]
@@ -98,6 +98,7 @@ fn line(o: &MutantOutcome) -> String {
 
 /// Execute `pgconform mutants`.
 pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
+    crate::cli::run::ensure_writable(&args.out)?;
     cleanup::install_signal_handler(Duration::from_secs(20));
     let signer = args.signing.load()?;
     let started = Instant::now();
@@ -270,7 +271,9 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
     let control_failed = report.results.iter().any(|r| r.verdict == Verdict::Failed);
     Ok(if control_failed || survived > 0 {
         INVARIANT_FAILED
-    } else if !control_passed || errors > 0 || interrupted {
+    } else if !control_passed || errors > 0 || broken > 0 || interrupted {
+        // A mutant that does not apply (an anchor no longer found, a broken
+        // file) tests nothing: never green.
         USAGE_OR_ENV
     } else {
         OK

@@ -272,8 +272,21 @@ fn applied_file(args: &RunArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     Ok((sut_dir, None))
 }
 
+/// Refuse an output directory that cannot be written before any work, so a
+/// run's results are never lost at the end.
+pub fn ensure_writable(out: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("--out {} cannot be created", out.display()))?;
+    let probe = out.join(format!(".pgconform-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("--out {} is not writable", out.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Execute `pgconform run`.
 pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    ensure_writable(&args.out)?;
     cleanup::install_signal_handler(Duration::from_secs(20));
     let signer = args.signing.load()?;
     let started = Instant::now();

@@ -169,8 +169,7 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| sut.join("variants"));
     let found = variant::discover(&dir)?;
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create --out {}", args.out.display()))?;
+    crate::cli::run::ensure_writable(&args.out)?;
     if !args.quiet {
         eprintln!(
             "pgconform variants: {} variants from {}, seed {seed}; every invariant must pass on each",
