@@ -81,8 +81,9 @@ pub fn answer<T>(r: Result<T, postgres::Error>) -> Result<Answer<T>, CaseError> 
 pub trait PgResultExt<T> {
     /// Any error is an environment error (use for harness-side statements).
     fn env(self) -> Result<T, CaseError>;
-    /// A server error is a kernel failure carrying its SQLSTATE and `sql`;
-    /// other errors are environment errors.
+    /// Any error is a kernel failure carrying `sql`: a server error with its
+    /// SQLSTATE; an unreadable answer (NULL, wrong type, no row, a session
+    /// that died in the call) without one.
     fn kernel(self, sql: &str) -> Result<T, CaseError>;
 }
 
@@ -100,7 +101,19 @@ impl<T> PgResultExt<T> for Result<T, postgres::Error> {
                 expected: None,
                 actual: None,
             })),
-            None => CaseError::Env(describe(&e)),
+            // No server error: the kernel's answer could not be read (NULL
+            // or the wrong type, no row, or its backend went away during the
+            // call). That is the kernel's fault, not the environment's; an
+            // interruption is told apart by the runner.
+            None => CaseError::Fail(Box::new(FailureDetail {
+                message: format!(
+                    "the kernel's answer is not what the contract says (NULL, the wrong type, \
+                     no row, or its session died): {}",
+                    describe(&e)
+                ),
+                sql: Some(sql.to_owned()),
+                ..FailureDetail::default()
+            })),
         })
     }
 }

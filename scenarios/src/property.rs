@@ -81,7 +81,8 @@ const TOP_REJECT_REASONS: usize = 5;
 fn is_server_shutdown(d: &FailureDetail) -> bool {
     match d.sqlstate.as_deref() {
         Some(s) => matches!(s, "57P01" | "57P02" | "57P03") || s.starts_with("08"),
-        None => d.message.contains("connection closed") || d.message.contains("db error: closed"),
+        // No server error at all (a closed connection, an I/O error).
+        None => true,
     }
 }
 
