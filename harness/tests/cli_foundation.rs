@@ -58,17 +58,28 @@ fn postgres_running_in(dir: &Path) -> bool {
 
 /// Start a long run and wait until its server is ready.
 fn start_long_run(out: &Path) -> Child {
-    let mut child = bin()
+    start_long_run_of(out, "SUT-CLOCK", false)
+}
+
+/// Start a long run of `id`, optionally as the leader of its own process
+/// group (as a shell starts a foreground job), and wait until it is ready.
+fn start_long_run_of(out: &Path, id: &str, group_leader: bool) -> Child {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = bin();
+    if group_leader {
+        cmd.process_group(0);
+    }
+    let mut child = cmd
         .args([
             "run",
-            "--suite",
-            "foundation",
             "--invariant",
-            "SUT-CLOCK",
+            id,
             "--cases",
             "1000000",
             "--seed",
             "3",
+            "--jobs",
+            "1",
             "--out",
         ])
         .arg(out)
@@ -272,6 +283,42 @@ fn missing_sut_manifest_is_a_clear_error() {
         "{}",
         stderr(&o)
     );
+}
+
+/// A terminal's Ctrl-C signals the whole foreground process group: the run
+/// stops (exit 2), records no kernel failure and no case file, and leaves
+/// nothing running.
+#[test]
+fn ctrl_c_to_the_process_group_records_no_failure() {
+    let out = tmp("sigint-group");
+    let mut child = start_long_run_of(&out, "DUR-DETERMINISM", true);
+    let pid = child.id();
+    let dirs = run_dirs_of(pid);
+    assert_eq!(dirs.len(), 1, "one cluster while running");
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-(pid as i32)),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT to the process group");
+    assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), Some(2));
+    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
+    assert!(
+        !postgres_running_in(&dirs[0]),
+        "postgres left running after Ctrl-C"
+    );
+    let report = std::fs::read_to_string(out.join("report.json")).expect("a partial report");
+    let v: serde_json::Value = serde_json::from_str(&report).expect("report JSON");
+    for r in v["results"].as_array().expect("results") {
+        assert_ne!(
+            r["verdict"], "failed",
+            "an interruption recorded a failure: {r}"
+        );
+    }
+    let cases = std::fs::read_dir(out.join("cases"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(cases, 0, "an interruption wrote a case file");
 }
 
 #[test]
