@@ -61,6 +61,15 @@ pub fn problems(sut: &Sut, ids: &[&str]) -> Vec<SutProblem> {
             }
         }
     }
+    if ids.contains(&"DRIFT-REVERSAL") && sut.uninstall_reverses.is_none() {
+        out.push(SutProblem {
+            at: manifest.clone(),
+            message: "no `uninstall-reverses FIRST LAST` line: nothing says which install files \
+                      `script uninstall` reverses, and invariant DRIFT-REVERSAL checks that"
+                .to_owned(),
+            clause: "contract §0: the named scripts a suite needs",
+        });
+    }
     for f in &sut.install {
         transaction_control(sut, f, "install file", &mut out);
     }
