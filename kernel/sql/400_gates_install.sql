@@ -141,6 +141,38 @@ CREATE TRIGGER trg_dot_iu_command_run_no_truncate
     BEFORE TRUNCATE ON public.dot_iu_command_run
     FOR EACH STATEMENT EXECUTE FUNCTION public.fn_iu_ledger_append_only();
 
+-- The actor rule of every protocol call and of the logger (CONTRACT.md §4:
+-- a null p_actor is refused with 23502 or 23514; whether a blank one is
+-- refused is the kernel's choice: this kernel refuses it too).
+-- SQLSTATEs: 23514 null or blank actor.
+CREATE FUNCTION public.fn_iu_gate_require_actor(p_actor text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
+    END IF;
+END
+$fn$;
+
+-- What fn_iu_gate_open and fn_iu_gate_close (p_command 'open' / 'close') do
+-- when the gate's dot_config row is missing: raise, or insert the row as
+-- 'false' and return (CONTRACT.md §4 leaves refusing (55000) or re-creating
+-- to the kernel; this kernel refuses both).
+-- SQLSTATEs: 55000 the row is missing.
+CREATE FUNCTION public.fn_iu_gate_missing_row(p_gate text, p_command text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('gate %L has no dot_config row: %s refused (fail-closed)', p_gate, p_command);
+END
+$fn$;
+
 -- The canonical logger: one run row for a catalogued command.
 -- SQLSTATEs: 42704 command not in the catalog (fail closed);
 --            23514 category/mutating disagree with the catalog, null or blank
@@ -167,9 +199,7 @@ BEGIN
             MESSAGE = format('command %L is catalogued as %s/mutating=%s, not %s/mutating=%s',
                              p_command, v_cat.category, v_cat.mutating, p_category, p_mutating);
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
     INSERT INTO public.dot_iu_command_run
         (command_name, category, run_mode, run_status, mutating, params_digest,
          gate_snapshot, evidence, actor, created_at)
@@ -292,14 +322,17 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '23514',
             MESSAGE = format('ttl_seconds must be in (0, 3600], got %s', coalesce(p_ttl_seconds::text, 'null'));
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'open');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
     v_expires := v_now + make_interval(secs => p_ttl_seconds);
@@ -346,14 +379,17 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('%L is not a gate this protocol may close (fail-closed)', p_gate);
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'close');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
 
@@ -394,9 +430,7 @@ DECLARE
     v_whys     text[] := '{}';
     v_run      uuid;
 BEGIN
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     -- Lock every governable row (in key order: no deadlock with single-row
     -- lockers), then read the clock once: every decision uses the same instant.
@@ -501,6 +535,7 @@ REVOKE ALL ON FUNCTION public.fn_iu_gate_open(text, uuid, text, text, integer) F
 REVOKE ALL ON FUNCTION public.fn_iu_gate_close(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_iu_gate_watchdog(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_iu_gate_rollback_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.fn_iu_gate_missing_row(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_dot_iu_command_log(text, text, text, text, boolean, text, jsonb, jsonb, text) FROM PUBLIC;
 
 INSERT INTO public.dot_iu_command_catalog
@@ -521,6 +556,8 @@ BEGIN
         'public.fn_iu_gate_watchdog(text)',
         'public.fn_iu_gate_verify_closed(text)',
         'public.fn_iu_gate_rollback_guard()',
+        'public.fn_iu_gate_require_actor(text)',
+        'public.fn_iu_gate_missing_row(text,text)',
         'public.fn_dot_iu_command_log(text,text,text,text,boolean,text,jsonb,jsonb,text)']) s
      WHERE to_regprocedure(s) IS NULL;
     IF v_missing IS NOT NULL THEN
