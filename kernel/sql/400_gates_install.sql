@@ -10,18 +10,17 @@
 -- catalog, run log and logger -> gate registry -> ledger -> the four protocol
 -- functions -> rollback guard -> catalog rows -> post-check.
 --
--- Decisions where the contract and the seed are silent (the harness's model,
--- scenarios/src/gates/model.rs, encodes the same ones):
+-- CONTRACT.md v2 §4 fixes what the seed leaves loose; this kernel follows it:
 --   * Clock: every timestamp the protocol writes (dot_config.updated_at,
 --     iu_gate_transition.created_at/expires_at, dot_iu_command_run.created_at)
 --     comes from public.kernel_now(), read after the gate's row lock is held.
---   * "Open" means value <> 'false': anything an operator wrote out of band that
---     is not exactly 'false' counts as open (fail closed) for verify_closed, the
---     watchdog and the rollback guard. A missing gate row is reported with value
---     null, is never "closed", and is skipped by the watchdog (nothing to close).
---   * Expiry: a gate is expired when its latest 'open' transition has
---     expires_at < kernel_now() (seed: `expires_at < now()`); at exactly
---     expires_at it is still open.
+--   * "Closed" means value = 'false' exactly: any other value, or no row at
+--     all, is open (fail closed) for verify_closed (which reports a missing
+--     row's value as null), the watchdog and the rollback guard.
+--   * Expiry: an open's approval is live while kernel_now() <= expires_at.
+--   * Watchdog: an open governable gate stays open only if its latest ledger
+--     row is a live 'open'; everything else open is closed (a missing row is
+--     re-created as 'false').
 --   * Re-opening an open gate is allowed (a fresh approval and TTL); closing a
 --     closed gate still writes its ledger row (prev 'false' -> new 'false').
 --   * Ledger order: `transition_seq` (identity) totally orders the ledger;
@@ -30,6 +29,10 @@
 --     watchdog call (even when the watchdog closes nothing); every ledger row's
 --     run_id names the run of the call that wrote it; verify_closed (STABLE)
 --     writes nothing. A refused call raises, so it leaves no row at all.
+-- Choices the contract leaves to the kernel (kernel/variants/gates/ makes the
+-- other ones): a blank actor is refused (23514, like null); open and close of
+-- a gate whose row is missing are refused (55000); gates-rollback refuses
+-- (55000) when the protocol is not installed.
 
 -- Guard: the clock seam must exist and nothing of the protocol may exist yet.
 DO $guard$
@@ -411,9 +414,12 @@ BEGIN
 END
 $fn$;
 
--- Close every governable gate that is open (value <> 'false') and whose latest
--- 'open' transition has expired (expires_at < kernel_now()) or that has no
--- 'open' transition at all. Unexpired gates stay open. One run row per call.
+-- CONTRACT.md §4 (v2): a governable gate that is open (its value is not exactly
+-- 'false', or its row is missing) stays open only if its latest ledger row
+-- (latest = highest transition_seq, any action) is an 'open' whose approval is
+-- live (kernel_now() <= expires_at); every other open governable gate is closed
+-- (expired, never opened through the API, or set by hand after a close), a
+-- missing row by inserting it as 'false'. One run row per call.
 -- SQLSTATEs: 23514 null/blank actor.
 CREATE FUNCTION public.fn_iu_gate_watchdog(p_actor text)
 RETURNS jsonb
@@ -423,8 +429,7 @@ AS $fn$
 DECLARE
     r          record;
     v_now      timestamptz;
-    v_expires  timestamptz;
-    v_has_open boolean;
+    v_last     record;
     v_keys     text[] := '{}';
     v_prevs    text[] := '{}';
     v_whys     text[] := '{}';
@@ -442,25 +447,32 @@ BEGIN
     v_now := public.kernel_now();
 
     FOR r IN
-        SELECT c.key, c.value
-          FROM public.dot_config c
-          JOIN public.fn_iu_gate_keys() k ON k.gate_key = c.key AND k.gate_class = 'governable'
-         ORDER BY c.key
+        SELECT k.gate_key AS key, c.value, c.key IS NOT NULL AS present
+          FROM public.fn_iu_gate_keys() k
+          LEFT JOIN public.dot_config c ON c.key = k.gate_key
+         WHERE k.gate_class = 'governable'
+         ORDER BY k.gate_key
     LOOP
         CONTINUE WHEN r.value = 'false';
-        SELECT t.expires_at INTO v_expires
+        SELECT t.action, t.expires_at INTO v_last
           FROM public.iu_gate_transition t
-         WHERE t.gate_key = r.key AND t.action = 'open'
+         WHERE t.gate_key = r.key
          ORDER BY t.transition_seq DESC
          LIMIT 1;
-        v_has_open := FOUND;
-        CONTINUE WHEN v_has_open AND v_expires >= v_now;
-        UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        CONTINUE WHEN FOUND AND v_last.action = 'open' AND v_now <= v_last.expires_at;
+        IF r.present THEN
+            UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        ELSE
+            INSERT INTO public.dot_config (key, value, description)
+            VALUES (r.key, 'false', 're-created closed by fn_iu_gate_watchdog');
+        END IF;
         v_keys  := v_keys || r.key;
         v_prevs := v_prevs || r.value;
-        v_whys  := v_whys || CASE WHEN v_has_open
-                                  THEN format('watchdog: ttl expired at %s', v_expires)
-                                  ELSE 'watchdog: open without an open transition' END;
+        v_whys  := v_whys || CASE
+                       WHEN NOT r.present THEN 'watchdog: gate row missing (open), re-created closed'
+                       WHEN v_last.action = 'open' THEN format('watchdog: ttl expired at %s', v_last.expires_at)
+                       WHEN v_last.action IS NULL THEN 'watchdog: open without an open transition'
+                       ELSE format('watchdog: open by hand after %s', v_last.action) END;
     END LOOP;
 
     v_run := public.fn_dot_iu_command_log(
@@ -510,7 +522,8 @@ $fn$;
 
 -- The rollback script's guard (490_gates_rollback.sql calls it while holding
 -- an exclusive lock on dot_config).
--- SQLSTATEs: 55000 some governable gate is open (value <> 'false').
+-- SQLSTATEs: 55000 some governable gate is open (value not exactly 'false',
+--            or its row missing).
 CREATE FUNCTION public.fn_iu_gate_rollback_guard()
 RETURNS void
 LANGUAGE plpgsql
@@ -519,10 +532,10 @@ AS $fn$
 DECLARE
     v_open text[];
 BEGIN
-    SELECT array_agg(c.key ORDER BY c.key) INTO v_open
-      FROM public.dot_config c
-      JOIN public.fn_iu_gate_keys() k ON k.gate_key = c.key AND k.gate_class = 'governable'
-     WHERE c.value <> 'false';
+    SELECT array_agg(k.gate_key ORDER BY k.gate_key) INTO v_open
+      FROM public.fn_iu_gate_keys() k
+      LEFT JOIN public.dot_config c ON c.key = k.gate_key
+     WHERE k.gate_class = 'governable' AND c.value IS DISTINCT FROM 'false';
     IF v_open IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '55000',
             MESSAGE = format('rollback refused: %s governable gate(s) currently open', cardinality(v_open)),
