@@ -10,8 +10,8 @@
 //!   by some serial order: an order of its rows that respects each session's
 //!   call order and non-decreasing created_at, in which every row's prev_value
 //!   is the value the previous row left, every open's expires_at is
-//!   created_at + ttl, every watchdog close hits a gate that was open past its
-//!   latest open's expiry — the reference model's rules — and whose last value
+//!   created_at + ttl, every watchdog close hits a gate that was open and whose
+//!   latest row was not a live open — the reference model's rules — and whose last value
 //!   is the value dot_config holds.
 //!
 //! The harness cannot see the kernel's commit order, so ties in created_at
@@ -122,7 +122,8 @@ fn call_of(row: &ObsLedger) -> Option<(usize, usize)> {
     Some((s.parse().ok()?, i.parse().ok()?))
 }
 
-/// Per-gate replay state: value and the latest open's expiry.
+/// Per-gate replay state: value, and the expiry of the gate's latest ledger
+/// row if that row is an 'open' (`None` after a close or watchdog close).
 type GateState = (String, Option<i64>);
 
 fn step(state: &GateState, row: &ObsLedger) -> Option<GateState> {
@@ -137,13 +138,12 @@ fn step(state: &GateState, row: &ObsLedger) -> Option<GateState> {
                 && row.expires_at == Some(at + ttl * 1_000_000))
             .then(|| ("true".to_owned(), row.expires_at))
         }
-        "close" => {
-            (row.new_value.as_deref() == Some("false")).then(|| ("false".to_owned(), state.1))
-        }
+        "close" => (row.new_value.as_deref() == Some("false")).then(|| ("false".to_owned(), None)),
+        // v2: the watchdog closes an open gate unless its latest row is a live open.
         "watchdog_close" => (row.new_value.as_deref() == Some("false")
             && is_open(&state.0)
             && state.1.is_none_or(|e| e < at))
-        .then(|| ("false".to_owned(), state.1)),
+        .then(|| ("false".to_owned(), None)),
         _ => None,
     }
 }
