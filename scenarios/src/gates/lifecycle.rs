@@ -38,6 +38,8 @@ pub enum LeaveOpen {
     OutOfBand,
     /// An operator's direct write of a value that is neither 'true' nor 'false'.
     Junk,
+    /// An operator deleted the gate's row (a missing row is open, CONTRACT.md §4 v2).
+    Deleted,
 }
 
 /// One install → operations → rollback cycle.
@@ -70,7 +72,12 @@ fn arb_cycle() -> impl Strategy<Value = Cycle> {
             0.7,
             (
                 0..GOVERNABLE.len() as u8,
-                prop_oneof![3 => Just(LeaveOpen::Api), 2 => Just(LeaveOpen::OutOfBand), 1 => Just(LeaveOpen::Junk)],
+                prop_oneof![
+                    3 => Just(LeaveOpen::Api),
+                    2 => Just(LeaveOpen::OutOfBand),
+                    1 => Just(LeaveOpen::Junk),
+                    1 => Just(LeaveOpen::Deleted),
+                ],
             ),
         ),
     )
@@ -226,6 +233,7 @@ fn leave_open(client: &mut Client, gate: u8, how: LeaveOpen) -> CaseResult {
             "UPDATE public.dot_config SET value = 'yes' WHERE key = $1",
             key,
         ),
+        LeaveOpen::Deleted => fixture(client, "DELETE FROM public.dot_config WHERE key = $1", key),
     }
 }
 
@@ -296,19 +304,26 @@ impl Property for GateRollback {
     fn check(&self, sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
         let install = script_sql(sandbox, "gates-install")?;
         let rollback = script_sql(sandbox, "gates-rollback")?;
-        let mut db = baseline_db(sandbox, &rollback)?;
-        let baseline = snap(&mut db)?;
-        expect_ok(
-            "gates-install on the baseline",
-            run_script(&mut db, &install)?,
-        )?;
-        let installed = snap(&mut db)?;
-        if installed == baseline {
-            return Err(CaseError::fail(
-                "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
-            ));
-        }
-        check_fresh_install(&observe(&mut db)?)?;
+        // Learn the baseline and the install's effect on a database of their
+        // own; the cycles run on the SUT as installed (with any mutant).
+        let (baseline, installed) = {
+            let mut learn = baseline_db(sandbox, &rollback)?;
+            let baseline = snap(&mut learn)?;
+            expect_ok(
+                "gates-install on the baseline",
+                run_script(&mut learn, &install)?,
+            )?;
+            let installed = snap(&mut learn)?;
+            if installed == baseline {
+                return Err(CaseError::fail(
+                    "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
+                ));
+            }
+            check_fresh_install(&observe(&mut learn)?)?;
+            (baseline, installed)
+        };
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
         let created: BTreeSet<&String> = installed
             .keys()
             .filter(|k| !baseline.contains_key(*k))
