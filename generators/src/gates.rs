@@ -335,9 +335,9 @@ pub fn arb_gate_op() -> impl Strategy<Value = GateOp> {
         1 => (arb_config_key(), arb_config_value()).prop_map(|(key, value)| GateOp::OobInsert { key, value }),
         1 => prop_oneof![Just(LedgerTamper::Update), Just(LedgerTamper::Delete), Just(LedgerTamper::Truncate)]
             .prop_map(|kind| GateOp::TamperLedger { kind }),
-        1 => (
+        2 => (
             prop_oneof![
-                3 => proptest::sample::select(&GATE_COMMANDS[..]).prop_map(str::to_owned),
+                2 => proptest::sample::select(&GATE_COMMANDS[..]).prop_map(str::to_owned),
                 1 => Just("dot_iu_gate_unknown".to_owned()),
             ],
             prop_oneof![4 => Just("apply".to_owned()), 1 => Just("plan".to_owned()), 1 => Just("bogus".to_owned())],

@@ -108,7 +108,11 @@ fn run_session(
             ConcurrentOp::Watchdog => client.query_one("SELECT public.fn_iu_gate_watchdog($1)", &[&actor]),
         };
         let result = match answer(r)? {
-            Answer::Ok(row) => Ok(row.try_get::<_, serde_json::Value>(0).env()?),
+            Answer::Ok(row) => Ok(row.try_get::<_, serde_json::Value>(0).map_err(|e| {
+                CaseError::fail(format!(
+                    "the call's result is not jsonb (CONTRACT.md §4 Functions): {e}"
+                ))
+            })?),
             Answer::Err { sqlstate, .. } => Err(sqlstate),
         };
         calls.push(Call { op, result });

@@ -336,11 +336,32 @@ fn exec_answer(
     })
 }
 
+/// Fail when a script run inside the harness's transaction has ended it (a
+/// script with its own COMMIT or ROLLBACK): a SAVEPOINT then fails.
+pub fn check_tx_intact(tx: &mut postgres::Transaction<'_>) -> CaseResult {
+    let probe = "SAVEPOINT pgc_tx_probe; RELEASE SAVEPOINT pgc_tx_probe";
+    match answer(tx.batch_execute(probe))? {
+        Answer::Ok(()) => Ok(()),
+        Answer::Err { sqlstate, message } => Err(CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "a SUT script (gates-install or gates-rollback) ended the transaction the harness \
+                 runs it in (a SAVEPOINT after it fails: {message}); CONTRACT.md §0: install files \
+                 and scripts contain no transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, \
+                 or a procedure that commits)"
+            ),
+            sqlstate: Some(sqlstate),
+            sql: Some(probe.to_owned()),
+            ..FailureDetail::default()
+        }))),
+    }
+}
+
 /// Run a SUT script (`gates-install`, `gates-rollback`) in one transaction.
 pub fn run_script(client: &mut Client, sql: &str) -> Result<OpAnswer, CaseError> {
     let mut tx = client.transaction().env()?;
     match answer(tx.batch_execute(sql))? {
         Answer::Ok(()) => {
+            check_tx_intact(&mut tx)?;
             tx.commit().env()?;
             Ok(Answer::Ok(serde_json::Value::Null))
         }

@@ -497,6 +497,7 @@ impl Property for GateDryRun {
                     ..FailureDetail::default()
                 })));
             }
+            super::exec::check_tx_intact(&mut tx)?;
             let mut sp = tx.transaction().env()?;
             check_fresh_install(&observe_in(&mut sp)?)?;
             sp.rollback().env()?;
