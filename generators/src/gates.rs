@@ -420,9 +420,29 @@ pub fn arb_missing_row() -> impl Strategy<Value = Vec<GateOp>> {
         })
 }
 
+/// An otherwise valid open of a governable gate with a TTL at a bound of
+/// (0, 3600]: 0, 1, 3600 or 3601 (the only thing wrong, if anything, is the TTL).
+pub fn arb_ttl_bound_open() -> impl Strategy<Value = Vec<GateOp>> {
+    (
+        arb_governable(),
+        0u8..4,
+        good_actor(),
+        proptest::sample::select(&[0, 1, MAX_TTL_SECONDS, MAX_TTL_SECONDS + 1][..]),
+    )
+        .prop_map(|(gate, approval, actor, ttl)| {
+            vec![GateOp::Open {
+                gate: Some(gate),
+                approval: Some(approval),
+                actor,
+                reason: None,
+                ttl: Some(ttl),
+            }]
+        })
+}
+
 /// A scenario: 1..=`max_len` operations, mostly single random operations with
 /// now and then a short motif the contract has a rule for (a gate set by hand
-/// after a close, a missing gate row).
+/// after a close, a missing gate row, a TTL at a bound).
 pub fn arb_gate_ops(max_len: usize) -> impl Strategy<Value = Vec<GateOp>> {
     let max_len = max_len.max(1);
     prop::collection::vec(
@@ -430,6 +450,7 @@ pub fn arb_gate_ops(max_len: usize) -> impl Strategy<Value = Vec<GateOp>> {
             10 => arb_gate_op().prop_map(|op| vec![op]),
             1 => arb_hand_set_after_close(),
             1 => arb_missing_row(),
+            1 => arb_ttl_bound_open(),
         ],
         1..=max_len,
     )
