@@ -227,9 +227,15 @@ impl GateOp {
     }
 }
 
-/// A governable gate key.
+/// A governable gate key, weighted towards the first two so that a sequence
+/// often acts on the same gate several times (open, close, a write by hand,
+/// a watchdog run: the interactions the watchdog rule is about).
 pub fn arb_governable() -> impl Strategy<Value = String> {
-    proptest::sample::select(&GOVERNABLE[..]).prop_map(str::to_owned)
+    prop_oneof![
+        4 => Just(GOVERNABLE[0].to_owned()),
+        2 => Just(GOVERNABLE[2].to_owned()),
+        3 => proptest::sample::select(&GOVERNABLE[..]).prop_map(str::to_owned),
+    ]
 }
 
 /// Any gate key the API might be called with: governable, never-flip,
@@ -325,13 +331,13 @@ pub fn arb_gate_op() -> impl Strategy<Value = GateOp> {
             .prop_map(|offset| GateOp::AdvanceToExpiry { offset }),
         2 => Just(GateOp::Verify),
         3 => (arb_config_key(), arb_config_value()).prop_map(|(key, value)| GateOp::OobWrite { key, value }),
-        1 => arb_config_key().prop_map(|key| GateOp::OobDelete { key }),
+        2 => arb_config_key().prop_map(|key| GateOp::OobDelete { key }),
         1 => (arb_config_key(), arb_config_value()).prop_map(|(key, value)| GateOp::OobInsert { key, value }),
         1 => prop_oneof![Just(LedgerTamper::Update), Just(LedgerTamper::Delete), Just(LedgerTamper::Truncate)]
             .prop_map(|kind| GateOp::TamperLedger { kind }),
-        1 => (
+        2 => (
             prop_oneof![
-                3 => proptest::sample::select(&GATE_COMMANDS[..]).prop_map(str::to_owned),
+                2 => proptest::sample::select(&GATE_COMMANDS[..]).prop_map(str::to_owned),
                 1 => Just("dot_iu_gate_unknown".to_owned()),
             ],
             prop_oneof![4 => Just("apply".to_owned()), 1 => Just("plan".to_owned()), 1 => Just("bogus".to_owned())],
@@ -343,9 +349,112 @@ pub fn arb_gate_op() -> impl Strategy<Value = GateOp> {
     ]
 }
 
-/// A scenario: 1..=`max_len` operations.
+fn good_actor() -> impl Strategy<Value = Option<String>> {
+    proptest::sample::select(&["ops-alice", "ops-bob"][..]).prop_map(|a| Some(a.to_owned()))
+}
+
+/// A live approved open of `gate`, closed through the API, then set 'true' by
+/// hand while the approval is still live, and often a watchdog run: the v2
+/// watchdog must close it (its latest ledger row is a close).
+pub fn arb_hand_set_after_close() -> impl Strategy<Value = Vec<GateOp>> {
+    (
+        arb_governable(),
+        0u8..4,
+        good_actor(),
+        60..=MAX_TTL_SECONDS,
+        proptest::bool::weighted(0.7),
+    )
+        .prop_map(|(gate, approval, actor, ttl, watchdog)| {
+            let mut ops = vec![
+                GateOp::Open {
+                    gate: Some(gate.clone()),
+                    approval: Some(approval),
+                    actor: actor.clone(),
+                    reason: None,
+                    ttl: Some(ttl),
+                },
+                GateOp::Close {
+                    gate: Some(gate.clone()),
+                    actor: actor.clone(),
+                    reason: None,
+                },
+                GateOp::OobWrite {
+                    key: gate,
+                    value: "true".to_owned(),
+                },
+            ];
+            if watchdog {
+                ops.push(GateOp::Watchdog { actor });
+            }
+            ops
+        })
+}
+
+/// An operator deletes a gate's row, then the API or a script meets the
+/// missing row (open, close, watchdog, verify or rollback).
+pub fn arb_missing_row() -> impl Strategy<Value = Vec<GateOp>> {
+    (
+        prop_oneof![4 => arb_governable(), 1 => proptest::sample::select(&NEVER_FLIP[..]).prop_map(str::to_owned)],
+        good_actor(),
+        0u8..5,
+    )
+        .prop_map(|(gate, actor, then)| {
+            let next = match then {
+                0 => GateOp::Open {
+                    gate: Some(gate.clone()),
+                    approval: Some(1),
+                    actor,
+                    reason: None,
+                    ttl: Some(60),
+                },
+                1 => GateOp::Close {
+                    gate: Some(gate.clone()),
+                    actor,
+                    reason: None,
+                },
+                2 => GateOp::Watchdog { actor },
+                3 => GateOp::Verify,
+                _ => GateOp::Rollback,
+            };
+            vec![GateOp::OobDelete { key: gate }, next]
+        })
+}
+
+/// An otherwise valid open of a governable gate with a TTL at a bound of
+/// (0, 3600]: 0, 1, 3600 or 3601 (the only thing wrong, if anything, is the TTL).
+pub fn arb_ttl_bound_open() -> impl Strategy<Value = Vec<GateOp>> {
+    (
+        arb_governable(),
+        0u8..4,
+        good_actor(),
+        proptest::sample::select(&[0, 1, MAX_TTL_SECONDS, MAX_TTL_SECONDS + 1][..]),
+    )
+        .prop_map(|(gate, approval, actor, ttl)| {
+            vec![GateOp::Open {
+                gate: Some(gate),
+                approval: Some(approval),
+                actor,
+                reason: None,
+                ttl: Some(ttl),
+            }]
+        })
+}
+
+/// A scenario: 1..=`max_len` operations, mostly single random operations with
+/// now and then a short motif the contract has a rule for (a gate set by hand
+/// after a close, a missing gate row, a TTL at a bound).
 pub fn arb_gate_ops(max_len: usize) -> impl Strategy<Value = Vec<GateOp>> {
-    prop::collection::vec(arb_gate_op(), 1..=max_len.max(1))
+    let max_len = max_len.max(1);
+    prop::collection::vec(
+        prop_oneof![
+            10 => arb_gate_op().prop_map(|op| vec![op]),
+            1 => arb_hand_set_after_close(),
+            1 => arb_missing_row(),
+            1 => arb_ttl_bound_open(),
+        ],
+        1..=max_len,
+    )
+    .prop_map(move |chunks| chunks.into_iter().flatten().take(max_len).collect())
 }
 
 /// One operation of a concurrent session (API calls on a few contended gates).

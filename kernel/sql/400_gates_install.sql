@@ -10,18 +10,17 @@
 -- catalog, run log and logger -> gate registry -> ledger -> the four protocol
 -- functions -> rollback guard -> catalog rows -> post-check.
 --
--- Decisions where the contract and the seed are silent (the harness's model,
--- scenarios/src/gates/model.rs, encodes the same ones):
+-- CONTRACT.md v2 §4 fixes what the seed leaves loose; this kernel follows it:
 --   * Clock: every timestamp the protocol writes (dot_config.updated_at,
 --     iu_gate_transition.created_at/expires_at, dot_iu_command_run.created_at)
 --     comes from public.kernel_now(), read after the gate's row lock is held.
---   * "Open" means value <> 'false': anything an operator wrote out of band that
---     is not exactly 'false' counts as open (fail closed) for verify_closed, the
---     watchdog and the rollback guard. A missing gate row is reported with value
---     null, is never "closed", and is skipped by the watchdog (nothing to close).
---   * Expiry: a gate is expired when its latest 'open' transition has
---     expires_at < kernel_now() (seed: `expires_at < now()`); at exactly
---     expires_at it is still open.
+--   * "Closed" means value = 'false' exactly: any other value, or no row at
+--     all, is open (fail closed) for verify_closed (which reports a missing
+--     row's value as null), the watchdog and the rollback guard.
+--   * Expiry: an open's approval is live while kernel_now() <= expires_at.
+--   * Watchdog: an open governable gate stays open only if its latest ledger
+--     row is a live 'open'; everything else open is closed (a missing row is
+--     re-created as 'false').
 --   * Re-opening an open gate is allowed (a fresh approval and TTL); closing a
 --     closed gate still writes its ledger row (prev 'false' -> new 'false').
 --   * Ledger order: `transition_seq` (identity) totally orders the ledger;
@@ -30,6 +29,10 @@
 --     watchdog call (even when the watchdog closes nothing); every ledger row's
 --     run_id names the run of the call that wrote it; verify_closed (STABLE)
 --     writes nothing. A refused call raises, so it leaves no row at all.
+-- Choices the contract leaves to the kernel (kernel/variants/gates/ makes the
+-- other ones): a blank actor is refused (23514, like null); open and close of
+-- a gate whose row is missing are refused (55000); gates-rollback refuses
+-- (55000) when the protocol is not installed.
 
 -- Guard: the clock seam must exist and nothing of the protocol may exist yet.
 DO $guard$
@@ -141,6 +144,38 @@ CREATE TRIGGER trg_dot_iu_command_run_no_truncate
     BEFORE TRUNCATE ON public.dot_iu_command_run
     FOR EACH STATEMENT EXECUTE FUNCTION public.fn_iu_ledger_append_only();
 
+-- The actor rule of every protocol call and of the logger (CONTRACT.md §4:
+-- a null p_actor is refused with 23502 or 23514; whether a blank one is
+-- refused is the kernel's choice: this kernel refuses it too).
+-- SQLSTATEs: 23514 null or blank actor.
+CREATE FUNCTION public.fn_iu_gate_require_actor(p_actor text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
+    END IF;
+END
+$fn$;
+
+-- What fn_iu_gate_open and fn_iu_gate_close (p_command 'open' / 'close') do
+-- when the gate's dot_config row is missing: raise, or insert the row as
+-- 'false' and return (CONTRACT.md §4 leaves refusing (55000) or re-creating
+-- to the kernel; this kernel refuses both).
+-- SQLSTATEs: 55000 the row is missing.
+CREATE FUNCTION public.fn_iu_gate_missing_row(p_gate text, p_command text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION USING ERRCODE = '55000',
+        MESSAGE = format('gate %L has no dot_config row: %s refused (fail-closed)', p_gate, p_command);
+END
+$fn$;
+
 -- The canonical logger: one run row for a catalogued command.
 -- SQLSTATEs: 42704 command not in the catalog (fail closed);
 --            23514 category/mutating disagree with the catalog, null or blank
@@ -167,9 +202,7 @@ BEGIN
             MESSAGE = format('command %L is catalogued as %s/mutating=%s, not %s/mutating=%s',
                              p_command, v_cat.category, v_cat.mutating, p_category, p_mutating);
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
     INSERT INTO public.dot_iu_command_run
         (command_name, category, run_mode, run_status, mutating, params_digest,
          gate_snapshot, evidence, actor, created_at)
@@ -292,14 +325,17 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '23514',
             MESSAGE = format('ttl_seconds must be in (0, 3600], got %s', coalesce(p_ttl_seconds::text, 'null'));
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'open');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
     v_expires := v_now + make_interval(secs => p_ttl_seconds);
@@ -346,14 +382,17 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('%L is not a gate this protocol may close (fail-closed)', p_gate);
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'close');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
 
@@ -375,9 +414,12 @@ BEGIN
 END
 $fn$;
 
--- Close every governable gate that is open (value <> 'false') and whose latest
--- 'open' transition has expired (expires_at < kernel_now()) or that has no
--- 'open' transition at all. Unexpired gates stay open. One run row per call.
+-- CONTRACT.md §4 (v2): a governable gate that is open (its value is not exactly
+-- 'false', or its row is missing) stays open only if its latest ledger row
+-- (latest = highest transition_seq, any action) is an 'open' whose approval is
+-- live (kernel_now() <= expires_at); every other open governable gate is closed
+-- (expired, never opened through the API, or set by hand after a close), a
+-- missing row by inserting it as 'false'. One run row per call.
 -- SQLSTATEs: 23514 null/blank actor.
 CREATE FUNCTION public.fn_iu_gate_watchdog(p_actor text)
 RETURNS jsonb
@@ -387,16 +429,13 @@ AS $fn$
 DECLARE
     r          record;
     v_now      timestamptz;
-    v_expires  timestamptz;
-    v_has_open boolean;
+    v_last     record;
     v_keys     text[] := '{}';
     v_prevs    text[] := '{}';
     v_whys     text[] := '{}';
     v_run      uuid;
 BEGIN
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     -- Lock every governable row (in key order: no deadlock with single-row
     -- lockers), then read the clock once: every decision uses the same instant.
@@ -408,25 +447,32 @@ BEGIN
     v_now := public.kernel_now();
 
     FOR r IN
-        SELECT c.key, c.value
-          FROM public.dot_config c
-          JOIN public.fn_iu_gate_keys() k ON k.gate_key = c.key AND k.gate_class = 'governable'
-         ORDER BY c.key
+        SELECT k.gate_key AS key, c.value, c.key IS NOT NULL AS present
+          FROM public.fn_iu_gate_keys() k
+          LEFT JOIN public.dot_config c ON c.key = k.gate_key
+         WHERE k.gate_class = 'governable'
+         ORDER BY k.gate_key
     LOOP
         CONTINUE WHEN r.value = 'false';
-        SELECT t.expires_at INTO v_expires
+        SELECT t.action, t.expires_at INTO v_last
           FROM public.iu_gate_transition t
-         WHERE t.gate_key = r.key AND t.action = 'open'
+         WHERE t.gate_key = r.key
          ORDER BY t.transition_seq DESC
          LIMIT 1;
-        v_has_open := FOUND;
-        CONTINUE WHEN v_has_open AND v_expires >= v_now;
-        UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        CONTINUE WHEN FOUND AND v_last.action = 'open' AND v_now <= v_last.expires_at;
+        IF r.present THEN
+            UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        ELSE
+            INSERT INTO public.dot_config (key, value, description)
+            VALUES (r.key, 'false', 're-created closed by fn_iu_gate_watchdog');
+        END IF;
         v_keys  := v_keys || r.key;
         v_prevs := v_prevs || r.value;
-        v_whys  := v_whys || CASE WHEN v_has_open
-                                  THEN format('watchdog: ttl expired at %s', v_expires)
-                                  ELSE 'watchdog: open without an open transition' END;
+        v_whys  := v_whys || CASE
+                       WHEN NOT r.present THEN 'watchdog: gate row missing (open), re-created closed'
+                       WHEN v_last.action = 'open' THEN format('watchdog: ttl expired at %s', v_last.expires_at)
+                       WHEN v_last.action IS NULL THEN 'watchdog: open without an open transition'
+                       ELSE format('watchdog: open by hand after %s', v_last.action) END;
     END LOOP;
 
     v_run := public.fn_dot_iu_command_log(
@@ -476,7 +522,8 @@ $fn$;
 
 -- The rollback script's guard (490_gates_rollback.sql calls it while holding
 -- an exclusive lock on dot_config).
--- SQLSTATEs: 55000 some governable gate is open (value <> 'false').
+-- SQLSTATEs: 55000 some governable gate is open (value not exactly 'false',
+--            or its row missing).
 CREATE FUNCTION public.fn_iu_gate_rollback_guard()
 RETURNS void
 LANGUAGE plpgsql
@@ -485,10 +532,10 @@ AS $fn$
 DECLARE
     v_open text[];
 BEGIN
-    SELECT array_agg(c.key ORDER BY c.key) INTO v_open
-      FROM public.dot_config c
-      JOIN public.fn_iu_gate_keys() k ON k.gate_key = c.key AND k.gate_class = 'governable'
-     WHERE c.value <> 'false';
+    SELECT array_agg(k.gate_key ORDER BY k.gate_key) INTO v_open
+      FROM public.fn_iu_gate_keys() k
+      LEFT JOIN public.dot_config c ON c.key = k.gate_key
+     WHERE k.gate_class = 'governable' AND c.value IS DISTINCT FROM 'false';
     IF v_open IS NOT NULL THEN
         RAISE EXCEPTION USING ERRCODE = '55000',
             MESSAGE = format('rollback refused: %s governable gate(s) currently open', cardinality(v_open)),
@@ -501,6 +548,7 @@ REVOKE ALL ON FUNCTION public.fn_iu_gate_open(text, uuid, text, text, integer) F
 REVOKE ALL ON FUNCTION public.fn_iu_gate_close(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_iu_gate_watchdog(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_iu_gate_rollback_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.fn_iu_gate_missing_row(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.fn_dot_iu_command_log(text, text, text, text, boolean, text, jsonb, jsonb, text) FROM PUBLIC;
 
 INSERT INTO public.dot_iu_command_catalog
@@ -521,6 +569,8 @@ BEGIN
         'public.fn_iu_gate_watchdog(text)',
         'public.fn_iu_gate_verify_closed(text)',
         'public.fn_iu_gate_rollback_guard()',
+        'public.fn_iu_gate_require_actor(text)',
+        'public.fn_iu_gate_missing_row(text,text)',
         'public.fn_dot_iu_command_log(text,text,text,text,boolean,text,jsonb,jsonb,text)']) s
      WHERE to_regprocedure(s) IS NULL;
     IF v_missing IS NOT NULL THEN

@@ -31,6 +31,8 @@ BEGIN
     DROP FUNCTION public.fn_iu_gate_class(text);
     DROP FUNCTION public.fn_iu_gate_keys();
     DROP FUNCTION public.fn_dot_iu_command_log(text, text, text, text, boolean, text, jsonb, jsonb, text);
+    DROP FUNCTION public.fn_iu_gate_missing_row(text, text);
+    DROP FUNCTION public.fn_iu_gate_require_actor(text);
     DROP TABLE public.dot_iu_command_run;
     DROP FUNCTION public.fn_iu_ledger_append_only();
     DROP TABLE public.dot_iu_command_catalog;

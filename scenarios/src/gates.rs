@@ -52,8 +52,9 @@ pub fn invariants() -> Vec<Box<dyn Invariant>> {
 }
 
 /// Coverage classes of an operation sequence: `op:<kind>`, `gate:<class>`,
-/// `ttl:<class>`, and `sqlstate:<code>` for every error the reference model
-/// predicts (`sqlstate:refused` where any SQLSTATE will do).
+/// `ttl:<class>`, `sqlstate:<code>` for every refusal the reference model
+/// allows (`sqlstate:refused` where any SQLSTATE will do), and
+/// `choice:<what>` where the contract leaves the kernel a choice.
 pub fn coverage_of(ops: &[GateOp]) -> Vec<String> {
     let mut out = BTreeSet::new();
     let mut m = model::Model::installed_default(model::EPOCH_US);
@@ -65,11 +66,12 @@ pub fn coverage_of(ops: &[GateOp]) -> Vec<String> {
         if let GateOp::Open { ttl, .. } = op {
             out.insert(format!("ttl:{}", ttl_class(*ttl)));
         }
-        if let model::Expect::Err(code) = m.apply(op).expect {
-            out.insert(match code {
-                model::Code::Exact(c) => format!("sqlstate:{c}"),
-                model::Code::Any => "sqlstate:refused".to_owned(),
-            });
+        let step = m.apply_preferring_success(op);
+        if let Some(code) = &step.refuse {
+            out.extend(code.labels());
+        }
+        if let Some(choice) = step.choice {
+            out.insert(choice.to_owned());
         }
     }
     out.into_iter().collect()

@@ -1,15 +1,20 @@
 //! The gate protocol suite (CONTRACT.md §4) against the bundled kernel and its
 //! mutants, plus checks of the reference model itself.
 
+use pgconform::provision::ProvisionOptions;
+use pgconform::session::Session;
 use pgconform::testkit::{self, TestRun};
 use pgconform_generators::gates::{arb_gate_ops, GateOp};
 use pgconform_reports::{InvariantResult, Verdict};
-use pgconform_scenarios::gates::model::{Expect, Model, EPOCH_US};
+use pgconform_scenarios::gates::model::{Model, EPOCH_US};
+use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy, Suite};
+use pgconform_scenarios::registry::{self, Options};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 fn describe(r: &InvariantResult) -> String {
     let mut s = format!(
@@ -191,7 +196,7 @@ fn model_steps_per_second() {
     for ops in &seqs {
         let mut m = Model::installed_default(EPOCH_US);
         for op in ops {
-            if matches!(m.apply(op).expect, Expect::Err(_)) {
+            if m.apply_preferring_success(op).accept.is_none() {
                 refusals += 1;
             }
             steps += 1;
@@ -203,4 +208,110 @@ fn model_steps_per_second() {
         steps as f64 / secs
     );
     assert!(steps > 10_000 && refusals > 0);
+}
+
+/// Run gate invariants (`ids` with their case counts) on one server with the
+/// SUT in `sut_dir` (+ `extra`, a .sql file applied like a mutant).
+fn run_on(
+    sut_dir: &Path,
+    extra: Option<&Path>,
+    ids: &[(&str, u32)],
+    seed: u64,
+) -> Vec<InvariantResult> {
+    let session = Session::prepare(
+        sut_dir,
+        extra,
+        &ProvisionOptions::default(),
+        &[Suite::Gates],
+    )
+    .expect("session");
+    let all = registry::all(&Options::default());
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    ids.iter()
+        .map(|(id, cases)| {
+            let inv = all
+                .iter()
+                .find(|i| i.meta().id == *id)
+                .expect("known invariant");
+            inv.run(&RunContext {
+                sandbox: &session.sandbox,
+                cases: Some(*cases),
+                seed,
+                shrink: ShrinkPolicy {
+                    disabled: false,
+                    max_time: Duration::from_secs(10),
+                },
+                deadline: None,
+                cancel: &cancel,
+                progress: &progress,
+            })
+        })
+        .collect()
+}
+
+const ALL_GATES: [(&str, u32); 7] = [
+    ("GATE-MODEL", 24),
+    ("GATE-NEVER-FLIP", 8),
+    ("GATE-WATCHDOG", 12),
+    ("GATE-LEDGER", 8),
+    ("GATE-CONCURRENT", 2),
+    ("GATE-ROLLBACK", 4),
+    ("GATE-DRYRUN", 3),
+];
+
+fn assert_all_pass(what: &Path, results: &[InvariantResult]) {
+    for r in results {
+        assert_eq!(
+            r.verdict,
+            Verdict::Passed,
+            "variant {} must pass {}: {}",
+            what.display(),
+            r.id,
+            describe(r)
+        );
+    }
+}
+
+/// A variant (a different choice the contract allows, applied like a mutant)
+/// passes every gate invariant.
+#[rstest]
+fn variant_passes(#[files("../kernel/variants/gates/*.sql")] path: PathBuf) {
+    let kernel = testkit::repo_root().join("kernel");
+    assert_all_pass(&path, &run_on(&kernel, Some(&path), &ALL_GATES, 3003));
+}
+
+/// A layout variant (its own SUT directory) passes every gate invariant.
+#[rstest]
+fn layout_variant_passes(#[files("../kernel/variants/gates/*/MANIFEST")] manifest: PathBuf) {
+    let dir = manifest.parent().expect("variant directory");
+    assert_all_pass(dir, &run_on(dir, None, &ALL_GATES, 3003));
+}
+
+/// GATE-CONCURRENT does not pass a kernel whose every call fails with a
+/// serialization failure: such cases prove nothing and are not counted.
+#[test]
+fn concurrent_does_not_pass_when_every_call_fails_retryably() {
+    let dir = std::env::temp_dir().join(format!("pgc-gates-40001-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("always-40001.sql");
+    let mut sql = String::from(
+        "-- mutant: always-40001\n-- kills: GATE-MODEL\n-- why: every call fails with 40001\n",
+    );
+    for (sig, args) in [
+        ("fn_iu_gate_open(p_gate text, p_approval_id uuid, p_actor text, p_reason text, p_ttl_seconds integer)", ""),
+        ("fn_iu_gate_close(p_gate text, p_actor text, p_reason text)", ""),
+        ("fn_iu_gate_watchdog(p_actor text)", ""),
+    ] {
+        sql.push_str(&format!(
+            "CREATE OR REPLACE FUNCTION public.{sig} RETURNS jsonb LANGUAGE plpgsql \
+             SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN{args} \
+             RAISE EXCEPTION USING ERRCODE = '40001', MESSAGE = 'could not serialize'; END $fn$;\n"
+        ));
+    }
+    std::fs::write(&file, sql).expect("write mutant");
+    let kernel = testkit::repo_root().join("kernel");
+    let r = run_on(&kernel, Some(&file), &[("GATE-CONCURRENT", 2)], 3003);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_ne!(r[0].verdict, Verdict::Passed, "{}", describe(&r[0]));
 }

@@ -18,14 +18,17 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '42501',
             MESSAGE = format('%L is not a gate this protocol may close (fail-closed)', p_gate);
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'close');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
 

@@ -32,20 +32,23 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '23514',
             MESSAGE = format('ttl_seconds must be in (0, 3600], got %s', coalesce(p_ttl_seconds::text, 'null'));
     END IF;
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     SELECT c.value INTO v_prev FROM public.dot_config c WHERE c.key = p_gate;
+    PERFORM pg_catalog.pg_sleep(0.05);  -- (widens the race window of this mutant)
     IF NOT FOUND THEN
-        RAISE EXCEPTION USING ERRCODE = '55000',
-            MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        -- Refuses, or re-creates the row as 'false' (prev stays null).
+        PERFORM public.fn_iu_gate_missing_row(p_gate, 'open');
+        PERFORM 1 FROM public.dot_config c WHERE c.key = p_gate FOR UPDATE;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = '55000',
+                MESSAGE = format('gate %L has no dot_config row (fail-closed)', p_gate);
+        END IF;
     END IF;
     v_now := public.kernel_now();
     v_expires := v_now + make_interval(secs => p_ttl_seconds);
 
     UPDATE public.dot_config SET value = 'true' WHERE key = p_gate;
-    PERFORM pg_catalog.pg_sleep(0.05);  -- (widens the race window of this mutant)
     v_run := public.fn_dot_iu_command_log(
         'dot_iu_gate_open', 'health', 'apply', 'applied', true,
         encode(sha256(convert_to(jsonb_build_object(

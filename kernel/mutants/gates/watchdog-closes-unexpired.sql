@@ -10,16 +10,13 @@ AS $fn$
 DECLARE
     r          record;
     v_now      timestamptz;
-    v_expires  timestamptz;
-    v_has_open boolean;
+    v_last     record;
     v_keys     text[] := '{}';
     v_prevs    text[] := '{}';
     v_whys     text[] := '{}';
     v_run      uuid;
 BEGIN
-    IF p_actor IS NULL OR btrim(p_actor) = '' THEN
-        RAISE EXCEPTION USING ERRCODE = '23514', MESSAGE = 'actor required';
-    END IF;
+    PERFORM public.fn_iu_gate_require_actor(p_actor);
 
     -- Lock every governable row (in key order: no deadlock with single-row
     -- lockers), then read the clock once: every decision uses the same instant.
@@ -31,25 +28,32 @@ BEGIN
     v_now := public.kernel_now();
 
     FOR r IN
-        SELECT c.key, c.value
-          FROM public.dot_config c
-          JOIN public.fn_iu_gate_keys() k ON k.gate_key = c.key AND k.gate_class = 'governable'
-         ORDER BY c.key
+        SELECT k.gate_key AS key, c.value, c.key IS NOT NULL AS present
+          FROM public.fn_iu_gate_keys() k
+          LEFT JOIN public.dot_config c ON c.key = k.gate_key
+         WHERE k.gate_class = 'governable'
+         ORDER BY k.gate_key
     LOOP
         CONTINUE WHEN r.value = 'false';
-        SELECT t.expires_at INTO v_expires
+        SELECT t.action, t.expires_at INTO v_last
           FROM public.iu_gate_transition t
-         WHERE t.gate_key = r.key AND t.action = 'open'
+         WHERE t.gate_key = r.key
          ORDER BY t.transition_seq DESC
          LIMIT 1;
-        v_has_open := FOUND;
         -- (expiry no longer consulted)
-        UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        IF r.present THEN
+            UPDATE public.dot_config SET value = 'false' WHERE key = r.key;
+        ELSE
+            INSERT INTO public.dot_config (key, value, description)
+            VALUES (r.key, 'false', 're-created closed by fn_iu_gate_watchdog');
+        END IF;
         v_keys  := v_keys || r.key;
         v_prevs := v_prevs || r.value;
-        v_whys  := v_whys || CASE WHEN v_has_open
-                                  THEN format('watchdog: ttl expired at %s', v_expires)
-                                  ELSE 'watchdog: open without an open transition' END;
+        v_whys  := v_whys || CASE
+                       WHEN NOT r.present THEN 'watchdog: gate row missing (open), re-created closed'
+                       WHEN v_last.action = 'open' THEN format('watchdog: ttl expired at %s', v_last.expires_at)
+                       WHEN v_last.action IS NULL THEN 'watchdog: open without an open transition'
+                       ELSE format('watchdog: open by hand after %s', v_last.action) END;
     END LOOP;
 
     v_run := public.fn_dot_iu_command_log(

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use super::model::EPOCH_LITERAL;
 
-/// Tables the protocol installs.
+/// Tables the protocol needs while it is installed (CONTRACT.md §4 Objects).
 pub const TABLES: [&str; 4] = [
     "public.dot_config",
     "public.dot_iu_command_catalog",
@@ -25,13 +25,15 @@ pub const TABLES: [&str; 4] = [
     "public.iu_gate_transition",
 ];
 
-/// Functions the contract names (exact signatures).
-pub const FUNCTIONS: [&str; 5] = [
+/// The protocol's functions (exact signatures, CONTRACT.md §4): the protocol
+/// is installed when all four exist and rolled back when none does. Which
+/// other objects survive a rollback (dot_config, the logger, ...) is the
+/// kernel's choice, so they do not decide it.
+pub const FUNCTIONS: [&str; 4] = [
     "public.fn_iu_gate_open(text,uuid,text,text,integer)",
     "public.fn_iu_gate_close(text,text,text)",
     "public.fn_iu_gate_watchdog(text)",
     "public.fn_iu_gate_verify_closed(text)",
-    "public.fn_dot_iu_command_log(text,text,text,text,boolean,text,jsonb,jsonb,text)",
 ];
 
 /// One dot_config row as read.
@@ -72,21 +74,13 @@ pub struct ObsLedger {
     pub created_at: Option<i64>,
 }
 
-/// One command-run row as read.
+/// One command-run row as read (the contract's columns only).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObsRun {
     /// run_id.
     pub run_id: String,
     /// command_name.
     pub command_name: String,
-    /// category.
-    pub category: String,
-    /// run_mode.
-    pub run_mode: String,
-    /// run_status.
-    pub run_status: String,
-    /// mutating.
-    pub mutating: bool,
     /// actor.
     pub actor: Option<String>,
     /// created_at (µs).
@@ -114,19 +108,63 @@ impl Observed {
 }
 
 const PRESENCE_SQL: &str =
-    "SELECT (SELECT count(*) FROM unnest($1::text[]) t WHERE to_regclass(t) IS NOT NULL), \
-     (SELECT count(*) FROM unnest($2::text[]) f WHERE to_regprocedure(f) IS NOT NULL)";
+    "SELECT count(*) FROM unnest($1::text[]) f WHERE to_regprocedure(f) IS NOT NULL";
 const CONFIG_SQL: &str = "SELECT key, value, (extract(epoch FROM updated_at) * 1000000)::bigint \
      FROM public.dot_config";
 const LEDGER_SQL: &str = "SELECT transition_id::text, gate_key, action, prev_value, new_value, \
-     approval_id::text, ttl_seconds, (extract(epoch FROM expires_at) * 1000000)::bigint, actor, reason, \
-     run_id::text, (extract(epoch FROM created_at) * 1000000)::bigint FROM public.iu_gate_transition";
-const RUNS_SQL: &str =
-    "SELECT run_id::text, command_name, category, run_mode, run_status, mutating, \
-     actor, (extract(epoch FROM created_at) * 1000000)::bigint FROM public.dot_iu_command_run";
+     approval_id::text, ttl_seconds::int, (extract(epoch FROM expires_at) * 1000000)::bigint, actor, \
+     reason, run_id::text, (extract(epoch FROM created_at) * 1000000)::bigint \
+     FROM public.iu_gate_transition";
+const RUNS_SQL: &str = "SELECT run_id::text, command_name, actor, \
+     (extract(epoch FROM created_at) * 1000000)::bigint FROM public.dot_iu_command_run";
 
-/// Read the protocol's state in one REPEATABLE READ snapshot. A partial
-/// install (some objects present, others not) is a kernel failure.
+/// The contract clause a read of the protocol's tables relies on.
+const OBJECTS_CLAUSE: &str = "CONTRACT.md §4 Objects: dot_config(key, value, updated_at), \
+     iu_gate_transition(transition_id, gate_key, action, prev_value, new_value, approval_id, \
+     ttl_seconds, expires_at, actor, reason, run_id, created_at) and dot_iu_command_run(run_id, \
+     command_name, actor, created_at) with the contract's types";
+
+/// Column `i` of a row read from the kernel's tables; a wrong type or an
+/// unexpected null is a kernel failure naming the clause.
+fn col<'a, T: postgres::types::FromSql<'a>>(
+    r: &'a postgres::Row,
+    i: usize,
+    sql: &str,
+) -> Result<T, CaseError> {
+    r.try_get(i).map_err(|e| {
+        CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "column {} ({}) cannot be read as the contract says: {e} ({OBJECTS_CLAUSE})",
+                i + 1,
+                r.columns().get(i).map_or("?", |c| c.name())
+            ),
+            sql: Some(sql.to_owned()),
+            ..FailureDetail::default()
+        }))
+    })
+}
+
+fn read<'a>(
+    tx: &mut postgres::Transaction<'a>,
+    sql: &str,
+) -> Result<Vec<postgres::Row>, CaseError> {
+    tx.query(sql, &[]).map_err(|e| match e.as_db_error() {
+        Some(db) => CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "the protocol's tables cannot be read ({OBJECTS_CLAUSE}): {}",
+                db.message()
+            ),
+            sql: Some(sql.to_owned()),
+            sqlstate: Some(db.code().code().to_owned()),
+            ..FailureDetail::default()
+        })),
+        None => CaseError::Env(crate::pg::describe(&e)),
+    })
+}
+
+/// Read the protocol's state in one REPEATABLE READ snapshot. The protocol
+/// is installed when its four functions exist; some but not all of them is
+/// a kernel failure. Only the contract's columns are read.
 pub fn observe(client: &mut Client) -> Result<Observed, CaseError> {
     let mut tx = client
         .build_transaction()
@@ -134,19 +172,18 @@ pub fn observe(client: &mut Client) -> Result<Observed, CaseError> {
         .read_only(true)
         .start()
         .env()?;
-    let tables: Vec<String> = TABLES.iter().map(|s| (*s).to_owned()).collect();
     let funcs: Vec<String> = FUNCTIONS.iter().map(|s| (*s).to_owned()).collect();
-    let row = tx.query_one(PRESENCE_SQL, &[&tables, &funcs]).env()?;
-    let (nt, nf): (i64, i64) = (row.get(0), row.get(1));
+    let nf: i64 = tx.query_one(PRESENCE_SQL, &[&funcs]).env()?.get(0);
     let mut obs = Observed::default();
-    if nt == 0 && nf == 0 {
+    if nf == 0 {
+        tx.commit().env()?;
         return Ok(obs);
     }
-    if nt != TABLES.len() as i64 || nf != FUNCTIONS.len() as i64 {
+    if nf != FUNCTIONS.len() as i64 {
         return Err(CaseError::Fail(Box::new(FailureDetail {
             message: format!(
-                "the gate protocol is partly installed: {nt}/{} tables and {nf}/{} functions present",
-                TABLES.len(),
+                "the gate protocol is partly installed: {nf} of its {} functions exist \
+                 (CONTRACT.md §4: gates-install installs the protocol, gates-rollback removes it)",
                 FUNCTIONS.len()
             ),
             sql: Some(PRESENCE_SQL.to_owned()),
@@ -154,47 +191,61 @@ pub fn observe(client: &mut Client) -> Result<Observed, CaseError> {
         })));
     }
     obs.installed = true;
-    for r in tx.query(CONFIG_SQL, &[]).kernel(CONFIG_SQL)? {
+    for r in read(&mut tx, CONFIG_SQL)? {
         obs.config.insert(
-            r.get(0),
+            col(&r, 0, CONFIG_SQL)?,
             ObsConfig {
-                value: r.get(1),
-                updated_at: r.get(2),
+                value: col(&r, 1, CONFIG_SQL)?,
+                updated_at: col(&r, 2, CONFIG_SQL)?,
             },
         );
     }
-    for r in tx.query(LEDGER_SQL, &[]).kernel(LEDGER_SQL)? {
+    for r in read(&mut tx, LEDGER_SQL)? {
+        let q = LEDGER_SQL;
         let row = ObsLedger {
-            transition_id: r.get(0),
-            gate_key: r.get(1),
-            action: r.get(2),
-            prev_value: r.get(3),
-            new_value: r.get(4),
-            approval_id: r.get(5),
-            ttl_seconds: r.get(6),
-            expires_at: r.get(7),
-            actor: r.get(8),
-            reason: r.get(9),
-            run_id: r.get(10),
-            created_at: r.get(11),
+            transition_id: col(&r, 0, q)?,
+            gate_key: col(&r, 1, q)?,
+            action: col(&r, 2, q)?,
+            prev_value: col(&r, 3, q)?,
+            new_value: col(&r, 4, q)?,
+            approval_id: col(&r, 5, q)?,
+            ttl_seconds: col(&r, 6, q)?,
+            expires_at: col(&r, 7, q)?,
+            actor: col(&r, 8, q)?,
+            reason: col(&r, 9, q)?,
+            run_id: col(&r, 10, q)?,
+            created_at: col(&r, 11, q)?,
         };
         obs.ledger.insert(row.transition_id.clone(), row);
     }
-    for r in tx.query(RUNS_SQL, &[]).kernel(RUNS_SQL)? {
+    for r in read(&mut tx, RUNS_SQL)? {
+        let q = RUNS_SQL;
         let row = ObsRun {
-            run_id: r.get(0),
-            command_name: r.get(1),
-            category: r.get(2),
-            run_mode: r.get(3),
-            run_status: r.get(4),
-            mutating: r.get(5),
-            actor: r.get(6),
-            created_at: r.get(7),
+            run_id: col(&r, 0, q)?,
+            command_name: col(&r, 1, q)?,
+            actor: col(&r, 2, q)?,
+            created_at: col(&r, 3, q)?,
         };
         obs.runs.insert(row.run_id.clone(), row);
     }
     tx.commit().env()?;
     Ok(obs)
+}
+
+/// Whether the harness runs `op` in a database where the protocol is
+/// installed (`installed`) or rolled back. After a rollback only the
+/// protocol's functions, the scripts and the clock are probed: whether
+/// dot_config, the ledger or the logger survive is the kernel's choice.
+pub fn applies(op: &GateOp, installed: bool) -> bool {
+    installed
+        || !matches!(
+            op,
+            GateOp::OobWrite { .. }
+                | GateOp::OobDelete { .. }
+                | GateOp::OobInsert { .. }
+                | GateOp::TamperLedger { .. }
+                | GateOp::Log { .. }
+        )
 }
 
 /// The kernel's answer to one operation: a jsonb result (or null for
@@ -258,7 +309,16 @@ fn json_answer(
     Ok(match answer(client.query_one(sql, params))? {
         Answer::Ok(row) => Answer::Ok(
             row.try_get::<_, Option<serde_json::Value>>(0)
-                .env()?
+                .map_err(|e| {
+                    CaseError::Fail(Box::new(FailureDetail {
+                        message: format!(
+                            "the call's result is not jsonb (CONTRACT.md §4 Functions: the protocol's \
+                             functions return jsonb; the logger returns uuid): {e}"
+                        ),
+                        sql: Some(sql.to_owned()),
+                        ..FailureDetail::default()
+                    }))
+                })?
                 .unwrap_or_default(),
         ),
         Answer::Err { sqlstate, message } => Answer::Err { sqlstate, message },
@@ -276,11 +336,32 @@ fn exec_answer(
     })
 }
 
+/// Fail when a script run inside the harness's transaction has ended it (a
+/// script with its own COMMIT or ROLLBACK): a SAVEPOINT then fails.
+pub fn check_tx_intact(tx: &mut postgres::Transaction<'_>) -> CaseResult {
+    let probe = "SAVEPOINT pgc_tx_probe; RELEASE SAVEPOINT pgc_tx_probe";
+    match answer(tx.batch_execute(probe))? {
+        Answer::Ok(()) => Ok(()),
+        Answer::Err { sqlstate, message } => Err(CaseError::Fail(Box::new(FailureDetail {
+            message: format!(
+                "a SUT script (gates-install or gates-rollback) ended the transaction the harness \
+                 runs it in (a SAVEPOINT after it fails: {message}); CONTRACT.md §0: install files \
+                 and scripts contain no transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, \
+                 or a procedure that commits)"
+            ),
+            sqlstate: Some(sqlstate),
+            sql: Some(probe.to_owned()),
+            ..FailureDetail::default()
+        }))),
+    }
+}
+
 /// Run a SUT script (`gates-install`, `gates-rollback`) in one transaction.
 pub fn run_script(client: &mut Client, sql: &str) -> Result<OpAnswer, CaseError> {
     let mut tx = client.transaction().env()?;
     match answer(tx.batch_execute(sql))? {
         Answer::Ok(()) => {
+            check_tx_intact(&mut tx)?;
             tx.commit().env()?;
             Ok(Answer::Ok(serde_json::Value::Null))
         }
@@ -423,25 +504,33 @@ pub fn start_case(sandbox: &dyn Sandbox) -> Result<(CaseDb, Observed), CaseError
     Ok((db, obs))
 }
 
-/// A fresh install: installed, the nine gates present and 'false', empty ledger.
+/// A fresh install: installed, the nine gates present and 'false'
+/// (CONTRACT.md §4: "All nine start 'false'"), and an empty ledger.
 pub fn check_fresh_install(obs: &Observed) -> CaseResult {
     if !obs.installed {
         return Err(CaseError::fail(
-            "the gate protocol is not installed in a fresh database",
+            "the gate protocol's functions are missing in a freshly installed database \
+             (CONTRACT.md §4 Functions)",
         ));
     }
     for key in NEVER_FLIP.iter().chain(GOVERNABLE.iter()) {
         if obs.value(key) != Some("false") {
             return Err(CaseError::mismatch(
-                format!("a fresh install must seed gate {key} as 'false'"),
+                format!("a fresh install must seed gate {key} as 'false' (CONTRACT.md §4: all nine start 'false')"),
                 "'false'",
                 format!("{:?}", obs.value(key)),
             ));
         }
     }
+    check_empty_ledger(obs)
+}
+
+/// A (re)installed protocol starts with an empty ledger.
+pub fn check_empty_ledger(obs: &Observed) -> CaseResult {
     if !obs.ledger.is_empty() {
         return Err(CaseError::mismatch(
-            "a fresh install must start with an empty ledger",
+            "an installed protocol must start with an empty ledger (CONTRACT.md §4, seed 003 \
+             post-check: ledger rows = 0)",
             0,
             obs.ledger.len(),
         ));

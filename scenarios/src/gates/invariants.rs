@@ -3,9 +3,10 @@
 //! from the observed database (no reference model), so they cross-check it.
 
 use super::exec::{
-    check_ledger_kept, new_ledger_rows, observe, run_op, start_case, Observed, OpAnswer, Tracker,
+    applies, check_ledger_kept, new_ledger_rows, observe, run_op, start_case, Observed, OpAnswer,
+    Tracker,
 };
-use super::model::EPOCH_US;
+use super::model::{is_open_row, EPOCH_US};
 use super::model_check::{at_step, parse_verify};
 use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
@@ -43,6 +44,9 @@ pub fn drive(
     let (mut db, mut before) = start_case(sandbox)?;
     let mut tracker = Tracker::new(EPOCH_US);
     for (i, op) in ops.iter().enumerate() {
+        if !applies(op, before.installed) {
+            continue;
+        }
         let answer = run_op(&mut db, sandbox, op, &mut tracker)?;
         let now = tracker.now;
         let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
@@ -129,7 +133,7 @@ impl Property for GateNeverFlip {
 
     fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
         drive(sandbox, ops, |db, s| {
-            if is_api(s.op) || matches!(s.op, GateOp::Reinstall) {
+            if is_api(s.op) && s.before.installed {
                 for key in NEVER_FLIP {
                     let (b, a) = (s.before.value(key), s.after.value(key));
                     if a != b && a != Some("false") {
@@ -141,15 +145,30 @@ impl Property for GateNeverFlip {
                     }
                 }
             }
-            if let GateOp::Open { gate: Some(g), .. } = s.op {
+            if let GateOp::Open {
+                gate: Some(g),
+                approval,
+                actor,
+                ttl,
+                ..
+            } = s.op
+            {
+                // 42501 is required when nothing else is wrong with the call (the
+                // contract does not order its checks); a refusal always.
+                let clean = approval.is_some()
+                    && actor.as_deref().is_some_and(|a| !a.trim().is_empty())
+                    && ttl.is_some_and(|t| {
+                        t > 0 && t <= pgconform_generators::gates::MAX_TTL_SECONDS
+                    });
+                let code = s.answer.sqlstate();
                 if NEVER_FLIP.contains(&g.as_str())
                     && s.before.installed
-                    && s.answer.sqlstate() != Some("42501")
+                    && (code.is_none() || (clean && code != Some("42501")))
                 {
                     return Err(CaseError::mismatch(
-                        format!("opening never-flip gate {g} must be refused with 42501"),
+                        format!("opening never-flip gate {g} must be refused with 42501 (CONTRACT.md §4 fn_iu_gate_open)"),
                         "42501",
-                        format!("{:?}", s.answer.sqlstate()),
+                        format!("{code:?}"),
                     ));
                 }
             }
@@ -161,9 +180,7 @@ impl Property for GateNeverFlip {
                 let ok = parsed.as_ref().is_some_and(|v| {
                     v.never_flip_intact == intact
                         && (!v.all_safe || intact)
-                        && NEVER_FLIP
-                            .iter()
-                            .all(|k| v.gates.get(*k) == Some(&s.after.value(k).map(str::to_owned)))
+                        && NEVER_FLIP.iter().all(|k| v.reports(k, s.after.value(k)))
                 });
                 if !ok {
                     let values: BTreeMap<&str, Option<&str>> =
@@ -198,11 +215,12 @@ impl GateWatchdog {
         Self {
             meta: meta(
                 InvariantIds::WATCHDOG,
-                "after a watchdog at time t no governable gate is open past its TTL; unexpired gates stay open",
+                "after a watchdog at time t every open governable gate has a live latest open; those stay open",
                 "After every successful watchdog run at test time t, every governable gate that is still \
-                 open has a latest 'open' transition with expires_at >= t, every gate that was open with \
-                 such an unexpired open is untouched, and the returned `closed` list names exactly the \
-                 gates it closed.",
+                 open (value not exactly 'false', or no row) has a latest ledger row that is an 'open' \
+                 with expires_at >= t; every gate that was open with such a live latest open is \
+                 untouched; the returned `closed` list names exactly the gates it closed (CONTRACT.md \
+                 §4, v2 watchdog rule).",
                 32,
             ),
         }
@@ -227,11 +245,12 @@ impl Property for GateWatchdog {
     }
 
     fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
-        // expires_at of the latest 'open' row per gate, as the harness saw them appear.
-        let mut latest_open: BTreeMap<String, Option<i64>> = BTreeMap::new();
+        // Per gate, its latest ledger row as the harness saw rows appear:
+        // Some(expires_at) for an 'open', None for a close or watchdog_close.
+        let mut latest: BTreeMap<String, Option<i64>> = BTreeMap::new();
         drive(sandbox, ops, |_, s| {
             if !s.after.installed || !s.before.installed {
-                latest_open.clear();
+                latest.clear();
             }
             if let (GateOp::Watchdog { .. }, Answer::Ok(v)) = (s.op, s.answer) {
                 let closed: BTreeSet<String> = v
@@ -246,26 +265,30 @@ impl Property for GateWatchdog {
                 let mut really_closed = BTreeSet::new();
                 for g in GOVERNABLE {
                     let (b, a) = (s.before.value(g), s.after.value(g));
-                    let unexpired = latest_open
-                        .get(g)
-                        .copied()
-                        .flatten()
-                        .is_some_and(|e| e >= s.now);
-                    if a.is_some_and(|v| v != "false") && !unexpired {
+                    let last = latest.get(g).copied().flatten();
+                    let live = last.is_some_and(|e| s.now <= e);
+                    if is_open_row(a) && !live {
                         return Err(CaseError::mismatch(
-                            format!("governable gate {g} is still open after the watchdog, past its TTL"),
                             format!(
-                                "'false' (latest open expires at {:?} µs, now {} µs)",
-                                latest_open.get(g).copied().flatten(),
+                                "governable gate {g} is still open after the watchdog without a live \
+                                 latest open (CONTRACT.md §4 v2 watchdog rule)"
+                            ),
+                            format!(
+                                "'false' (latest ledger row: {}, now {} µs)",
+                                match latest.get(g) {
+                                    None => "none".to_owned(),
+                                    Some(None) => "a close".to_owned(),
+                                    Some(Some(e)) => format!("an open expiring at {e} µs"),
+                                },
                                 s.now
                             ),
                             format!("{a:?}"),
                         ));
                     }
-                    if b.is_some_and(|v| v != "false") && unexpired && a != b {
+                    if is_open_row(b) && live && a != b {
                         return Err(CaseError::mismatch(
                             format!(
-                                "the watchdog touched {g}, which is open with an unexpired TTL"
+                                "the watchdog touched {g}, whose latest open is live (CONTRACT.md §4 v2 watchdog rule)"
                             ),
                             format!("{b:?}"),
                             format!("{a:?}"),
@@ -284,9 +307,8 @@ impl Property for GateWatchdog {
                 }
             }
             for row in new_ledger_rows(s.before, s.after) {
-                if row.action == "open" {
-                    latest_open.insert(row.gate_key.clone(), row.expires_at);
-                }
+                let open = (row.action == "open").then_some(row.expires_at).flatten();
+                latest.insert(row.gate_key.clone(), open);
             }
             Ok(())
         })

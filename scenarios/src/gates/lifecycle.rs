@@ -1,14 +1,19 @@
 //! GATE-ROLLBACK and GATE-DRYRUN: the install / rollback lifecycle, judged by
-//! the harness's own catalog snapshot ([`crate::snapshot`]).
+//! the harness's own catalog-and-data snapshot ([`crate::snapshot`]).
 //!
-//! The baseline is an empty database with the SUT's *base* install file (the
-//! first one in the manifest: the clock seam), where `gates-install` and
-//! `gates-rollback` (the manifest's scripts) show exactly which objects the
-//! gate install creates or changes. In the SUT's own databases (the full
-//! kernel plus any mutant) a rollback must remove exactly those objects and
-//! restore exactly the changed ones, leaving everything else as it was.
+//! The baseline is learnt on the SUT itself (CONTRACT.md §0): a freshly
+//! installed database, rolled back with the SUT's `gates-rollback`. Which
+//! install files `gates-install` duplicates and which objects survive a
+//! rollback (dot_config, the command log, the logger, ...) is the kernel's
+//! choice; the harness never looks at file names or numbers.
+//!
+//! dot_config's rows are compared by the nine gates' values only: its other
+//! keys belong to the rest of the system (a rollback need not erase what a
+//! session wrote to them) and its `updated_at` records the session's own
+//! legitimate writes when the table survives a rollback.
 
 use super::exec::{check_fresh_install, observe, run_op, run_script, OpAnswer, Tracker};
+use super::model::is_open_row;
 use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -16,7 +21,7 @@ use crate::pg::{Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::{CaseDb, Sandbox};
 use crate::snapshot::{self, Snapshot};
-use pgconform_generators::gates::{arb_gate_op, GateOp, GOVERNABLE};
+use pgconform_generators::gates::{arb_gate_op, GateOp, GOVERNABLE, NEVER_FLIP};
 use pgconform_reports::FailureDetail;
 use postgres::Client;
 use proptest::prelude::*;
@@ -33,6 +38,8 @@ pub enum LeaveOpen {
     OutOfBand,
     /// An operator's direct write of a value that is neither 'true' nor 'false'.
     Junk,
+    /// An operator deleted the gate's row (a missing row is open, CONTRACT.md §4 v2).
+    Deleted,
 }
 
 /// One install → operations → rollback cycle.
@@ -65,7 +72,12 @@ fn arb_cycle() -> impl Strategy<Value = Cycle> {
             0.7,
             (
                 0..GOVERNABLE.len() as u8,
-                prop_oneof![3 => Just(LeaveOpen::Api), 2 => Just(LeaveOpen::OutOfBand), 1 => Just(LeaveOpen::Junk)],
+                prop_oneof![
+                    3 => Just(LeaveOpen::Api),
+                    2 => Just(LeaveOpen::OutOfBand),
+                    1 => Just(LeaveOpen::Junk),
+                    1 => Just(LeaveOpen::Deleted),
+                ],
             ),
         ),
     )
@@ -77,60 +89,38 @@ pub fn arb_rollback_plan() -> impl Strategy<Value = RollbackPlan> {
     prop::collection::vec(arb_cycle(), 1..=3).prop_map(|cycles| RollbackPlan { cycles })
 }
 
-/// What the gate install does to a database, learnt from the baseline.
-#[derive(Debug, Clone)]
-pub struct InstallEffect {
-    /// Snapshot of the baseline before the install.
-    pub before: Snapshot,
-    /// Snapshot right after the install.
-    pub after: Snapshot,
+/// The snapshot key of dot_config's rows.
+const CONFIG_DATA: &str = "data public.dot_config";
+
+/// A snapshot with data, dot_config's rows reduced to the nine gates' values.
+pub fn snap(client: &mut Client) -> Result<Snapshot, CaseError> {
+    let mut s = snapshot::take(client, true).env()?;
+    if s.contains_key(CONFIG_DATA) {
+        let keys: Vec<String> = NEVER_FLIP
+            .iter()
+            .chain(GOVERNABLE.iter())
+            .map(|k| (*k).to_owned())
+            .collect();
+        let sql =
+            "SELECT coalesce(string_agg(format('%s=%s', key, value), '; ' ORDER BY key), '') \
+                   FROM public.dot_config WHERE key = ANY($1)";
+        let gates: String = client
+            .query_one(sql, &[&keys])
+            .kernel(sql)
+            .map_err(|e| {
+                clause(
+                    e,
+                    "dot_config(key, value) must be readable (CONTRACT.md §4 Objects)",
+                )
+            })?
+            .get(0);
+        s.insert(CONFIG_DATA.to_owned(), format!("gates: {gates}"));
+    }
+    Ok(s)
 }
 
-impl InstallEffect {
-    /// Identities the install creates.
-    pub fn created(&self) -> BTreeSet<&String> {
-        self.after
-            .keys()
-            .filter(|k| !self.before.contains_key(*k))
-            .collect()
-    }
-
-    /// What `snap` (a database with the protocol installed) must become after
-    /// a rollback: without the created objects, changed objects restored.
-    pub fn rolled_back(&self, snap: &Snapshot) -> Snapshot {
-        let created = self.created();
-        snap.iter()
-            .filter(|(k, _)| !created.contains(k))
-            .map(|(k, v)| {
-                let restored = match (self.before.get(k), self.after.get(k)) {
-                    (Some(b), Some(a)) if a != b => b.clone(),
-                    _ => v.clone(),
-                };
-                (k.clone(), restored)
-            })
-            .collect()
-    }
-
-    /// What a rolled-back database `base` must become after a reinstall
-    /// (catalog only: data of the protocol's own tables is checked separately).
-    pub fn reinstalled(&self, base: &Snapshot) -> Snapshot {
-        let mut out = strip_data(base, &self.created());
-        for k in self.created() {
-            if !k.starts_with("data ") {
-                out.insert(k.clone(), self.after[k].clone());
-            }
-        }
-        for (k, b) in &self.before {
-            if let Some(a) = self.after.get(k) {
-                if a != b && out.contains_key(k) {
-                    out.insert(k.clone(), a.clone());
-                }
-            }
-        }
-        out
-    }
-}
-
+/// Snapshot entries of `snap` without the rows of the tables in `created`
+/// (their timestamps record when the install ran).
 fn strip_data(snap: &Snapshot, created: &BTreeSet<&String>) -> Snapshot {
     snap.iter()
         .filter(|(k, _)| !(k.starts_with("data ") && created.contains(k)))
@@ -148,6 +138,17 @@ fn snapshot_mismatch(message: &str, want: &Snapshot, got: &Snapshot) -> CaseErro
     }))
 }
 
+/// Prefix a kernel failure's message with the clause it breaks.
+fn clause(e: CaseError, what: &str) -> CaseError {
+    match e {
+        CaseError::Fail(mut d) => {
+            d.message = format!("{what}: {}", d.message);
+            CaseError::Fail(d)
+        }
+        other => other,
+    }
+}
+
 fn script_sql(sandbox: &dyn Sandbox, name: &str) -> Result<String, CaseError> {
     Ok(sandbox
         .sut()
@@ -155,24 +156,6 @@ fn script_sql(sandbox: &dyn Sandbox, name: &str) -> Result<String, CaseError> {
         .map_err(CaseError::env)?
         .sql
         .clone())
-}
-
-/// An empty database with the SUT's base install file committed.
-fn base_db(sandbox: &dyn Sandbox) -> Result<CaseDb, CaseError> {
-    let base = sandbox
-        .sut()
-        .install
-        .first()
-        .ok_or_else(|| CaseError::env("the SUT has no install files"))?
-        .sql
-        .clone();
-    let mut db = sandbox.empty_db().map_err(CaseError::env)?;
-    match run_script(&mut db, &base)? {
-        Answer::Ok(_) => Ok(db),
-        Answer::Err { sqlstate, message } => Err(CaseError::env(format!(
-            "the SUT's base install file failed on an empty database: {sqlstate} {message}"
-        ))),
-    }
 }
 
 fn expect_ok(what: &str, ans: OpAnswer) -> CaseResult {
@@ -186,92 +169,88 @@ fn expect_ok(what: &str, ans: OpAnswer) -> CaseResult {
     }
 }
 
-/// Learn the install's effect on the baseline, checking on the way that
-/// install → rollback → install on the baseline is exact.
-pub fn learn_install_effect(sandbox: &dyn Sandbox) -> Result<InstallEffect, CaseError> {
-    let install = script_sql(sandbox, "gates-install")?;
-    let rollback = script_sql(sandbox, "gates-rollback")?;
-    let mut db = base_db(sandbox)?;
-    let before = snapshot::take(&mut db, true).env()?;
+/// A freshly installed database of the SUT (clock frozen) rolled back to the
+/// baseline by its own `gates-rollback` (CONTRACT.md §0).
+fn baseline_db(sandbox: &dyn Sandbox, rollback: &str) -> Result<CaseDb, CaseError> {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
     expect_ok(
-        "gates-install on the baseline",
-        run_script(&mut db, &install)?,
+        "gates-rollback on the freshly installed SUT, every gate closed (CONTRACT.md §0: the \
+         baseline is what gates-rollback leaves on the installed SUT)",
+        run_script(&mut db, rollback)?,
     )?;
-    let after = snapshot::take(&mut db, true).env()?;
-    if after == before {
-        return Err(CaseError::fail(
-            "gates-install changed nothing on the baseline",
-        ));
-    }
-    let effect = InstallEffect { before, after };
-    expect_ok(
-        "gates-rollback on the baseline",
-        run_script(&mut db, &rollback)?,
-    )?;
-    let rolled = snapshot::take(&mut db, true).env()?;
-    if rolled != effect.before {
-        return Err(snapshot_mismatch(
-            "install → rollback on the baseline did not restore the exact prior snapshot",
-            &effect.before,
-            &rolled,
-        ));
-    }
-    expect_ok(
-        "gates-install after a rollback on the baseline",
-        run_script(&mut db, &install)?,
-    )?;
-    let again = snapshot::take(&mut db, true).env()?;
-    let created = effect.created();
-    if strip_data(&again, &created) != strip_data(&effect.after, &created) {
-        return Err(snapshot_mismatch(
-            "install → rollback → install on the baseline differs from the first install",
-            &effect.after,
-            &again,
-        ));
-    }
-    Ok(effect)
+    Ok(db)
 }
 
 fn any_governable_open(client: &mut Client) -> Result<bool, CaseError> {
     let obs = observe(client)?;
-    Ok(GOVERNABLE
-        .iter()
-        .any(|g| obs.value(g).is_some_and(|v| v != "false")))
+    Ok(GOVERNABLE.iter().any(|g| is_open_row(obs.value(g))))
+}
+
+/// Fixture writes to dot_config: an operator's direct writes, which the
+/// contract expects (values set by hand, rows deleted) and a kernel must not refuse.
+fn fixture(client: &mut Client, sql: &str, key: &str) -> CaseResult {
+    client
+        .execute(sql, &[&key])
+        .kernel(sql)
+        .map(|_| ())
+        .map_err(|e| {
+            clause(
+            e,
+            "an operator's direct write to dot_config was refused (CONTRACT.md §4: values set by \
+             hand are the watchdog's business, not refused)",
+        )
+        })
 }
 
 fn leave_open(client: &mut Client, gate: u8, how: LeaveOpen) -> CaseResult {
     let key = GOVERNABLE[usize::from(gate) % GOVERNABLE.len()];
-    let sql = match how {
-        LeaveOpen::Api => {
-            "SELECT public.fn_iu_gate_open($1, '00000000-0000-4000-8000-000000000001', 'pgconform', 'rollback guard probe', 3600)"
-        }
-        LeaveOpen::OutOfBand => "UPDATE public.dot_config SET value = 'true' WHERE key = $1",
-        LeaveOpen::Junk => "UPDATE public.dot_config SET value = 'yes' WHERE key = $1",
-    };
     // The row may have been deleted by an operator step; put it back first.
-    client
-        .execute(
-            "INSERT INTO public.dot_config (key, value) VALUES ($1, 'false') ON CONFLICT (key) DO NOTHING",
-            &[&key],
-        )
-        .kernel("INSERT INTO public.dot_config ...")?;
-    client.execute(sql, &[&key]).kernel(sql)?;
-    Ok(())
+    fixture(
+        client,
+        "INSERT INTO public.dot_config (key, value) VALUES ($1, 'false') ON CONFLICT (key) DO NOTHING",
+        key,
+    )?;
+    match how {
+        LeaveOpen::Api => {
+            let sql = "SELECT public.fn_iu_gate_open($1, '00000000-0000-4000-8000-000000000001', \
+                       'pgconform', 'rollback guard probe', 3600)";
+            client.execute(sql, &[&key]).kernel(sql).map_err(|e| {
+                clause(
+                    e,
+                    "a valid open was refused (CONTRACT.md §4 fn_iu_gate_open)",
+                )
+            })?;
+            Ok(())
+        }
+        LeaveOpen::OutOfBand => fixture(
+            client,
+            "UPDATE public.dot_config SET value = 'true' WHERE key = $1",
+            key,
+        ),
+        LeaveOpen::Junk => fixture(
+            client,
+            "UPDATE public.dot_config SET value = 'yes' WHERE key = $1",
+            key,
+        ),
+        LeaveOpen::Deleted => fixture(client, "DELETE FROM public.dot_config WHERE key = $1", key),
+    }
 }
 
-/// Close every governable gate: through the API where it works, else as an operator.
+/// Close all nine gates: through the API where it works, else as an operator
+/// (re-creating a deleted row as 'false').
 fn close_all(client: &mut Client) -> CaseResult {
-    for g in GOVERNABLE {
+    for g in NEVER_FLIP.iter().chain(GOVERNABLE.iter()) {
         let _ = client.execute(
             "SELECT public.fn_iu_gate_close($1, 'pgconform', 'before rollback')",
-            &[&g],
+            &[g],
         );
-        client
-            .execute(
-                "UPDATE public.dot_config SET value = 'false' WHERE key = $1 AND value <> 'false'",
-                &[&g],
-            )
-            .kernel("UPDATE public.dot_config SET value = 'false' ...")?;
+        fixture(
+            client,
+            "INSERT INTO public.dot_config (key, value) VALUES ($1, 'false') \
+             ON CONFLICT (key) DO UPDATE SET value = 'false' WHERE dot_config.value <> 'false'",
+            g,
+        )?;
     }
     Ok(())
 }
@@ -293,11 +272,12 @@ impl GateRollback {
                 title: "rollback refuses while a gate is open, else restores the exact prior snapshot",
                 seed: super::SEED,
                 property: "In a database of the SUT, after any operations: a rollback attempted while a \
-                           governable gate is open (through the API, or written 'true' or junk by an \
-                           operator) is refused and changes nothing; once all are closed it succeeds and \
-                           leaves exactly the snapshot the baseline predicts; reinstalling then gives a \
-                           fresh install, and install → rollback → install cycles repeat exactly. Rolling \
-                           back twice or installing twice is refused and changes nothing.",
+                           governable gate is open (through the API, written 'true' or junk by an operator, \
+                           or its row deleted) is refused and changes nothing; once all are closed it \
+                           succeeds and leaves exactly the baseline (what gates-rollback leaves on the \
+                           freshly installed SUT); a second rollback refuses or does nothing; reinstalling \
+                           gives the first install's catalog and a fresh protocol, and installing twice is \
+                           refused and changes nothing.",
                 default_cases: 12,
             },
         }
@@ -322,15 +302,33 @@ impl Property for GateRollback {
     }
 
     fn check(&self, sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
-        let effect = learn_install_effect(sandbox)?;
         let install = script_sql(sandbox, "gates-install")?;
         let rollback = script_sql(sandbox, "gates-rollback")?;
+        // Learn the baseline and the install's effect on a database of their
+        // own; the cycles run on the SUT as installed (with any mutant).
+        let (baseline, installed) = {
+            let mut learn = baseline_db(sandbox, &rollback)?;
+            let baseline = snap(&mut learn)?;
+            expect_ok(
+                "gates-install on the baseline",
+                run_script(&mut learn, &install)?,
+            )?;
+            let installed = snap(&mut learn)?;
+            if installed == baseline {
+                return Err(CaseError::fail(
+                    "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
+                ));
+            }
+            check_fresh_install(&observe(&mut learn)?)?;
+            (baseline, installed)
+        };
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
-        let full = snapshot::take(&mut db, true).env()?;
-        let rolled_back = effect.rolled_back(&full);
-        let reinstalled = effect.reinstalled(&rolled_back);
-        let created = effect.created();
+        let created: BTreeSet<&String> = installed
+            .keys()
+            .filter(|k| !baseline.contains_key(*k))
+            .collect();
+        let installed_catalog = strip_data(&installed, &created);
         for (n, cycle) in plan.cycles.iter().enumerate() {
             let at = |e: CaseError| match e {
                 CaseError::Fail(mut d) => {
@@ -353,7 +351,8 @@ impl Property for GateRollback {
                     let pre = snapshot::take(&mut db, true).env()?;
                     if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
                         return Err(CaseError::fail(
-                            "gates-rollback succeeded while a governable gate was open",
+                            "gates-rollback succeeded while a governable gate was open (CONTRACT.md §4: \
+                             rollback refuses while any governable gate is open; a missing row is open)",
                         ));
                     }
                     let post = snapshot::take(&mut db, true).env()?;
@@ -362,36 +361,50 @@ impl Property for GateRollback {
                     }
                     close_all(&mut db)?;
                 }
-                expect_ok("gates-rollback with every governable gate closed", run_script(&mut db, &rollback)?)?;
-                let got = snapshot::take(&mut db, true).env()?;
-                if got != rolled_back {
+                expect_ok(
+                    "gates-rollback with every gate closed",
+                    run_script(&mut db, &rollback)?,
+                )?;
+                let got = snap(&mut db)?;
+                if got != baseline {
                     return Err(snapshot_mismatch(
-                        "after gates-rollback the database is not exactly its state without the gate install",
-                        &rolled_back,
+                        "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
+                         rollback returns the database to its exact state before gates-install)",
+                        &baseline,
                         &got,
                     ));
                 }
-                if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
-                    return Err(CaseError::fail("a second gates-rollback (nothing installed) succeeded"));
-                }
-                if snapshot::take(&mut db, true).env()? != got {
-                    return Err(CaseError::fail("a refused second rollback changed the database"));
+                // Nothing installed: the kernel may refuse or do nothing, but never change anything.
+                let _ = run_script(&mut db, &rollback)?;
+                let again = snap(&mut db)?;
+                if again != got {
+                    return Err(snapshot_mismatch(
+                        "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
+                         it refuses or does nothing)",
+                        &got,
+                        &again,
+                    ));
                 }
                 expect_ok("gates-install after a rollback", run_script(&mut db, &install)?)?;
-                let again = snapshot::take(&mut db, true).env()?;
-                if strip_data(&again, &created) != reinstalled {
+                let reinstalled = snap(&mut db)?;
+                if strip_data(&reinstalled, &created) != installed_catalog {
                     return Err(snapshot_mismatch(
-                        "gates-install after a rollback does not give the installed catalog",
-                        &reinstalled,
-                        &strip_data(&again, &created),
+                        "gates-install after a rollback does not give what the first install gave \
+                         (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
+                        &installed_catalog,
+                        &strip_data(&reinstalled, &created),
                     ));
                 }
                 check_fresh_install(&observe(&mut db)?)?;
+                let pre = snapshot::take(&mut db, true).env()?;
                 if let Answer::Ok(_) = run_script(&mut db, &install)? {
-                    return Err(CaseError::fail("gates-install over an installed protocol succeeded"));
+                    return Err(CaseError::fail(
+                        "gates-install over an installed protocol succeeded (CONTRACT.md §4: install has a guard)",
+                    ));
                 }
-                if snapshot::take(&mut db, true).env()? != again {
-                    return Err(CaseError::fail("a refused second install changed the database"));
+                let post = snapshot::take(&mut db, true).env()?;
+                if post != pre {
+                    return Err(snapshot_mismatch("a refused second install changed the database", &pre, &post));
                 }
                 Ok(())
             })()
@@ -433,10 +446,11 @@ impl GateDryRun {
                 suite: Suite::Gates,
                 title: "install inside a rolled-back transaction leaves no trace",
                 seed: super::SEED,
-                property: "On an empty database with the SUT's base install, gates-install run inside a \
-                           transaction succeeds (the protocol is present and fresh inside it), any \
-                           operations may follow, and after ROLLBACK the catalog snapshot is identical \
-                           to the one before.",
+                property: "On the baseline (a freshly installed SUT rolled back by its gates-rollback), \
+                           gates-install run inside a transaction succeeds (the protocol is present and \
+                           fresh inside it), any operations may follow, and after ROLLBACK the catalog and \
+                           data snapshot is identical to the one before and the session holds no lock it \
+                           did not hold before.",
                 default_cases: 8,
             },
         }
@@ -468,8 +482,10 @@ impl Property for GateDryRun {
 
     fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
         let install = script_sql(sandbox, "gates-install")?;
-        let mut db = base_db(sandbox)?;
+        let rollback = script_sql(sandbox, "gates-rollback")?;
+        let mut db = baseline_db(sandbox, &rollback)?;
         let before = snapshot::take(&mut db, true).env()?;
+        let locks_before = session_locks(&mut db)?;
         {
             let mut tx = db.transaction().env()?;
             if let Answer::Err { sqlstate, message } =
@@ -481,6 +497,7 @@ impl Property for GateDryRun {
                     ..FailureDetail::default()
                 })));
             }
+            super::exec::check_tx_intact(&mut tx)?;
             let mut sp = tx.transaction().env()?;
             check_fresh_install(&observe_in(&mut sp)?)?;
             sp.rollback().env()?;
@@ -497,10 +514,20 @@ impl Property for GateDryRun {
         let after = snapshot::take(&mut db, true).env()?;
         if after != before {
             return Err(snapshot_mismatch(
-                "a rolled-back gates-install left a trace",
+                "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
                 &before,
                 &after,
             ));
+        }
+        let locks_after = session_locks(&mut db)?;
+        if locks_after != locks_before {
+            return Err(CaseError::mismatch(
+                "a rolled-back gates-install left the session holding a lock (a session-level \
+                 advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
+                format!("{locks_before:?}"),
+                format!("{locks_after:?}"),
+            )
+            .with_sql(SESSION_LOCKS_SQL));
         }
         Ok(())
     }
@@ -508,6 +535,21 @@ impl Property for GateDryRun {
     fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
         coverage_of(ops)
     }
+}
+
+const SESSION_LOCKS_SQL: &str = "SELECT locktype, coalesce(classid::text, '') || '/' || \
+     coalesce(objid::text, '') || '/' || coalesce(objsubid::text, ''), mode FROM pg_locks \
+     WHERE pid = pg_backend_pid() AND locktype = 'advisory' ORDER BY 1, 2, 3";
+
+/// The advisory locks this session holds: the one kind of lock that outlives
+/// a transaction (session-level `pg_advisory_lock`).
+fn session_locks(client: &mut Client) -> Result<Vec<(String, String, String)>, CaseError> {
+    Ok(client
+        .query(SESSION_LOCKS_SQL, &[])
+        .env()?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
 }
 
 /// Read the protocol's state inside an open transaction (no snapshot of its own).

@@ -2,12 +2,10 @@
 //! and everything the protocol owns equal the reference model's prediction.
 
 use super::exec::{
-    check_ledger_kept, new_ledger_rows, observe, op_sql, run_op, start_case, ObsLedger, ObsRun,
-    Observed, OpAnswer, Tracker,
+    check_empty_ledger, check_ledger_kept, new_ledger_rows, observe, op_sql, run_op, start_case,
+    ObsLedger, ObsRun, Observed, OpAnswer, Tracker,
 };
-use super::model::{
-    Code, Expect, LedgerRow, Model, Outcome, Prediction, RunRow, VerifyOut, EPOCH_US,
-};
+use super::model::{Code, LedgerRow, Model, Outcome, RunRow, Step, VerifyOut, EPOCH_US};
 use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -65,18 +63,17 @@ impl Property for GateModel {
 
     fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
         let (mut db, mut before) = start_case(sandbox)?;
-        let install_config = before
-            .config
-            .iter()
-            .map(|(k, v)| (k.clone(), v.value.clone()))
-            .collect();
-        let mut model = Model::from_install(EPOCH_US, install_config);
+        let mut model = Model::from_install(EPOCH_US, config_of(&before));
         let mut tracker = Tracker::new(EPOCH_US);
         for (i, op) in ops.iter().enumerate() {
-            let pred = model.apply(op);
+            let step = model.step(op);
+            if step.skip {
+                continue;
+            }
             let ans = run_op(&mut db, sandbox, op, &mut tracker)?;
             let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
-            check_step(&pred, &ans, &before, &after, &model).map_err(|e| at_step(e, i, op))?;
+            model =
+                check_step(&model, &step, &ans, &before, &after).map_err(|e| at_step(e, i, op))?;
             tracker.observe(&before, &after);
             before = after;
         }
@@ -110,106 +107,141 @@ fn fail(
     CaseError::mismatch(message, format!("{expected:#?}"), format!("{actual:#?}"))
 }
 
-/// Compare one step's answer and resulting state with the model's prediction
-/// (`model` is the state after the step).
+/// dot_config as observed (key -> value).
+pub fn config_of(obs: &Observed) -> BTreeMap<String, String> {
+    obs.config
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value.clone()))
+        .collect()
+}
+
+/// Compare one step's answer and resulting state with what the model allows
+/// (`model` is the state before the step); the state after it, following the
+/// kernel's choice where the contract leaves one.
 pub fn check_step(
-    pred: &Prediction,
+    model: &Model,
+    step: &Step,
     ans: &OpAnswer,
     before: &Observed,
     after: &Observed,
-    model: &Model,
-) -> CaseResult {
-    check_answer(&pred.expect, ans)?;
-    if after.installed != model.installed {
+) -> Result<Model, CaseError> {
+    let accepted = check_answer(step, ans)?;
+    let next = match accepted {
+        Some(a) => a.next.clone(),
+        None => model.clone(),
+    };
+    if after.installed != next.installed {
         return Err(fail(
-            "installed state differs from the model",
-            model.installed,
+            "whether the protocol is installed differs from the model (CONTRACT.md §4: \
+             gates-rollback removes the protocol's functions, gates-install restores them)",
+            next.installed,
             after.installed,
         ));
     }
-    if !model.installed {
-        return Ok(());
+    if !next.installed {
+        return Ok(next);
     }
-    check_config(model, after)?;
-    let was_reinstall = !before.installed;
-    if !was_reinstall {
-        check_ledger_kept(before, after)?;
-        for (id, run) in &before.runs {
-            if after.runs.get(id) != Some(run) {
-                return Err(fail(
-                    format!("command-run row {id} changed or disappeared"),
-                    run,
-                    after.runs.get(id),
-                ));
-            }
+    if accepted.is_some_and(|a| a.outcome == Outcome::Reinstalled) {
+        check_empty_ledger(after)?;
+        return Ok(Model::from_install(next.now, config_of(after)));
+    }
+    check_config(&next, after)?;
+    check_ledger_kept(before, after)?;
+    for (id, run) in &before.runs {
+        if after.runs.get(id) != Some(run) {
+            return Err(fail(
+                format!(
+                    "command-run row {id} changed or disappeared (CONTRACT.md §4: the command log)"
+                ),
+                run,
+                after.runs.get(id),
+            ));
         }
     }
-    let base = if was_reinstall {
-        &Observed::default()
-    } else {
-        before
-    };
-    let new_ledger = new_ledger_rows(base, after);
+    let delta = accepted.map(|a| a.delta.clone()).unwrap_or_default();
+    let new_ledger = new_ledger_rows(before, after);
     let mut new_runs: Vec<&ObsRun> = after
         .runs
         .values()
-        .filter(|r| !base.runs.contains_key(&r.run_id))
+        .filter(|r| !before.runs.contains_key(&r.run_id))
         .collect();
     new_runs.sort_by(|a, b| a.command_name.cmp(&b.command_name));
-    check_runs(&pred.delta.runs, &new_runs)?;
-    check_ledger(&pred.delta.ledger, &new_ledger)?;
+    check_runs(&delta.runs, &new_runs)?;
+    check_ledger(&delta.ledger, &new_ledger)?;
     if !new_ledger.is_empty() {
         let run_ids: BTreeSet<Option<&str>> =
             new_runs.iter().map(|r| Some(r.run_id.as_str())).collect();
         for row in &new_ledger {
             if new_runs.len() != 1 || !run_ids.contains(&row.run_id.as_deref()) {
                 return Err(fail(
-                    "a new ledger row must point at the command-run row of the call that wrote it",
+                    "a new ledger row must carry the run_id of the call that wrote it \
+                     (CONTRACT.md §4: the command log)",
                     run_ids,
                     &row.run_id,
                 ));
             }
         }
     }
-    Ok(())
+    Ok(next)
 }
 
-fn check_answer(expect: &Expect, ans: &OpAnswer) -> CaseResult {
-    match (expect, ans) {
-        (Expect::Unchanged, _) => Ok(()),
-        (Expect::Err(code), Answer::Err { sqlstate, message }) => match code {
-            Code::Exact(want) if sqlstate != want => {
+/// Check the answer against what the step allows; the accepted success, if any.
+fn check_answer<'s>(
+    step: &'s Step,
+    ans: &OpAnswer,
+) -> Result<Option<&'s super::model::Accept>, CaseError> {
+    match (ans, &step.refuse, &step.accept) {
+        (Answer::Err { sqlstate, message }, Some(code), _) => {
+            if code.allows(sqlstate) {
+                Ok(None)
+            } else {
                 Err(CaseError::Fail(Box::new(FailureDetail {
-                    message: format!("wrong SQLSTATE (kernel said: {message})"),
-                    expected: Some((*want).to_owned()),
+                    message: format!(
+                        "wrong SQLSTATE (CONTRACT.md §4 Functions fixes the codes; kernel said: {message})"
+                    ),
+                    expected: Some(describe_code(code)),
                     actual: Some(sqlstate.clone()),
                     sqlstate: Some(sqlstate.clone()),
                     sql: None,
                 })))
             }
-            _ => Ok(()),
-        },
-        (Expect::Err(code), Answer::Ok(v)) => Err(fail(
-            "the kernel accepted what it must refuse",
-            format!("error {code:?}"),
-            v,
-        )),
-        (Expect::Ok(_), Answer::Err { sqlstate, message }) => {
+        }
+        (Answer::Err { sqlstate, message }, None, accept) => {
             Err(CaseError::Fail(Box::new(FailureDetail {
-                message: format!("the kernel refused a valid call: {message}"),
-                expected: Some(format!("{expect:?}")),
+                message: format!(
+                    "the kernel refused a call the contract requires to succeed: {message}"
+                ),
+                expected: Some(format!("{:?}", accept.as_ref().map(|a| &a.outcome))),
                 actual: Some(format!("error {sqlstate}")),
                 sqlstate: Some(sqlstate.clone()),
                 sql: None,
             })))
         }
-        (Expect::Ok(outcome), Answer::Ok(v)) => check_outcome(outcome, v),
+        (Answer::Ok(v), _, Some(a)) => {
+            check_outcome(&a.outcome, v)?;
+            Ok(Some(a))
+        }
+        (Answer::Ok(v), refuse, None) => Err(fail(
+            "the kernel accepted a call the contract requires it to refuse",
+            format!(
+                "an error with SQLSTATE {}",
+                refuse.as_ref().map_or("?".to_owned(), describe_code)
+            ),
+            v,
+        )),
+    }
+}
+
+fn describe_code(code: &Code) -> String {
+    match code {
+        Code::Any => "any".to_owned(),
+        Code::OneOf(set) => set.iter().copied().collect::<Vec<_>>().join(" or "),
     }
 }
 
 fn check_outcome(outcome: &Outcome, v: &serde_json::Value) -> CaseResult {
     match outcome {
-        Outcome::Done => Ok(()),
+        Outcome::Done | Outcome::Reinstalled => Ok(()),
         Outcome::Opened | Outcome::Closed => {
             let want = if *outcome == Outcome::Opened {
                 "opened"
@@ -238,7 +270,7 @@ fn check_outcome(outcome: &Outcome, v: &serde_json::Value) -> CaseResult {
                 Ok(())
             } else {
                 Err(fail(
-                    "the watchdog's `closed` list differs from the model",
+                    "the watchdog's `closed` list differs from the model (CONTRACT.md §4 v2 watchdog rule)",
                     want,
                     v,
                 ))
@@ -246,11 +278,12 @@ fn check_outcome(outcome: &Outcome, v: &serde_json::Value) -> CaseResult {
         }
         Outcome::Verify(want) => {
             let got = parse_verify(v);
-            if got.as_ref() == Some(want) {
+            if got.as_ref().is_some_and(|g| g.agrees_with(want)) {
                 Ok(())
             } else {
                 Err(fail(
-                    "verify_closed's report differs from the model",
+                    "verify_closed's report differs from the model (CONTRACT.md §4: closed iff \
+                     the value is exactly 'false'; a missing row is open and reads as null or is not listed)",
                     want,
                     v,
                 ))
@@ -293,7 +326,11 @@ fn check_config(model: &Model, after: &Observed) -> CaseResult {
         .map(|(k, r)| (k.as_str(), r.value.as_str()))
         .collect();
     if want != got {
-        return Err(fail("dot_config differs from the model", want, got));
+        return Err(fail(
+            "dot_config differs from the model (CONTRACT.md §4 Functions and v2 exact rules)",
+            want,
+            got,
+        ));
     }
     for (k, r) in &model.config {
         if let (Some(t), Some(o)) = (r.updated_at, after.config.get(k)) {
@@ -315,10 +352,6 @@ fn check_runs(want: &[RunRow], got: &[&ObsRun]) -> CaseResult {
     let same = want.len() == got.len()
         && want.iter().zip(got).all(|(w, g)| {
             w.command_name == g.command_name
-                && w.category == g.category
-                && w.run_mode == g.run_mode
-                && w.run_status == g.run_status
-                && w.mutating == g.mutating
                 && Some(&w.actor) == g.actor.as_ref()
                 && Some(w.created_at) == g.created_at
         });
@@ -326,7 +359,9 @@ fn check_runs(want: &[RunRow], got: &[&ObsRun]) -> CaseResult {
         Ok(())
     } else {
         Err(fail(
-            "new command-run rows differ from the model",
+            "new command-run rows differ from the model (CONTRACT.md §4: every successful open, \
+             close and watchdog call writes exactly one row for its own command, created_at = \
+             kernel_now(); a refused call writes none)",
             want,
             got,
         ))
@@ -354,6 +389,11 @@ fn check_ledger(want: &[LedgerRow], got: &[&ObsLedger]) -> CaseResult {
     if want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| ledger_matches(w, g)) {
         Ok(())
     } else {
-        Err(fail("new ledger rows differ from the model", want, got))
+        Err(fail(
+            "new ledger rows differ from the model (CONTRACT.md §4: one row per change, prev/new, \
+             expires_at = kernel_now() + ttl)",
+            want,
+            got,
+        ))
     }
 }
