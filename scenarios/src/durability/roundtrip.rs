@@ -44,7 +44,7 @@ impl RoundTrip {
         Self(meta(
             "DUR-RT",
             "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
-            "For any agents and histories committed through the aperture, every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
+            "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
             32,
         ))
     }
@@ -74,6 +74,9 @@ impl Property for RoundTrip {
     fn check(&self, sandbox: &dyn Sandbox, history: &History) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, history)?;
+        for a in &history.agents {
+            common::check_stored(&mut db, history, &a.agent_id)?;
+        }
         let packs = round_trip_all(&mut db, history, TARGET)?;
         for (a, pack) in history.agents.iter().zip(&packs) {
             let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
@@ -308,7 +311,11 @@ impl Property for TamperDetected {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, &input.history)?;
         round_trip_all(&mut db, &input.history, TARGET)?;
-        let agent = input.history.agents[0].agent_id.clone();
+        let Some(agent) = input.history.agents.first().map(|a| a.agent_id.clone()) else {
+            return Err(CaseError::Reject(
+                "a history needs at least one agent".into(),
+            ));
+        };
         let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
         let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
         if oracle.is_ok() {
