@@ -16,8 +16,8 @@ pub use corruption::{
     arb_wiring_corruption_set, ApertureCorruption, DeclaredField, WiringCorruption,
 };
 pub use history::{
-    actor_uuid, agent_uuid, arb_commit, arb_history, arb_hostile_history, arb_single_agent_history,
-    ArtifactBatch, Commit, History, HistoryShape,
+    actor_uuid, agent_uuid, arb_background_history, arb_commit, arb_history, arb_hostile_history,
+    arb_single_agent_history, ArtifactBatch, Commit, History, HistoryShape,
 };
 pub use refusal::{arb_refusal, arb_refusal_set, NullField, Refusal};
 pub use schema::{arb_target_schema, effective_schema_name};

@@ -287,6 +287,12 @@ pub fn arb_single_agent_history() -> impl Strategy<Value = History> {
     arb_history_with(1..=1, 1..=4, arb_commit().boxed())
 }
 
+/// One agent with 1–2 commits: the background of probes that are about
+/// something else (refusals), small so their failures shrink fast.
+pub fn arb_background_history() -> impl Strategy<Value = History> {
+    arb_history_with(1..=1, 1..=2, arb_commit().boxed())
+}
+
 /// One agent whose commits carry hostile content (some of it refused).
 pub fn arb_hostile_history() -> impl Strategy<Value = History> {
     arb_history_with(

@@ -145,6 +145,19 @@ impl<T> ContractExt<T> for Result<T, postgres::Error> {
     }
 }
 
+/// The contract clause of the pack format.
+pub const PACK_CLAUSE: &str = "contract §1 export_evidence_pack: {\"format\": \"cpo.evidence_pack/v1\", \"agent_id\", \"artifacts\": {type: [content object, ...]}}";
+
+/// The contract clause of the registry.
+pub const REGISTRY_CLAUSE: &str = "contract §1 Registry: cpo.artifact_table_registry(artifact_type text PK, table_regclass, table_kind, is_canonical, is_exported, export_order, logical_id_column, seq_column, insert_agent_id_column, insert_content_column)";
+
+/// The clause of the harness's tampering: as superuser with
+/// session_replication_role = replica, on the contract's columns.
+pub const TAMPER_CLAUSE: &str = "contract §1 DUR-TAMPER/DUR-PROJECTION: the harness, as superuser with session_replication_role = replica, changes rows of the rehydrated copy through agent_id and content";
+
+/// The clause of the harness's corruptions of the kernel.
+pub const CORRUPT_CLAUSE: &str = "contract §1 DUR-APERTURE/DUR-WIRING: the harness, as superuser, corrupts the registry and the durability functions by their contract names";
+
 /// The contract clause of the canonical tables' shape.
 pub const TABLE_CLAUSE: &str =
     "contract §1 Objects: each canonical table has agent_id uuid NOT NULL and content jsonb NOT NULL";
@@ -500,7 +513,7 @@ pub fn pack_rows(
                THEN t.value ELSE '[]'::jsonb END) WITH ORDINALITY AS e(value, ord) ON true \
                ORDER BY t.key, e.ord";
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in client.query(sql, &[&pack]).env()? {
+    for r in client.query(sql, &[&pack]).contract(PACK_CLAUSE, "")? {
         let k: String = r.get(0);
         let v: Option<String> = r.get(1);
         let e = out.entry(k).or_default();

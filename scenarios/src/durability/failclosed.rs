@@ -2,7 +2,7 @@
 
 use super::common::{
     apply_history, export, history_coverage, kernel_verify, oracle_multiset, rehydrate,
-    rehydrate_ok, COMMIT_SQL, REHYDRATE_SQL, SOURCE,
+    rehydrate_ok, ContractExt, COMMIT_SQL, PACK_CLAUSE, REGISTRY_CLAUSE, REHYDRATE_SQL, SOURCE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -11,7 +11,7 @@ use crate::pg::{answer, Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
-    actor_uuid, arb_refusal_set, arb_single_agent_history, ArtifactBatch, History, NullField,
+    actor_uuid, arb_background_history, arb_refusal_set, ArtifactBatch, History, NullField,
     Refusal, ACTION_LOG_TYPE,
 };
 use pgconform_generators::json::json_string;
@@ -40,8 +40,10 @@ pub struct RefusalCase {
     pub refusals: Vec<Refusal>,
 }
 
-/// DUR-FAILCLOSED.
-pub struct FailClosed(InvariantMeta);
+/// DUR-FAILCLOSED. Remembers the kind of the probe that failed last and
+/// runs it first: while shrinking, a candidate that still fails fails fast
+/// (the verdict never depends on the order: each probe is independent).
+pub struct FailClosed(InvariantMeta, std::sync::Mutex<Option<&'static str>>);
 
 impl FailClosed {
     /// The invariant.
@@ -51,7 +53,7 @@ impl FailClosed {
             "every refusal changes nothing",
             "Every case probes every refusal, each with a real actor and only the refused thing wrong: commit_action with an unknown or action-log type, a non-array, a non-object element, non-object artifacts or a null agent raises and writes nothing (not even a valid batch of the same call); a null actor, action or action type is refused writing nothing or stored as JSON null writing exactly the call's rows (the kernel's choice); rehydrate into the source schema, of an unknown format, with an unknown or missing type, or of an agent already present refuses and leaves the database exactly as before; verify with an empty registry is not ok.",
             12,
-        ))
+        ), std::sync::Mutex::new(None))
     }
 }
 
@@ -207,7 +209,10 @@ fn edit_pack(
     param: &str,
 ) -> Result<String, CaseError> {
     let sql = format!("SELECT ({expr})::text FROM (SELECT $1::text::jsonb AS p, $2::text AS x) s");
-    Ok(client.query_one(&sql, &[&pack, &param]).env()?.get(0))
+    Ok(client
+        .query_one(&sql, &[&pack, &param])
+        .contract(PACK_CLAUSE, "")?
+        .get(0))
 }
 
 impl Property for FailClosed {
@@ -218,7 +223,7 @@ impl Property for FailClosed {
     }
 
     fn strategy(&self) -> BoxedStrategy<RefusalCase> {
-        (arb_single_agent_history(), arb_refusal_set())
+        (arb_background_history(), arb_refusal_set())
             .prop_map(|(history, refusals)| RefusalCase { history, refusals })
             .boxed()
     }
@@ -238,12 +243,13 @@ impl Property for FailClosed {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, &input.history)?;
         let agent = input.history.agents[0].agent_id.clone();
-        // The empty-registry probe breaks the kernel: it runs last.
+        let last = *self.1.lock().unwrap_or_else(|p| p.into_inner());
         let mut order: Vec<(usize, &Refusal)> = input.refusals.iter().enumerate().collect();
-        order.sort_by_key(|(_, r)| matches!(r, Refusal::VerifyEmptyRegistry));
+        order.sort_by_key(|(_, r)| Some(r.label()) != last);
         for (i, refusal) in order {
-            probe(sandbox, &mut db, &agent, i, refusal).map_err(|e| match e {
+            probe(sandbox, &mut db, &input.history, &agent, i, refusal).map_err(|e| match e {
                 CaseError::Fail(mut d) => {
+                    *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(refusal.label());
                     d.message = format!("[{}] {}", refusal.label(), d.message);
                     CaseError::Fail(d)
                 }
@@ -258,6 +264,7 @@ impl Property for FailClosed {
 fn probe(
     sandbox: &dyn Sandbox,
     db: &mut Client,
+    history: &History,
     agent: &str,
     i: usize,
     refusal: &Refusal,
@@ -347,13 +354,17 @@ fn probe(
                 refused_rehydrate(db, &pack, target, "an agent already present in the target")
             }
             Refusal::VerifyEmptyRegistry => {
+                // It breaks the kernel: a database of its own.
+                let mut own = sandbox.fresh_db().map_err(CaseError::env)?;
+                apply_history(&mut own, history)?;
+                let db = &mut own;
                 let pack = export(db, &agent)?;
                 rehydrate_ok(db, &pack, target)?;
                 db.batch_execute(
                     "SET session_replication_role = replica; DELETE FROM cpo.artifact_table_registry; \
                      RESET session_replication_role;",
                 )
-                .env()?;
+                .contract(REGISTRY_CLAUSE, "")?;
                 let sql = super::common::VERIFY_SQL;
                 match answer(db.query_one(sql, &[&agent, &SOURCE, &target]))? {
                     Answer::Err { .. } => Ok(()),

@@ -3,7 +3,8 @@
 
 use super::common::{
     apply_history, canonical_names, export, history_coverage, oracle_multiset, pack_rows,
-    qualified, rehydrate_ok, require_table, rows, ContractExt, HEADS, SOURCE, TABLES, TABLE_CLAUSE,
+    qualified, rehydrate_ok, require_table, rows, ContractExt, HEADS, PACK_CLAUSE, SOURCE, TABLES,
+    TABLE_CLAUSE, TAMPER_CLAUSE,
 };
 use super::meta;
 use super::roundtrip::{round_trip_all, TARGET};
@@ -197,14 +198,14 @@ fn replay_pack(client: &mut Client, pack: &str, agent: &str) -> CaseResult {
               ORDER BY e.ord",
             &[&pack],
         )
-        .env()?;
+        .contract(PACK_CLAUSE, "")?;
     let artifacts: String = client
         .query_one(
             "SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)::text FROM jsonb_each($1::text::jsonb -> 'artifacts') \
               WHERE key <> 'cpo_action_logs' AND jsonb_array_length(value) > 0",
             &[&pack],
         )
-        .env()?
+        .contract(PACK_CLAUSE, "")?
         .get(0);
     let n = actions.len();
     for (i, r) in actions.iter().enumerate() {
@@ -326,7 +327,7 @@ const ALIASES: usize = 8;
 fn artifacts_text(client: &mut Client, pack: &str) -> Result<String, CaseError> {
     Ok(client
         .query_one("SELECT ($1::text::jsonb -> 'artifacts')::text", &[&pack])
-        .env()?
+        .contract(PACK_CLAUSE, "")?
         .get(0))
 }
 
@@ -569,7 +570,7 @@ fn compare_heads(client: &mut Client, agent: &str) -> CaseResult {
     let cols = |client: &mut Client, schema: &str| -> Result<Vec<String>, CaseError> {
         Ok(client
             .query(cols_sql, &[&qualified(schema, HEADS)])
-            .env()?
+            .contract(super::common::REGISTRY_CLAUSE, "")?
             .into_iter()
             .map(|r| r.get::<_, String>(0))
             .collect())
@@ -720,14 +721,14 @@ impl Property for Projection {
         let agent = &h.agents[0].agent_id;
         let log = qualified(TARGET, TABLES[0].name);
         db.batch_execute("SET session_replication_role = replica")
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
         db.execute(
             &format!(
                 "DELETE FROM {log} WHERE seq = (SELECT max(seq) FROM {log} WHERE agent_id = $1::text::uuid)"
             ),
             &[agent],
         )
-        .env()?;
+        .contract(TAMPER_CLAUSE, "")?;
         db.batch_execute("RESET session_replication_role").env()?;
         rebuild(&mut db)?;
         let (ok, _) = heads_ok(&mut db, agent)?;

@@ -1,7 +1,7 @@
 //! DUR-APERTURE and DUR-WIRING: the kernel's structural proofs pass on the
 //! kernel and fail, naming the right proof, when the harness corrupts it.
 
-use super::common::qualified;
+use super::common::{qualified, ContractExt, CORRUPT_CLAUSE};
 use super::meta;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::InvariantMeta;
@@ -160,13 +160,13 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     s = quote_ident(schema),
                     t = qualified(schema, table)
                 ))
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
             // Unquoted, so the extraction sees it exactly as an author would write it.
             let def = inject_into_commit_action(
                 client,
                 &format!("IF false THEN INSERT INTO {schema}.{table} (agent_id, content) VALUES (NULL, NULL); END IF;"),
             )?;
-            client.batch_execute(&def).env()?;
+            client.batch_execute(&def).contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::DeletedRegistryRow { artifact_type } => {
             client
@@ -174,7 +174,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "DELETE FROM cpo.artifact_table_registry WHERE artifact_type = $1",
                     &[artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::NonexistentDeclaredColumn {
             artifact_type,
@@ -189,7 +189,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     ),
                     &[column, artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::CanonicalNotExported { artifact_type } => {
             client
@@ -197,7 +197,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "UPDATE cpo.artifact_table_registry SET is_exported = false WHERE artifact_type = $1",
                     &[artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::ExtraOverload { args } => {
             client
@@ -205,7 +205,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "CREATE FUNCTION cpo.commit_action({}) RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'",
                     args.join(", ")
                 ))
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::ZeroExtractedTargets => {
             client
@@ -214,7 +214,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                      p_agent_id uuid, p_actor_id uuid) RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER \
                      SET search_path = pg_catalog AS $fn$ BEGIN RAISE EXCEPTION 'writes disabled'; END $fn$",
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
     }
     Ok(())
@@ -362,7 +362,7 @@ pub fn apply_wiring(client: &mut Client, c: &WiringCorruption) -> CaseResult {
                 .to_owned()
         }
     };
-    client.batch_execute(&sql).env()
+    client.batch_execute(&sql).contract(CORRUPT_CLAUSE, "")
 }
 
 /// DUR-WIRING.

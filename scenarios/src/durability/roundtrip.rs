@@ -3,7 +3,7 @@
 
 use super::common::{
     self, agree, apply_history, export, history_coverage, kernel_verify, oracle_diff, qualified,
-    rehydrate_ok, rows, user_schemas, SOURCE, TABLES,
+    rehydrate_ok, rows, user_schemas, ContractExt, SOURCE, TABLES, TAMPER_CLAUSE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -191,7 +191,7 @@ fn victims(client: &mut Client, agent: &str) -> Result<Vec<Victim>, CaseError> {
             "SELECT ctid::text FROM {} WHERE agent_id = $1::text::uuid ORDER BY {order}",
             qualified(TARGET, t.name)
         );
-        for r in client.query(&sql, &[&agent]).env()? {
+        for r in client.query(&sql, &[&agent]).contract(TAMPER_CLAUSE, "")? {
             out.push(Victim {
                 table: t.name,
                 ctid: r.get(0),
@@ -216,14 +216,14 @@ fn apply_tamper(
     let tbl = qualified(TARGET, v.table);
     let mut tx = client.transaction().env()?;
     tx.batch_execute("SET LOCAL session_replication_role = replica")
-        .env()?;
+        .contract(TAMPER_CLAUSE, "")?;
     let affected = match &tamper.kind {
         TamperKind::Delete => {
             tx.execute(
                 &format!("DELETE FROM {tbl} WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
         TamperKind::Duplicate => {
@@ -231,7 +231,7 @@ fn apply_tamper(
                 &format!("INSERT INTO {tbl} (agent_id, content) SELECT agent_id, content FROM {tbl} WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
         TamperKind::Edit(edit) => {
@@ -251,7 +251,9 @@ fn apply_tamper(
                             FROM k) \
                  UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
             );
-            let changed = tx.execute(&sql, &[&v.ctid, &replacement]).env()?;
+            let changed = tx
+                .execute(&sql, &[&v.ctid, &replacement])
+                .contract(TAMPER_CLAUSE, "")?;
             if changed != 1 {
                 return Err(CaseError::env("the edit tamper changed nothing"));
             }
@@ -272,7 +274,7 @@ fn apply_tamper(
                 ),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table, dest]
         }
         TamperKind::MoveAgent => {
@@ -280,7 +282,7 @@ fn apply_tamper(
                 &format!("UPDATE {tbl} SET agent_id = 'f0000000-0000-4000-8000-00000000000f' WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
     };
