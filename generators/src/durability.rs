@@ -12,15 +12,15 @@ pub mod schema;
 pub mod tamper;
 
 pub use corruption::{
-    arb_aperture_corruption, arb_wiring_corruption, ApertureCorruption, DeclaredField,
-    WiringCorruption,
+    arb_aperture_corruption, arb_aperture_corruption_set, arb_wiring_corruption,
+    arb_wiring_corruption_set, ApertureCorruption, DeclaredField, WiringCorruption,
 };
 pub use history::{
-    agent_uuid, arb_commit, arb_history, arb_hostile_history, arb_single_agent_history,
-    ArtifactBatch, Commit, History, HistoryShape,
+    actor_uuid, agent_uuid, arb_background_history, arb_commit, arb_history, arb_hostile_history,
+    arb_single_agent_history, ArtifactBatch, Commit, History, HistoryShape,
 };
-pub use refusal::{arb_refusal, Refusal};
-pub use schema::arb_target_schema;
+pub use refusal::{arb_refusal, arb_refusal_set, NullField, Refusal};
+pub use schema::{arb_target_schema, effective_schema_name};
 pub use tamper::{arb_tamper, EditValue, Tamper, TamperKind};
 
 /// The action-log type: written by `commit_action` itself, never in `p_artifacts`.

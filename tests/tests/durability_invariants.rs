@@ -38,11 +38,11 @@ fn describe(r: &InvariantResult) -> String {
 #[case("DUR-ORDER", 8)]
 #[case("DUR-GENERATED", 8)]
 #[case("DUR-PROJECTION", 8)]
-#[case("DUR-APERTURE", 14)]
-#[case("DUR-WIRING", 14)]
+#[case("DUR-APERTURE", 3)]
+#[case("DUR-WIRING", 3)]
 #[case("DUR-IMMUTABLE", 2)]
 #[case("DUR-HOSTILE", 12)]
-#[case("DUR-FAILCLOSED", 16)]
+#[case("DUR-FAILCLOSED", 6)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
     let r = testkit::run_invariant(
         id,

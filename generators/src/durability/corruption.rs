@@ -99,6 +99,15 @@ fn arb_canonical_type() -> impl Strategy<Value = String> {
 }
 
 fn arb_rogue_table() -> impl Strategy<Value = (String, String)> {
+    prop_oneof![
+        2 => arb_lookalike_table(),
+        1 => "rogue_[a-z]{1,8}".prop_map(|t| ("cpo".to_owned(), t)),
+    ]
+}
+
+/// A rogue table whose name defeats name matching: a proper suffix of a
+/// registered table in `cpo`, or a registered table's name in another schema.
+fn arb_lookalike_table() -> impl Strategy<Value = (String, String)> {
     let suffix = prop::sample::select(canonical_types())
         .prop_flat_map(|t| (Just(t), 1usize..t.len()))
         .prop_map(|(t, cut)| t[cut..].to_owned())
@@ -108,12 +117,27 @@ fn arb_rogue_table() -> impl Strategy<Value = (String, String)> {
     prop_oneof![
         suffix.prop_map(|t| ("cpo".to_owned(), t)),
         arb_canonical_type().prop_map(|t| ("cpo_shadow".to_owned(), t)),
-        "rogue_[a-z]{1,8}".prop_map(|t| ("cpo".to_owned(), t)),
     ]
+}
+
+/// One corruption of every kind, in a fixed order, plus an unregistered
+/// target whose name looks like a registered one: each case checks every
+/// proof, so a proof that is blind to one corruption is found on any seed.
+pub fn arb_aperture_corruption_set() -> impl Strategy<Value = Vec<ApertureCorruption>> {
+    let lookalike = arb_lookalike_table()
+        .prop_map(|(schema, table)| ApertureCorruption::UnregisteredInsertTarget { schema, table })
+        .boxed();
+    let mut v = vec![lookalike];
+    v.extend(aperture_kinds());
+    v
 }
 
 /// Any aperture corruption.
 pub fn arb_aperture_corruption() -> impl Strategy<Value = ApertureCorruption> {
+    prop::strategy::Union::new(aperture_kinds())
+}
+
+fn aperture_kinds() -> Vec<BoxedStrategy<ApertureCorruption>> {
     let field = prop_oneof![
         Just(DeclaredField::LogicalId),
         Just(DeclaredField::InsertAgentId),
@@ -127,28 +151,33 @@ pub fn arb_aperture_corruption() -> impl Strategy<Value = ApertureCorruption> {
     .prop_filter("not the real signature", |v| {
         v != &["text", "jsonb", "jsonb", "uuid", "uuid"]
     });
-    prop_oneof![
-        arb_rogue_table().prop_map(|(schema, table)| {
-            ApertureCorruption::UnregisteredInsertTarget { schema, table }
-        }),
-        prop::sample::select(ARTIFACT_TYPES.to_vec()).prop_map(|t| {
-            ApertureCorruption::DeletedRegistryRow {
+    vec![
+        arb_rogue_table()
+            .prop_map(
+                |(schema, table)| ApertureCorruption::UnregisteredInsertTarget { schema, table },
+            )
+            .boxed(),
+        prop::sample::select(ARTIFACT_TYPES.to_vec())
+            .prop_map(|t| ApertureCorruption::DeletedRegistryRow {
                 artifact_type: t.to_owned(),
-            }
-        }),
-        (arb_canonical_type(), field, "[a-z]{1,8}_missing").prop_map(
-            |(artifact_type, field, column)| {
+            })
+            .boxed(),
+        (arb_canonical_type(), field, "[a-z]{1,8}_missing")
+            .prop_map(|(artifact_type, field, column)| {
                 ApertureCorruption::NonexistentDeclaredColumn {
                     artifact_type,
                     field,
                     column,
                 }
-            }
-        ),
+            })
+            .boxed(),
         arb_canonical_type()
-            .prop_map(|artifact_type| ApertureCorruption::CanonicalNotExported { artifact_type }),
-        overload_args.prop_map(|args| ApertureCorruption::ExtraOverload { args }),
-        Just(ApertureCorruption::ZeroExtractedTargets),
+            .prop_map(|artifact_type| ApertureCorruption::CanonicalNotExported { artifact_type })
+            .boxed(),
+        overload_args
+            .prop_map(|args| ApertureCorruption::ExtraOverload { args })
+            .boxed(),
+        Just(ApertureCorruption::ZeroExtractedTargets).boxed(),
     ]
 }
 
@@ -212,23 +241,38 @@ impl WiringCorruption {
 
 /// Any wiring corruption.
 pub fn arb_wiring_corruption() -> impl Strategy<Value = WiringCorruption> {
+    prop::strategy::Union::new(wiring_kinds())
+}
+
+/// One wiring corruption of every kind, in a fixed order.
+pub fn arb_wiring_corruption_set() -> impl Strategy<Value = Vec<WiringCorruption>> {
+    wiring_kinds()
+}
+
+fn wiring_kinds() -> Vec<BoxedStrategy<WiringCorruption>> {
     let types = prop::sample::subsequence(canonical_types(), 1..=canonical_types().len())
         .prop_map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>());
-    prop_oneof![
+    vec![
         types
             .clone()
-            .prop_map(|types| WiringCorruption::ExportHandList { types }),
+            .prop_map(|types| WiringCorruption::ExportHandList { types })
+            .boxed(),
         types
             .clone()
-            .prop_map(|types| WiringCorruption::RehydrateHandList { types }),
-        types.prop_map(|types| WiringCorruption::VerifyCountOnly { types }),
-        ("[a-z]{1,10}", arb_canonical_type()).prop_map(|(suffix, artifact_type)| {
-            WiringCorruption::OrphanDurabilityFunction {
-                suffix,
-                artifact_type,
-            }
-        }),
-        Just(WiringCorruption::EmptyRegistryHelper),
-        Just(WiringCorruption::RoundTripUnwired),
+            .prop_map(|types| WiringCorruption::RehydrateHandList { types })
+            .boxed(),
+        types
+            .prop_map(|types| WiringCorruption::VerifyCountOnly { types })
+            .boxed(),
+        ("[a-z]{1,10}", arb_canonical_type())
+            .prop_map(
+                |(suffix, artifact_type)| WiringCorruption::OrphanDurabilityFunction {
+                    suffix,
+                    artifact_type,
+                },
+            )
+            .boxed(),
+        Just(WiringCorruption::EmptyRegistryHelper).boxed(),
+        Just(WiringCorruption::RoundTripUnwired).boxed(),
     ]
 }

@@ -131,6 +131,76 @@ pub fn agent_uuid(index: usize) -> String {
     format!("a0000000-0000-4000-8000-{:012x}", index + 1)
 }
 
+/// The uuid of the actor at `index`.
+pub fn actor_uuid(index: u64) -> String {
+    format!("b0000000-0000-4000-8000-{:012x}", index + 1)
+}
+
+/// True when `s` is a uuid in the canonical lowercase 8-4-4-4-12 form.
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        })
+}
+
+impl History {
+    /// Why this history is not a valid input (a recorded or hand-edited case
+    /// can be anything): at least one agent, distinct canonical uuids, each
+    /// agent with at least one commit, real actors (uuids), a non-empty
+    /// action type, at most one batch per known artifact type, each with at
+    /// least one row. A property rejects (never fails on) an invalid input.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.agents.is_empty() {
+            return Err("a history needs at least one agent".into());
+        }
+        let mut ids: Vec<&str> = Vec::new();
+        for a in &self.agents {
+            if !is_uuid(&a.agent_id) {
+                return Err(format!("agent_id {:?} is not a uuid", a.agent_id));
+            }
+            if ids.contains(&a.agent_id.as_str()) {
+                return Err(format!("agent {} appears twice", a.agent_id));
+            }
+            ids.push(&a.agent_id);
+            if a.commits.is_empty() {
+                return Err(format!("agent {} has no commit", a.agent_id));
+            }
+            for c in &a.commits {
+                c.validate()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Commit {
+    /// Why this commit is not a valid input (see [`History::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.action_type.is_empty() {
+            return Err("empty action type".into());
+        }
+        if !self.actor.as_deref().is_some_and(is_uuid) {
+            return Err(format!("actor {:?} is not a uuid", self.actor));
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for b in &self.artifacts {
+            if !ARTIFACT_TYPES.contains(&b.artifact_type.as_str()) {
+                return Err(format!("{:?} is not an artifact type", b.artifact_type));
+            }
+            if seen.contains(&b.artifact_type.as_str()) {
+                return Err(format!("two batches of {}", b.artifact_type));
+            }
+            seen.push(&b.artifact_type);
+            if b.rows.is_empty() {
+                return Err(format!("an empty batch of {}", b.artifact_type));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn arb_batches(
     content: BoxedStrategy<Content>,
     max_rows: usize,
@@ -163,13 +233,15 @@ fn arb_commit_with(
     (
         "[a-z][a-z_]{0,11}".no_shrink(),
         arb_json_value_text(),
-        prop::option::of(0u8..4),
+        0u8..4,
         arb_batches(content, max_rows, p_type),
     )
         .prop_map(|(action_type, action, actor, artifacts)| Commit {
             action_type,
             action,
-            actor: actor.map(|n| format!("b0000000-0000-4000-8000-{:012x}", u64::from(n) + 1)),
+            // Always a real actor: a null actor is the kernel's choice to
+            // refuse (v2), so only the probe about null handling passes one.
+            actor: Some(actor_uuid(actor.into())),
             artifacts,
         })
         .boxed()
@@ -213,6 +285,12 @@ pub fn arb_history() -> impl Strategy<Value = History> {
 /// One agent with 1–4 commits (for properties about a single agent).
 pub fn arb_single_agent_history() -> impl Strategy<Value = History> {
     arb_history_with(1..=1, 1..=4, arb_commit().boxed())
+}
+
+/// One agent with 1–2 commits: the background of probes that are about
+/// something else (refusals), small so their failures shrink fast.
+pub fn arb_background_history() -> impl Strategy<Value = History> {
+    arb_history_with(1..=1, 1..=2, arb_commit().boxed())
 }
 
 /// One agent whose commits carry hostile content (some of it refused).
@@ -259,5 +337,49 @@ mod tests {
                 h.agents.iter().map(|a| a.commits.len()).sum::<usize>()
             );
         }
+    }
+
+    #[test]
+    fn histories_stay_valid_while_shrinking() {
+        let mut runner = TestRunner::deterministic();
+        for strategy in [
+            arb_history().boxed(),
+            arb_single_agent_history().boxed(),
+            arb_hostile_history().boxed(),
+        ] {
+            for _ in 0..30 {
+                let mut tree = strategy.new_tree(&mut runner).expect("strategy");
+                assert_eq!(tree.current().validate(), Ok(()));
+                for _ in 0..200 {
+                    if !tree.simplify() {
+                        break;
+                    }
+                    let h = tree.current();
+                    assert_eq!(h.validate(), Ok(()), "{h:?}");
+                    assert!(h
+                        .agents
+                        .iter()
+                        .flat_map(|a| &a.commits)
+                        .all(|c| c.actor.is_some()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_histories_are_named() {
+        let empty = History {
+            agents: vec![],
+            interleave: false,
+        };
+        assert!(empty.validate().is_err());
+        let blank = History {
+            agents: vec![HistoryShape {
+                agent_id: String::new(),
+                commits: vec![],
+            }],
+            interleave: false,
+        };
+        assert!(blank.validate().is_err());
     }
 }

@@ -49,6 +49,16 @@ pub enum Refusal {
         /// A valid batch in the same call.
         valid: Option<ArtifactBatch>,
     },
+    /// Not a refusal but a choice (v2): one of `p_actor_id`, `p_action`,
+    /// `p_action_type` is null, everything else valid. Refused with nothing
+    /// written, or stored as JSON null with nothing else changed: both pass;
+    /// anything half-written fails.
+    CommitNullChoice {
+        /// The argument that is null.
+        field: NullField,
+        /// A valid batch in the same call.
+        valid: Option<ArtifactBatch>,
+    },
     /// Rehydrate into the source schema.
     RehydrateSourceSchema,
     /// Rehydrate a pack whose `format` is not `cpo.evidence_pack/v1`.
@@ -72,6 +82,28 @@ pub enum Refusal {
     VerifyEmptyRegistry,
 }
 
+/// A `commit_action` argument whose null handling is the kernel's choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NullField {
+    /// `p_actor_id`.
+    Actor,
+    /// `p_action`.
+    Action,
+    /// `p_action_type`.
+    ActionType,
+}
+
+impl NullField {
+    /// The key of the action-log content that holds the argument.
+    pub fn content_key(self) -> &'static str {
+        match self {
+            NullField::Actor => "actor_id",
+            NullField::Action => "action",
+            NullField::ActionType => "action_type",
+        }
+    }
+}
+
 impl Refusal {
     /// Coverage label (`refusal:<label>`).
     pub fn label(&self) -> &'static str {
@@ -82,6 +114,11 @@ impl Refusal {
             Self::CommitNonObjectElement { .. } => "commit_non_object_element",
             Self::CommitArtifactsNotObject { .. } => "commit_artifacts_not_object",
             Self::CommitNullAgent { .. } => "commit_null_agent",
+            Self::CommitNullChoice { field, .. } => match field {
+                NullField::Actor => "commit_null_actor_choice",
+                NullField::Action => "commit_null_action_choice",
+                NullField::ActionType => "commit_null_action_type_choice",
+            },
             Self::RehydrateSourceSchema => "rehydrate_source_schema",
             Self::RehydrateUnknownFormat { .. } => "rehydrate_unknown_format",
             Self::RehydrateUnknownType { .. } => "rehydrate_unknown_type",
@@ -124,8 +161,8 @@ fn arb_unknown_type() -> impl Strategy<Value = String> {
     })
 }
 
-/// Any refusal.
-pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
+/// One strategy per kind of refusal (and per null choice), in a fixed order.
+fn refusal_kinds() -> Vec<BoxedStrategy<Refusal>> {
     let non_array = prop_oneof![
         Just("{}".to_owned()),
         Just("null".to_owned()),
@@ -140,41 +177,101 @@ pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
         Just("true".to_owned()),
     ];
     let not_object = arb_json_value_text().prop_filter("not an object", |s| !s.starts_with('{'));
-    prop_oneof![
+    let mut kinds = vec![
         (arb_unknown_type(), arb_valid_batch())
-            .prop_map(|(type_name, valid)| Refusal::CommitUnknownType { type_name, valid }),
-        arb_valid_batch().prop_map(|valid| Refusal::CommitActionLogType { valid }),
-        (arb_artifact_type(), non_array, arb_valid_batch()).prop_map(
-            |(artifact_type, value, valid)| {
-                Refusal::CommitNonArray {
-                    artifact_type,
-                    value,
-                    valid,
-                }
-            }
-        ),
-        (arb_artifact_type(), non_object, arb_valid_batch()).prop_map(
-            |(artifact_type, element, valid)| Refusal::CommitNonObjectElement {
+            .prop_map(|(type_name, valid)| Refusal::CommitUnknownType { type_name, valid })
+            .boxed(),
+        arb_valid_batch()
+            .prop_map(|valid| Refusal::CommitActionLogType { valid })
+            .boxed(),
+        (arb_artifact_type(), non_array, arb_valid_batch())
+            .prop_map(|(artifact_type, value, valid)| Refusal::CommitNonArray {
                 artifact_type,
-                element,
-                valid
-            }
-        ),
-        not_object.prop_map(|value| Refusal::CommitArtifactsNotObject { value }),
-        arb_valid_batch().prop_map(|valid| Refusal::CommitNullAgent { valid }),
-        Just(Refusal::RehydrateSourceSchema),
+                value,
+                valid,
+            })
+            .boxed(),
+        (arb_artifact_type(), non_object, arb_valid_batch())
+            .prop_map(
+                |(artifact_type, element, valid)| Refusal::CommitNonObjectElement {
+                    artifact_type,
+                    element,
+                    valid,
+                },
+            )
+            .boxed(),
+        not_object
+            .prop_map(|value| Refusal::CommitArtifactsNotObject { value })
+            .boxed(),
+        arb_valid_batch()
+            .prop_map(|valid| Refusal::CommitNullAgent { valid })
+            .boxed(),
+    ];
+    for field in [NullField::Actor, NullField::Action, NullField::ActionType] {
+        kinds.push(
+            arb_valid_batch()
+                .prop_map(move |valid| Refusal::CommitNullChoice { field, valid })
+                .boxed(),
+        );
+    }
+    kinds.extend([
+        Just(Refusal::RehydrateSourceSchema).boxed(),
         prop_oneof![
             Just("cpo.evidence_pack/v2".to_owned()),
             Just("CPO.EVIDENCE_PACK/V1".to_owned()),
             Just(String::new()),
             Just("cpo.evidence_pack/v1 ".to_owned()),
         ]
-        .prop_map(|format| Refusal::RehydrateUnknownFormat { format }),
-        arb_unknown_type().prop_map(|type_name| Refusal::RehydrateUnknownType { type_name }),
-        prop::sample::select(canonical_types()).prop_map(|t| Refusal::RehydrateMissingType {
-            artifact_type: t.to_owned()
-        }),
-        Just(Refusal::RehydrateAgentPresent),
-        Just(Refusal::VerifyEmptyRegistry),
-    ]
+        .prop_map(|format| Refusal::RehydrateUnknownFormat { format })
+        .boxed(),
+        arb_unknown_type()
+            .prop_map(|type_name| Refusal::RehydrateUnknownType { type_name })
+            .boxed(),
+        prop::sample::select(canonical_types())
+            .prop_map(|t| Refusal::RehydrateMissingType {
+                artifact_type: t.to_owned(),
+            })
+            .boxed(),
+        Just(Refusal::RehydrateAgentPresent).boxed(),
+        Just(Refusal::VerifyEmptyRegistry).boxed(),
+    ]);
+    kinds
+}
+
+/// Any one refusal.
+pub fn arb_refusal() -> impl Strategy<Value = Refusal> {
+    prop::strategy::Union::new(refusal_kinds())
+}
+
+/// One refusal of every kind (and every null choice), in a fixed order: a
+/// case exercises each refusal, so no kernel bug in one of them depends on
+/// the seed to be found. Shrinking simplifies each, never drops one.
+pub fn arb_refusal_set() -> impl Strategy<Value = Vec<Refusal>> {
+    refusal_kinds()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn every_set_holds_every_kind_even_when_shrunk() {
+        let mut runner = TestRunner::deterministic();
+        let mut tree = arb_refusal_set().new_tree(&mut runner).expect("strategy");
+        let labels = |v: &[Refusal]| v.iter().map(Refusal::label).collect::<Vec<_>>();
+        let first = labels(&tree.current());
+        assert_eq!(first.len(), 15);
+        let mut dedup = first.clone();
+        dedup.sort_unstable();
+        dedup.dedup();
+        assert_eq!(dedup.len(), first.len());
+        for _ in 0..100 {
+            if !tree.simplify() {
+                break;
+            }
+            assert_eq!(labels(&tree.current()), first);
+        }
+    }
 }

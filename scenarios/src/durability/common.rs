@@ -112,18 +112,114 @@ pub fn commit(client: &mut Client, agent: &str, c: &Commit) -> Result<Answer<Str
             COMMIT_SQL,
             &[&c.action_type, &c.action, &artifacts, &agent, &c.actor],
         )
-        .map(|row| row.get::<_, String>(0));
-    answer(r)
+        .map(|row| row.get::<_, Option<String>>(0));
+    match answer(r)? {
+        Answer::Ok(Some(id)) => Ok(Answer::Ok(id)),
+        Answer::Ok(None) => Err(CaseError::fail(
+            "contract §1 commit_action returns uuid: it returned NULL for an accepted commit",
+        )
+        .with_sql(COMMIT_SQL)),
+        Answer::Err { sqlstate, message } => Ok(Answer::Err { sqlstate, message }),
+    }
 }
 
-/// Apply every commit of `history` (all must be accepted).
+/// A server error on a statement that only uses contract names is the
+/// kernel's fault: a failure naming `clause`; other errors stay environment
+/// errors.
+pub trait ContractExt<T> {
+    /// Map a server error to a failure of `clause`.
+    fn contract(self, clause: &str, sql: &str) -> Result<T, CaseError>;
+}
+
+impl<T> ContractExt<T> for Result<T, postgres::Error> {
+    fn contract(self, clause: &str, sql: &str) -> Result<T, CaseError> {
+        self.map_err(|e| match e.as_db_error() {
+            Some(db) => CaseError::Fail(Box::new(FailureDetail {
+                message: format!("{clause}: {}", db.message()),
+                sql: Some(sql.to_owned()),
+                sqlstate: Some(db.code().code().to_owned()),
+                ..FailureDetail::default()
+            })),
+            None => CaseError::Env(crate::pg::describe(&e)),
+        })
+    }
+}
+
+/// The contract clause of the pack format.
+pub const PACK_CLAUSE: &str = "contract §1 export_evidence_pack: {\"format\": \"cpo.evidence_pack/v1\", \"agent_id\", \"artifacts\": {type: [content object, ...]}}";
+
+/// The contract clause of the registry.
+pub const REGISTRY_CLAUSE: &str = "contract §1 Registry: cpo.artifact_table_registry(artifact_type text PK, table_regclass, table_kind, is_canonical, is_exported, export_order, logical_id_column, seq_column, insert_agent_id_column, insert_content_column)";
+
+/// The clause of the harness's tampering: as superuser with
+/// session_replication_role = replica, on the contract's columns.
+pub const TAMPER_CLAUSE: &str = "contract §1 DUR-TAMPER/DUR-PROJECTION: the harness, as superuser with session_replication_role = replica, changes rows of the rehydrated copy through agent_id and content";
+
+/// The clause of the harness's corruptions of the kernel.
+pub const CORRUPT_CLAUSE: &str = "contract §1 DUR-APERTURE/DUR-WIRING: the harness, as superuser, corrupts the registry and the durability functions by their contract names";
+
+/// The contract clause of the canonical tables' shape.
+pub const TABLE_CLAUSE: &str =
+    "contract §1 Objects: each canonical table has agent_id uuid NOT NULL and content jsonb NOT NULL";
+
+/// `schema.table` must exist with the contract's columns `agent_id uuid`,
+/// `content jsonb` and the given generated columns; a kernel whose table
+/// lacks one fails naming the clause.
+pub fn require_table(
+    client: &mut Client,
+    schema: &str,
+    t: &TableFacts,
+    extra: &[&str],
+) -> CaseResult {
+    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+                 FROM pg_attribute a \
+                WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped";
+    let qualified_name = qualified(schema, t.name);
+    let cols: BTreeMap<String, String> = client
+        .query(sql, &[&qualified_name])
+        .env()?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    if cols.is_empty() {
+        return Err(CaseError::fail(format!(
+            "{TABLE_CLAUSE}: table {qualified_name} does not exist"
+        )));
+    }
+    for (col, ty) in [("agent_id", Some("uuid")), ("content", Some("jsonb"))]
+        .into_iter()
+        .chain(extra.iter().map(|c| (*c, None)))
+    {
+        match cols.get(col) {
+            None => {
+                return Err(CaseError::fail(format!(
+                "{TABLE_CLAUSE} (generated columns: {:?}): {qualified_name} has no column {col}",
+                t.generated()
+            )))
+            }
+            Some(actual) if ty.is_some_and(|want| want != actual) => {
+                return Err(CaseError::mismatch(
+                    format!("{TABLE_CLAUSE}: {qualified_name}.{col} has the wrong type"),
+                    ty.unwrap_or_default(),
+                    actual,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Apply every commit of `history` (all must be accepted). An invalid
+/// history (a recorded or hand-edited case) is rejected, never a failure.
 pub fn apply_history(client: &mut Client, history: &History) -> CaseResult {
+    history.validate().map_err(CaseError::Reject)?;
     for (i, c) in history.schedule() {
         let agent = &history.agents[i].agent_id;
         if let Answer::Err { sqlstate, message } = commit(client, agent, c)? {
             return Err(CaseError::Fail(Box::new(FailureDetail {
                 message: format!(
-                    "commit_action refused a valid commit for agent {agent}: {message}"
+                    "contract §1 commit_action: a valid commit (real actor, object content) was refused for agent {agent}: {message}"
                 ),
                 sql: Some(format!(
                     "SELECT cpo.commit_action({}, {}::jsonb, {}::jsonb, '{agent}', {})",
@@ -143,7 +239,8 @@ pub fn apply_history(client: &mut Client, history: &History) -> CaseResult {
 }
 
 /// The agent's rows of one table as `content::text`, in insertion order
-/// where the table has an order column, else in byte order of the text.
+/// where the table has an order column (seq or bigserial id: both are
+/// contract columns), else in byte order of the text.
 pub fn rows(
     client: &mut Client,
     schema: &str,
@@ -154,15 +251,24 @@ pub fn rows(
         Some(c) => quote_ident(c),
         None => "content::text COLLATE \"C\"".to_owned(),
     };
+    require_table(
+        client,
+        schema,
+        t,
+        &t.order_column().into_iter().collect::<Vec<_>>(),
+    )?;
     let sql = format!(
         "SELECT content::text FROM {} WHERE agent_id = $1::text::uuid ORDER BY {order}",
         qualified(schema, t.name)
     );
     Ok(client
         .query(&sql, &[&agent])
-        .env()?
+        .contract(TABLE_CLAUSE, &sql)?
         .into_iter()
-        .map(|r| r.get::<_, String>(0))
+        .map(|r| {
+            r.get::<_, Option<String>>(0)
+                .unwrap_or_else(|| "null".to_owned())
+        })
         .collect())
 }
 
@@ -176,6 +282,7 @@ pub fn oracle_multiset(
 ) -> Result<DigestMultiset, CaseError> {
     let mut m = DigestMultiset::new();
     for t in &TABLES {
+        require_table(client, schema, t, &[])?;
         m.ensure_type(t.name);
         let select = format!(
             "SELECT content::text FROM {} WHERE agent_id = {}::uuid",
@@ -235,10 +342,16 @@ pub fn kernel_verify(
     source: &str,
     target: &str,
 ) -> Result<KernelVerify, CaseError> {
-    let text: String = client
+    let text: Option<String> = client
         .query_one(VERIFY_SQL, &[&agent, &source, &target])
         .kernel(VERIFY_SQL)?
         .get(0);
+    let text = text.ok_or_else(|| {
+        CaseError::fail(
+            "contract §1 verify_reconstruction returns jsonb {\"ok\", \"types\"}: it returned NULL",
+        )
+        .with_sql(VERIFY_SQL)
+    })?;
     parse_verify(&text)
 }
 
@@ -337,10 +450,16 @@ pub const EXPORT_SQL: &str = "SELECT cpo.export_evidence_pack($1::text::uuid)::t
 
 /// Export one agent's pack as text; a raised error is a failure.
 pub fn export(client: &mut Client, agent: &str) -> Result<String, CaseError> {
-    Ok(client
+    let pack: Option<String> = client
         .query_one(EXPORT_SQL, &[&agent])
         .kernel(EXPORT_SQL)?
-        .get(0))
+        .get(0);
+    pack.ok_or_else(|| {
+        CaseError::fail(format!(
+            "contract §1 export_evidence_pack returns a cpo.evidence_pack/v1 object: it returned NULL for agent {agent}"
+        ))
+        .with_sql(EXPORT_SQL)
+    })
 }
 
 /// The SQL of a rehydration (parameters: pack text, target schema).
@@ -352,11 +471,10 @@ pub fn rehydrate(
     pack: &str,
     target: &str,
 ) -> Result<Answer<String>, CaseError> {
-    answer(
-        client
-            .query_one(REHYDRATE_SQL, &[&pack, &target])
-            .map(|r| r.get::<_, String>(0)),
-    )
+    answer(client.query_one(REHYDRATE_SQL, &[&pack, &target]).map(|r| {
+        r.get::<_, Option<String>>(0)
+            .unwrap_or_else(|| "null".to_owned())
+    }))
 }
 
 /// Rehydrate a pack that must be accepted.
@@ -395,7 +513,7 @@ pub fn pack_rows(
                THEN t.value ELSE '[]'::jsonb END) WITH ORDINALITY AS e(value, ord) ON true \
                ORDER BY t.key, e.ord";
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in client.query(sql, &[&pack]).env()? {
+    for r in client.query(sql, &[&pack]).contract(PACK_CLAUSE, "")? {
         let k: String = r.get(0);
         let v: Option<String> = r.get(1);
         let e = out.entry(k).or_default();
@@ -455,4 +573,46 @@ pub fn history_coverage(h: &History) -> Vec<String> {
         out.push("commit:no_artifacts".to_owned());
     }
     out
+}
+
+/// What the contract says the agent's canonical rows are after `history`
+/// was committed: one action-log row per commit and each batch's rows, as
+/// the oracle renders the committed JSON.
+pub fn expected_multiset(history: &History, agent: &str) -> Result<DigestMultiset, CaseError> {
+    let mut m = DigestMultiset::new();
+    for t in &TABLES {
+        m.ensure_type(t.name);
+    }
+    for a in history.agents.iter().filter(|a| a.agent_id == agent) {
+        for c in &a.commits {
+            m.insert_json(TABLES[0].name, &expected_action_json(c))
+                .map_err(|e| CaseError::env(format!("oracle rejects the action JSON: {e}")))?;
+            for b in &c.artifacts {
+                for row in &b.rows {
+                    m.insert_json(&b.artifact_type, &row.json).map_err(|e| {
+                        CaseError::env(format!("oracle rejects generated content: {e}"))
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(m)
+}
+
+/// The agent's stored rows must be exactly what was committed (contract §1
+/// commit_action), read by the harness itself.
+pub fn check_stored(client: &mut Client, history: &History, agent: &str) -> CaseResult {
+    let want = expected_multiset(history, agent)?;
+    let got = oracle_multiset(client, SOURCE, agent)?;
+    let d = diff(&want, &got);
+    if !d.is_equal() {
+        return Err(CaseError::mismatch(
+            format!(
+                "contract §1 commit_action: the rows stored for agent {agent} are not what was committed (harness's own reading)"
+            ),
+            "one action-log row {action_type, action, actor_id} per commit and each batch's rows",
+            d.to_string(),
+        ));
+    }
+    Ok(())
 }

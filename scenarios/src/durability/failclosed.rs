@@ -1,8 +1,8 @@
 //! DUR-FAILCLOSED: every refusal of §1 refuses and changes nothing.
 
 use super::common::{
-    apply_history, export, history_coverage, kernel_verify, rehydrate, rehydrate_ok, COMMIT_SQL,
-    REHYDRATE_SQL, SOURCE,
+    apply_history, export, history_coverage, kernel_verify, oracle_multiset, rehydrate,
+    rehydrate_ok, ContractExt, COMMIT_SQL, PACK_CLAUSE, REGISTRY_CLAUSE, REHYDRATE_SQL, SOURCE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -11,26 +11,39 @@ use crate::pg::{answer, Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
-    arb_refusal, arb_single_agent_history, ArtifactBatch, History, Refusal, ACTION_LOG_TYPE,
+    actor_uuid, arb_background_history, arb_refusal_set, ArtifactBatch, History, NullField,
+    Refusal, ACTION_LOG_TYPE,
 };
 use pgconform_generators::json::json_string;
 use postgres::Client;
 use proptest::prelude::*;
 
-/// The rehydration target of refusal cases.
-const TARGET: &str = "pgc_fc_target";
+/// The rehydration target of refusal probe `i` (each probe its own, so a
+/// probe never meets an earlier probe's rows).
+fn target(i: usize) -> String {
+    format!("pgc_fc_target_{i}")
+}
+
+/// The actor of every probe: a real one, so a kernel that refuses a null
+/// actor still exercises the refusal under test.
+fn probe_actor() -> String {
+    actor_uuid(0xfc)
+}
 
 /// Input of DUR-FAILCLOSED.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RefusalCase {
     /// One agent's history, applied first.
     pub history: History,
-    /// The request that must be refused.
-    pub refusal: Refusal,
+    /// The requests that must be refused (one of each kind), probed in
+    /// order; the empty-registry probe, which breaks the kernel, runs last.
+    pub refusals: Vec<Refusal>,
 }
 
-/// DUR-FAILCLOSED.
-pub struct FailClosed(InvariantMeta);
+/// DUR-FAILCLOSED. Remembers the kind of the probe that failed last and
+/// runs it first: while shrinking, a candidate that still fails fails fast
+/// (the verdict never depends on the order: each probe is independent).
+pub struct FailClosed(InvariantMeta, std::sync::Mutex<Option<&'static str>>);
 
 impl FailClosed {
     /// The invariant.
@@ -38,9 +51,9 @@ impl FailClosed {
         Self(meta(
             "DUR-FAILCLOSED",
             "every refusal changes nothing",
-            "commit_action with an unknown or action-log type, a non-array, a non-object element, non-object artifacts or a null agent raises and writes nothing (not even a valid batch of the same call); rehydrate into the source schema, of an unknown format, with an unknown or missing type, or of an agent already present refuses and leaves the database exactly as before; verify with an empty registry is not ok.",
-            32,
-        ))
+            "Every case probes every refusal, each with a real actor and only the refused thing wrong: commit_action with an unknown or action-log type, a non-array, a non-object element, non-object artifacts or a null agent raises and writes nothing (not even a valid batch of the same call); a null actor, action or action type is refused writing nothing or stored as JSON null writing exactly the call's rows (the kernel's choice); rehydrate into the source schema, of an unknown format, with an unknown or missing type, or of an agent already present refuses and leaves the database exactly as before; verify with an empty registry is not ok.",
+            12,
+        ), std::sync::Mutex::new(None))
     }
 }
 
@@ -70,7 +83,13 @@ fn refused_commit(client: &mut Client, artifacts: &str, agent: Option<&str>) -> 
     let before = crate::snapshot::take(client, true).env()?;
     let r = answer(client.query_one(
         COMMIT_SQL,
-        &[&"refusal_probe", &"{}", &artifacts, &agent, &None::<String>],
+        &[
+            &"refusal_probe",
+            &"{}",
+            &artifacts,
+            &agent,
+            &Some(probe_actor()),
+        ],
     ));
     if let Answer::Ok(_) = r? {
         return Err(CaseError::mismatch(
@@ -114,6 +133,74 @@ fn refused_rehydrate(client: &mut Client, pack: &str, target: &str, what: &str) 
     unchanged(client, &before, &format!("a refused rehydrate ({what})"))
 }
 
+/// A commit with one null argument whose handling is the kernel's choice:
+/// refused with nothing written, or accepted writing exactly the action log
+/// row (that argument as JSON null) and the call's valid batch.
+fn null_choice(
+    client: &mut Client,
+    agent: &str,
+    field: NullField,
+    valid: &Option<ArtifactBatch>,
+) -> CaseResult {
+    let artifacts = match valid {
+        Some(b) => {
+            let rows: Vec<&str> = b.rows.iter().map(|c| c.json.as_str()).collect();
+            format!("{{{}:[{}]}}", json_string(&b.artifact_type), rows.join(","))
+        }
+        None => "{}".to_owned(),
+    };
+    let action_type = (field != NullField::ActionType).then_some("null_probe");
+    let action = (field != NullField::Action).then_some("{\"probe\": true}");
+    let actor = (field != NullField::Actor).then(probe_actor);
+    let before_snap = crate::snapshot::take(client, true).env()?;
+    let before = oracle_multiset(client, SOURCE, agent)?;
+    let r = answer(client.query_one(
+        COMMIT_SQL,
+        &[&action_type, &action, &artifacts, &agent, &actor],
+    ))?;
+    if let Answer::Err { .. } = r {
+        return unchanged(
+            client,
+            &before_snap,
+            &format!("a commit_action refusing a null {}", field.content_key()),
+        );
+    }
+    let opt = |v: Option<&str>, quoted: bool| match v {
+        None => "null".to_owned(),
+        Some(v) if quoted => json_string(v),
+        Some(v) => v.to_owned(),
+    };
+    let log_row = format!(
+        "{{\"action_type\":{},\"action\":{},\"actor_id\":{}}}",
+        opt(action_type, true),
+        opt(action, false),
+        opt(actor.as_deref(), true)
+    );
+    let mut want = before.clone();
+    want.insert_json(ACTION_LOG_TYPE, &log_row)
+        .map_err(|e| CaseError::env(format!("oracle rejects the probe's action row: {e}")))?;
+    if let Some(b) = valid {
+        for row in &b.rows {
+            want.insert_json(&b.artifact_type, &row.json)
+                .map_err(|e| CaseError::env(format!("oracle rejects a generated row: {e}")))?;
+        }
+    }
+    let after = oracle_multiset(client, SOURCE, agent)?;
+    let d = pgconform_oracle::diff(&want, &after);
+    if !d.is_equal() {
+        return Err(CaseError::mismatch(
+            format!(
+                "commit_action accepted a null {} but did not store exactly the call's rows with it as JSON null (contract §1 commit_action, v2)",
+                field.content_key()
+            ),
+            format!("the agent's rows plus {log_row} and the valid batch"),
+            d.to_string(),
+        )
+        .with_sql(COMMIT_SQL));
+    }
+    Ok(())
+}
+
 /// Modify the pack in SQL (so its numbers stay exact).
 fn edit_pack(
     client: &mut Client,
@@ -122,7 +209,10 @@ fn edit_pack(
     param: &str,
 ) -> Result<String, CaseError> {
     let sql = format!("SELECT ({expr})::text FROM (SELECT $1::text::jsonb AS p, $2::text AS x) s");
-    Ok(client.query_one(&sql, &[&pack, &param]).env()?.get(0))
+    Ok(client
+        .query_one(&sql, &[&pack, &param])
+        .contract(PACK_CLAUSE, "")?
+        .get(0))
 }
 
 impl Property for FailClosed {
@@ -133,14 +223,19 @@ impl Property for FailClosed {
     }
 
     fn strategy(&self) -> BoxedStrategy<RefusalCase> {
-        (arb_single_agent_history(), arb_refusal())
-            .prop_map(|(history, refusal)| RefusalCase { history, refusal })
+        (arb_background_history(), arb_refusal_set())
+            .prop_map(|(history, refusals)| RefusalCase { history, refusals })
             .boxed()
     }
 
     fn coverage(&self, input: &RefusalCase) -> Vec<String> {
         let mut c = history_coverage(&input.history);
-        c.push(format!("refusal:{}", input.refusal.label()));
+        c.extend(
+            input
+                .refusals
+                .iter()
+                .map(|r| format!("refusal:{}", r.label())),
+        );
         c
     }
 
@@ -148,13 +243,43 @@ impl Property for FailClosed {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, &input.history)?;
         let agent = input.history.agents[0].agent_id.clone();
-        let a = Some(agent.as_str());
-        match &input.refusal {
+        let last = *self.1.lock().unwrap_or_else(|p| p.into_inner());
+        let mut order: Vec<(usize, &Refusal)> = input.refusals.iter().enumerate().collect();
+        order.sort_by_key(|(_, r)| Some(r.label()) != last);
+        for (i, refusal) in order {
+            probe(sandbox, &mut db, &input.history, &agent, i, refusal).map_err(|e| match e {
+                CaseError::Fail(mut d) => {
+                    *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(refusal.label());
+                    d.message = format!("[{}] {}", refusal.label(), d.message);
+                    CaseError::Fail(d)
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// One refusal probe against the database holding the agent's history.
+fn probe(
+    sandbox: &dyn Sandbox,
+    db: &mut Client,
+    history: &History,
+    agent: &str,
+    i: usize,
+    refusal: &Refusal,
+) -> CaseResult {
+    let target = target(i);
+    let target = target.as_str();
+    let agent = agent.to_owned();
+    let a = Some(agent.as_str());
+    {
+        match refusal {
             Refusal::CommitUnknownType { type_name, valid } => {
-                refused_commit(&mut db, &with_valid(type_name, "[{}]", valid), a)
+                refused_commit(db, &with_valid(type_name, "[{}]", valid), a)
             }
             Refusal::CommitActionLogType { valid } => refused_commit(
-                &mut db,
+                db,
                 &with_valid(ACTION_LOG_TYPE, "[{\"action_type\":\"x\"}]", valid),
                 a,
             ),
@@ -162,28 +287,29 @@ impl Property for FailClosed {
                 artifact_type,
                 value,
                 valid,
-            } => refused_commit(&mut db, &with_valid(artifact_type, value, valid), a),
+            } => refused_commit(db, &with_valid(artifact_type, value, valid), a),
             Refusal::CommitNonObjectElement {
                 artifact_type,
                 element,
                 valid,
             } => refused_commit(
-                &mut db,
+                db,
                 &with_valid(artifact_type, &format!("[{{}},{element}]"), valid),
                 a,
             ),
-            Refusal::CommitArtifactsNotObject { value } => refused_commit(&mut db, value, a),
+            Refusal::CommitArtifactsNotObject { value } => refused_commit(db, value, a),
             Refusal::CommitNullAgent { valid } => {
                 let arts = match valid {
                     Some(b) => with_valid(&b.artifact_type, "[{}]", &None),
                     None => "{}".to_owned(),
                 };
-                refused_commit(&mut db, &arts, None)
+                refused_commit(db, &arts, None)
             }
+            Refusal::CommitNullChoice { field, valid } => null_choice(db, &agent, *field, valid),
             Refusal::RehydrateSourceSchema => {
-                let pack = export(&mut db, &agent)?;
+                let pack = export(db, &agent)?;
                 refused_rehydrate(
-                    &mut db,
+                    db,
                     &pack,
                     SOURCE,
                     "the source schema as target (agent present)",
@@ -198,68 +324,52 @@ impl Property for FailClosed {
                 )
             }
             Refusal::RehydrateUnknownFormat { format } => {
-                let pack = export(&mut db, &agent)?;
-                let bad = edit_pack(
-                    &mut db,
-                    &pack,
-                    "jsonb_set(p, '{format}', to_jsonb(x))",
-                    format,
-                )?;
-                refused_rehydrate(&mut db, &bad, TARGET, &format!("format {format:?}"))
+                let pack = export(db, &agent)?;
+                let bad = edit_pack(db, &pack, "jsonb_set(p, '{format}', to_jsonb(x))", format)?;
+                refused_rehydrate(db, &bad, target, &format!("format {format:?}"))
             }
             Refusal::RehydrateUnknownType { type_name } => {
-                let pack = export(&mut db, &agent)?;
+                let pack = export(db, &agent)?;
                 let bad = edit_pack(
-                    &mut db,
+                    db,
                     &pack,
                     "jsonb_set(p, '{artifacts}', (p -> 'artifacts') || jsonb_build_object(x, '[{}]'::jsonb))",
                     type_name,
                 )?;
-                refused_rehydrate(
-                    &mut db,
-                    &bad,
-                    TARGET,
-                    &format!("unknown type {type_name:?}"),
-                )
+                refused_rehydrate(db, &bad, target, &format!("unknown type {type_name:?}"))
             }
             Refusal::RehydrateMissingType { artifact_type } => {
-                let pack = export(&mut db, &agent)?;
+                let pack = export(db, &agent)?;
                 let bad = edit_pack(
-                    &mut db,
+                    db,
                     &pack,
                     "jsonb_set(p, '{artifacts}', (p -> 'artifacts') - x) - 'digests'",
                     artifact_type,
                 )?;
-                refused_rehydrate(
-                    &mut db,
-                    &bad,
-                    TARGET,
-                    &format!("a pack without {artifact_type}"),
-                )
+                refused_rehydrate(db, &bad, target, &format!("a pack without {artifact_type}"))
             }
             Refusal::RehydrateAgentPresent => {
-                let pack = export(&mut db, &agent)?;
-                rehydrate_ok(&mut db, &pack, TARGET)?;
-                refused_rehydrate(
-                    &mut db,
-                    &pack,
-                    TARGET,
-                    "an agent already present in the target",
-                )
+                let pack = export(db, &agent)?;
+                rehydrate_ok(db, &pack, target)?;
+                refused_rehydrate(db, &pack, target, "an agent already present in the target")
             }
             Refusal::VerifyEmptyRegistry => {
-                let pack = export(&mut db, &agent)?;
-                rehydrate_ok(&mut db, &pack, TARGET)?;
+                // It breaks the kernel: a database of its own.
+                let mut own = sandbox.fresh_db().map_err(CaseError::env)?;
+                apply_history(&mut own, history)?;
+                let db = &mut own;
+                let pack = export(db, &agent)?;
+                rehydrate_ok(db, &pack, target)?;
                 db.batch_execute(
                     "SET session_replication_role = replica; DELETE FROM cpo.artifact_table_registry; \
                      RESET session_replication_role;",
                 )
-                .env()?;
+                .contract(REGISTRY_CLAUSE, "")?;
                 let sql = super::common::VERIFY_SQL;
-                match answer(db.query_one(sql, &[&agent, &SOURCE, &TARGET]))? {
+                match answer(db.query_one(sql, &[&agent, &SOURCE, &target]))? {
                     Answer::Err { .. } => Ok(()),
                     Answer::Ok(_) => {
-                        let v = kernel_verify(&mut db, &agent, SOURCE, TARGET)?;
+                        let v = kernel_verify(db, &agent, SOURCE, target)?;
                         if v.ok {
                             Err(CaseError::mismatch(
                                 "verify_reconstruction passes with zero registry types",

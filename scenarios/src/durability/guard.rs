@@ -9,7 +9,7 @@ use crate::invariant::InvariantMeta;
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
-use pgconform_generators::durability::{arb_single_agent_history, History};
+use pgconform_generators::durability::{actor_uuid, arb_single_agent_history, History};
 use postgres::Client;
 use proptest::prelude::*;
 
@@ -38,24 +38,30 @@ fn as_role(
     out
 }
 
-/// Set the reference kernel's aperture token from a session, then INSERT in
-/// the same transaction; it must fail.
-fn forged_insert(client: &mut Client, role: Option<&str>, tbl: &str, agent: &str) -> CaseResult {
-    let set_role = role.map_or(String::new(), |r| {
-        format!("SET LOCAL ROLE {};", quote_ident(r))
-    });
+/// A role that committed through the aperture must not be able to write
+/// directly afterwards in the same transaction: whatever tells the aperture
+/// apart must not outlive the aperture call. Judged by behaviour only.
+fn insert_after_aperture(
+    client: &mut Client,
+    role: &str,
+    tbl: &str,
+    agent: &str,
+    actor: &str,
+) -> CaseResult {
     let sql = format!(
-        "BEGIN; {set_role} SELECT set_config('cpo.aperture', pg_current_xact_id()::text, true); \
-         INSERT INTO {tbl} (agent_id, content) VALUES ({}::uuid, '{{}}'::jsonb); COMMIT;",
-        crate::pg::quote_literal(agent)
+        "BEGIN; SET LOCAL ROLE {}; \
+         SELECT cpo.commit_action('immutability_probe', '{{}}'::jsonb, '{{}}'::jsonb, {a}::uuid, {actor}::uuid); \
+         INSERT INTO {tbl} (agent_id, content) VALUES ({a}::uuid, '{{}}'::jsonb); COMMIT;",
+        quote_ident(role),
+        a = crate::pg::quote_literal(agent),
+        actor = crate::pg::quote_literal(actor),
     );
     let r = answer(client.batch_execute(&sql));
     client.batch_execute("ROLLBACK").env()?;
     match r? {
         Answer::Err { .. } => Ok(()),
         Answer::Ok(()) => Err(CaseError::fail(format!(
-            "{} inserted directly with a forged aperture token",
-            role.unwrap_or("the superuser")
+            "contract §1 Roles: {role} inserted directly into a canonical table right after a commit_action in the same transaction (only the aperture inserts)"
         ))
         .with_sql(sql)),
     }
@@ -70,7 +76,7 @@ impl Immutable {
         Self(meta(
             "DUR-IMMUTABLE",
             "canonical rows can't be updated or deleted by any role; only the aperture inserts",
-            "On every canonical table, UPDATE, DELETE and TRUNCATE fail for the superuser, cpo_owner, cpo_writer and cpo_reader; a direct INSERT fails for the three cpo roles (for writer and reader also with a forged aperture token); the data is unchanged afterwards; cpo_writer can commit through the aperture but cannot read or write tables; cpo_reader can read but cannot commit.",
+            "On every canonical table, UPDATE, DELETE and TRUNCATE fail for the superuser, cpo_owner, cpo_writer and cpo_reader; a direct INSERT fails for the three cpo roles, and for cpo_writer also right after its own commit_action in the same transaction; the data is unchanged afterwards; how the aperture is told apart is never assumed; cpo_writer can commit through the aperture but cannot read or write tables; cpo_reader can read but cannot commit.",
             8,
         ))
     }
@@ -116,7 +122,12 @@ impl Property for Immutable {
     fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, h)?;
-        let agent = h.agents[0].agent_id.clone();
+        let Some(agent) = h.agents.first().map(|a| a.agent_id.clone()) else {
+            return Err(CaseError::Reject(
+                "a history needs at least one agent".into(),
+            ));
+        };
+        let actor = actor_uuid(0x1111);
         let before = crate::snapshot::take(&mut db, true).env()?;
         for t in &TABLES {
             let tbl = qualified(SOURCE, t.name);
@@ -132,15 +143,17 @@ impl Property for Immutable {
                 if role.is_some() {
                     let insert = format!("INSERT INTO {tbl} (agent_id, content) VALUES ($1::text::uuid, '{{}}'::jsonb)");
                     must_fail(&mut db, role, &insert, &[&agent])?;
-                    // The reference kernel's aperture token, forged from a session
-                    // in an earlier statement of the same transaction (the owner
-                    // can disable its own triggers anyway; the others must not
-                    // get in by knowing the mechanism).
-                    if role != Some("cpo_owner") {
-                        forged_insert(&mut db, role, &tbl, &agent)?;
-                    }
                 }
             }
+        }
+        for t in &TABLES {
+            insert_after_aperture(
+                &mut db,
+                "cpo_writer",
+                &qualified(SOURCE, t.name),
+                &agent,
+                &actor,
+            )?;
         }
         let after = crate::snapshot::take(&mut db, true).env()?;
         if before != after {
@@ -151,9 +164,9 @@ impl Property for Immutable {
             ));
         }
         // The aperture works for the writer, and only the aperture.
-        let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, NULL)::text";
+        let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, $2::text::uuid)::text";
         db.batch_execute("SET ROLE cpo_writer").env()?;
-        let w = answer(db.query_one(commit, &[&agent]));
+        let w = answer(db.query_one(commit, &[&agent, &actor]));
         let w_read = answer(db.query_one(
             &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
             &[],
@@ -171,7 +184,7 @@ impl Property for Immutable {
             ));
         }
         db.batch_execute("SET ROLE cpo_reader").env()?;
-        let r = answer(db.query_one(commit, &[&agent]));
+        let r = answer(db.query_one(commit, &[&agent, &actor]));
         let r_read = answer(db.query_one(
             &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
             &[],

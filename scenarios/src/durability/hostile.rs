@@ -11,7 +11,9 @@ use crate::invariant::InvariantMeta;
 use crate::pg::{Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
-use pgconform_generators::durability::{arb_hostile_history, arb_target_schema, History};
+use pgconform_generators::durability::{
+    arb_hostile_history, arb_target_schema, effective_schema_name, History,
+};
 use pgconform_oracle::{diff, DigestMultiset};
 use proptest::prelude::*;
 
@@ -64,16 +66,20 @@ impl Property for Hostile {
     fn coverage(&self, input: &HostileCase) -> Vec<String> {
         let mut c = super::common::history_coverage(&input.history);
         c.push("schema:hostile".to_owned());
-        if input.history.agents[0]
-            .commits
+        if input
+            .history
+            .agents
             .iter()
+            .flat_map(|a| &a.commits)
             .any(|c| c.is_accepted())
         {
             c.push("hostile:round_trip".to_owned());
         }
-        if input.history.agents[0]
-            .commits
+        if input
+            .history
+            .agents
             .iter()
+            .flat_map(|a| &a.commits)
             .any(|c| !c.is_accepted())
         {
             c.push("hostile:refused_commit".to_owned());
@@ -82,6 +88,7 @@ impl Property for Hostile {
     }
 
     fn check(&self, sandbox: &dyn Sandbox, input: &HostileCase) -> CaseResult {
+        input.history.validate().map_err(CaseError::Reject)?;
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         db.batch_execute(
             "CREATE TABLE public.pgc_canary (x int); INSERT INTO public.pgc_canary VALUES (1);",
@@ -157,8 +164,14 @@ impl Property for Hostile {
                 // A deliberate refusal is a data exception, a raised error or
                 // a privilege/state refusal; anything else (a syntax error, a
                 // duplicate or missing object) means the name reached SQL text.
+                // PostgreSQL's own refusal of a name it cannot use (empty,
+                // over 63 bytes, reserved pg_ prefix) is a correct refusal.
+                // An empty name carries no SQL to inject: PostgreSQL's parser
+                // refuses `""` itself (42601 "zero-length delimited
+                // identifier"), so any refusal of it is correct.
                 let deliberate = ["22", "P0", "55"].iter().any(|c| sqlstate.starts_with(c))
-                    || sqlstate == "42501";
+                    || ["42501", "42602", "42622", "42939"].contains(&sqlstate.as_str())
+                    || target.is_empty();
                 if !deliberate {
                     return Err(CaseError::Fail(Box::new(pgconform_reports::FailureDetail {
                         message: format!(
@@ -179,6 +192,9 @@ impl Property for Hostile {
                 }
             }
             Answer::Ok(_) => {
+                // An over-long name is truncated by PostgreSQL itself.
+                let effective = effective_schema_name(target);
+                let target = effective.as_str();
                 let mut want = schemas_before.clone();
                 if !want.iter().any(|s| s == target) {
                     want.push(target.to_owned());

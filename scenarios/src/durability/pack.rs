@@ -3,7 +3,8 @@
 
 use super::common::{
     apply_history, canonical_names, export, history_coverage, oracle_multiset, pack_rows,
-    qualified, rehydrate_ok, rows, HEADS, SOURCE, TABLES,
+    qualified, rehydrate_ok, require_table, rows, ContractExt, HEADS, PACK_CLAUSE, SOURCE, TABLES,
+    TABLE_CLAUSE, TAMPER_CLAUSE,
 };
 use super::meta;
 use super::roundtrip::{round_trip_all, TARGET};
@@ -107,6 +108,12 @@ impl Property for Isolation {
             }
             packs.push(pack);
         }
+        let Some(first_pack) = packs.first() else {
+            return Err(CaseError::Reject(
+                "a history needs at least one agent".into(),
+            ));
+        };
+        let first_pack = first_pack.clone();
         // Rehydrate the others first, then agent 0.
         for pack in packs.iter().skip(1) {
             rehydrate_ok(&mut db, pack, TARGET)?;
@@ -116,7 +123,7 @@ impl Property for Isolation {
         for a in h.agents.iter().skip(1) {
             others_before.push(oracle_multiset(&mut db, TARGET, &a.agent_id)?);
         }
-        rehydrate_ok(&mut db, &packs[0], TARGET)?;
+        rehydrate_ok(&mut db, &first_pack, TARGET)?;
         for (a, before) in h.agents.iter().skip(1).zip(&others_before) {
             let after = oracle_multiset(&mut db, TARGET, &a.agent_id)?;
             let d = pgconform_oracle::diff(before, &after);
@@ -191,14 +198,14 @@ fn replay_pack(client: &mut Client, pack: &str, agent: &str) -> CaseResult {
               ORDER BY e.ord",
             &[&pack],
         )
-        .env()?;
+        .contract(PACK_CLAUSE, "")?;
     let artifacts: String = client
         .query_one(
             "SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb)::text FROM jsonb_each($1::text::jsonb -> 'artifacts') \
               WHERE key <> 'cpo_action_logs' AND jsonb_array_length(value) > 0",
             &[&pack],
         )
-        .env()?
+        .contract(PACK_CLAUSE, "")?
         .get(0);
     let n = actions.len();
     for (i, r) in actions.iter().enumerate() {
@@ -320,7 +327,7 @@ const ALIASES: usize = 8;
 fn artifacts_text(client: &mut Client, pack: &str) -> Result<String, CaseError> {
     Ok(client
         .query_one("SELECT ($1::text::jsonb -> 'artifacts')::text", &[&pack])
-        .env()?
+        .contract(PACK_CLAUSE, "")?
         .get(0))
 }
 
@@ -333,7 +340,7 @@ impl Order {
         Self(meta(
             "DUR-ORDER",
             "per-type row order (seq order) survives the round trip",
-            "For every type with a seq (or bigserial id), the pack lists the agent's rows in that order and the rehydrated copy, read in its own recomputed seq/id order, holds the same sequence.",
+            "For every type with a seq column (cpo_action_logs, cpo_charter_activations, cpo_state_snapshots), the pack lists the agent's rows in seq order and the rehydrated copy, read in its own recomputed seq order, holds the same sequence. Types without a seq may be listed in any deterministic order (DUR-DETERMINISM).",
             24,
         ))
     }
@@ -366,16 +373,14 @@ impl Property for Order {
         let packs = round_trip_all(&mut db, h, TARGET)?;
         for (a, pack) in h.agents.iter().zip(&packs) {
             let prows = pack_rows(&mut db, pack)?;
-            for t in TABLES.iter().filter(|t| t.order_column().is_some()) {
+            for t in TABLES.iter().filter(|t| t.seq.is_some()) {
                 let source = rows(&mut db, SOURCE, t, &a.agent_id)?;
                 let in_pack = prows.get(t.name).cloned().unwrap_or_default();
                 if in_pack != source {
                     return Err(CaseError::mismatch(
                         format!(
-                            "the pack lists {} of {} out of {} order",
-                            t.name,
-                            a.agent_id,
-                            t.order_column().unwrap_or("seq")
+                            "the pack lists {} of {} out of seq order",
+                            t.name, a.agent_id
                         ),
                         format!("{source:?}"),
                         format!("{in_pack:?}"),
@@ -464,7 +469,11 @@ impl Property for Generated {
                         qualified(SOURCE, t.name),
                         qualified(TARGET, t.name)
                     );
-                    let r = db.query_one(&sql, &[&a.agent_id]).env()?;
+                    require_table(&mut db, SOURCE, t, &[col])?;
+                    require_table(&mut db, TARGET, t, &[col])?;
+                    let r = db
+                        .query_one(&sql, &[&a.agent_id])
+                        .contract(TABLE_CLAUSE, &sql)?;
                     let (nulls, dups, copied): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
                     let is_uuid = t.uuid_id == Some(col);
                     if nulls > 0 || dups > 0 || (is_uuid && copied > 0) {
@@ -513,6 +522,124 @@ fn heads_ok(client: &mut Client, agent: &str) -> Result<(bool, String), CaseErro
                  FROM cpo.verify_heads_equivalence($1::text::uuid, 'cpo', $2) v";
     let r = client.query_one(sql, &[&agent, &TARGET]).kernel(sql)?;
     Ok((r.get::<_, Option<bool>>(0) == Some(true), r.get(1)))
+}
+
+/// The contract clause of the projection.
+const HEADS_CLAUSE: &str = "contract §1 Projection: cpo_agent_heads, one row per agent keyed by agent_id uuid, rebuilt by rebuild_agent_heads";
+
+/// Pairs (source value, copy value) of the generated columns of the
+/// agent's rows of every seq type, matched by position in seq order (the
+/// round trip preserves that order): a heads column may hold such a value,
+/// which is schema-local by nature.
+fn generated_pairs(
+    client: &mut Client,
+    agent: &str,
+) -> Result<std::collections::BTreeSet<(String, String)>, CaseError> {
+    let mut out = std::collections::BTreeSet::new();
+    for t in TABLES.iter().filter(|t| t.seq.is_some()) {
+        for col in t.generated() {
+            let c = quote_ident(col);
+            let seq = quote_ident(t.seq.unwrap_or("seq"));
+            let sql = format!(
+                "SELECT s.v, x.v FROM \
+                   (SELECT {c}::text AS v, row_number() OVER (ORDER BY {seq}) AS n FROM {} WHERE agent_id = $1::text::uuid) s \
+                 JOIN (SELECT {c}::text AS v, row_number() OVER (ORDER BY {seq}) AS n FROM {} WHERE agent_id = $1::text::uuid) x \
+                   USING (n)",
+                qualified(SOURCE, t.name),
+                qualified(TARGET, t.name)
+            );
+            for r in client.query(&sql, &[&agent]).contract(TABLE_CLAUSE, &sql)? {
+                let (a, b): (Option<String>, Option<String>) = (r.get(0), r.get(1));
+                if let (Some(a), Some(b)) = (a, b) {
+                    out.insert((a, b));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The harness's own comparison of the agent's heads row in the source and
+/// in the rebuilt copy, column by column over whatever columns the kernel
+/// chose: every column must be equal, except that a column may hold the
+/// corresponding generated value of each schema (the latest action's seq or
+/// id recomputes on rehydrate).
+fn compare_heads(client: &mut Client, agent: &str) -> CaseResult {
+    let cols_sql = "SELECT a.attname::text FROM pg_attribute a \
+                     WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+    let cols = |client: &mut Client, schema: &str| -> Result<Vec<String>, CaseError> {
+        Ok(client
+            .query(cols_sql, &[&qualified(schema, HEADS)])
+            .contract(super::common::REGISTRY_CLAUSE, "")?
+            .into_iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect())
+    };
+    let source_cols = cols(client, SOURCE)?;
+    let target_cols = cols(client, TARGET)?;
+    if !source_cols.iter().any(|c| c == "agent_id") {
+        return Err(CaseError::fail(format!(
+            "{HEADS_CLAUSE}: {SOURCE}.{HEADS} has no agent_id column"
+        )));
+    }
+    if source_cols != target_cols {
+        return Err(CaseError::mismatch(
+            format!("{HEADS_CLAUSE}: the rebuilt {HEADS} of the copy has other columns than the source's"),
+            format!("{source_cols:?}"),
+            format!("{target_cols:?}"),
+        ));
+    }
+    let list: Vec<String> = source_cols
+        .iter()
+        .map(|c| format!("h.{}::text", quote_ident(c)))
+        .collect();
+    let read = |client: &mut Client, schema: &str| -> Result<Vec<Vec<Option<String>>>, CaseError> {
+        let sql = format!(
+            "SELECT {} FROM {} h WHERE h.agent_id = $1::text::uuid",
+            list.join(", "),
+            qualified(schema, HEADS)
+        );
+        Ok(client
+            .query(&sql, &[&agent])
+            .contract(HEADS_CLAUSE, &sql)?
+            .into_iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.get::<_, Option<String>>(i))
+                    .collect()
+            })
+            .collect())
+    };
+    let source = read(client, SOURCE)?;
+    let target = read(client, TARGET)?;
+    let (Some(s), Some(t), 1, 1) = (source.first(), target.first(), source.len(), target.len())
+    else {
+        return Err(CaseError::mismatch(
+            format!("{HEADS_CLAUSE}: agent {agent} must have exactly one heads row in the source and in the rebuilt copy"),
+            "1 and 1",
+            format!("{} and {}", source.len(), target.len()),
+        ));
+    };
+    let pairs = generated_pairs(client, agent)?;
+    for ((col, sv), tv) in source_cols.iter().zip(s).zip(t) {
+        if sv == tv {
+            continue;
+        }
+        let paired = match (sv, tv) {
+            (Some(a), Some(b)) => pairs.contains(&(a.clone(), b.clone())),
+            _ => false,
+        };
+        if !paired {
+            return Err(CaseError::mismatch(
+                format!(
+                    "rebuilt heads of {agent} differ from the source's in column {col} (harness's own reading)"
+                ),
+                format!("{sv:?}"),
+                format!("{tv:?}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn rebuild(client: &mut Client) -> CaseResult {
@@ -570,7 +697,7 @@ impl Property for Projection {
             "SELECT count(*), count(DISTINCT agent_id) FROM {}",
             qualified(TARGET, HEADS)
         );
-        let r = db.query_one(&sql, &[]).env()?;
+        let r = db.query_one(&sql, &[]).contract(HEADS_CLAUSE, &sql)?;
         let (n, distinct): (i64, i64) = (r.get(0), r.get(1));
         if n != h.agents.len() as i64 || distinct != n {
             return Err(CaseError::mismatch(
@@ -588,19 +715,20 @@ impl Property for Projection {
                     errors,
                 ));
             }
+            compare_heads(&mut db, &a.agent_id)?;
         }
         // Sensitivity: drop agent 0's latest action from the copy.
         let agent = &h.agents[0].agent_id;
         let log = qualified(TARGET, TABLES[0].name);
         db.batch_execute("SET session_replication_role = replica")
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
         db.execute(
             &format!(
                 "DELETE FROM {log} WHERE seq = (SELECT max(seq) FROM {log} WHERE agent_id = $1::text::uuid)"
             ),
             &[agent],
         )
-        .env()?;
+        .contract(TAMPER_CLAUSE, "")?;
         db.batch_execute("RESET session_replication_role").env()?;
         rebuild(&mut db)?;
         let (ok, _) = heads_ok(&mut db, agent)?;

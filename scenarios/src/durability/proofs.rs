@@ -1,7 +1,7 @@
 //! DUR-APERTURE and DUR-WIRING: the kernel's structural proofs pass on the
 //! kernel and fail, naming the right proof, when the harness corrupts it.
 
-use super::common::qualified;
+use super::common::{qualified, ContractExt, CORRUPT_CLAUSE};
 use super::meta;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::InvariantMeta;
@@ -9,7 +9,7 @@ use crate::pg::{quote_ident, quote_literal, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
-    arb_aperture_corruption, arb_wiring_corruption, ApertureCorruption, WiringCorruption,
+    arb_aperture_corruption_set, arb_wiring_corruption_set, ApertureCorruption, WiringCorruption,
 };
 use postgres::Client;
 use proptest::prelude::*;
@@ -31,15 +31,35 @@ pub struct ProofRow {
 pub fn run_proofs(client: &mut Client, function: &str) -> Result<Vec<ProofRow>, CaseError> {
     let sql = format!("SELECT proof, name, passed, detail FROM {function}() ORDER BY proof");
     let rows = client.query(&sql, &[]).kernel(&sql)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ProofRow {
-            proof: r.get(0),
-            name: r.get::<_, Option<String>>(1).unwrap_or_default(),
-            passed: r.get::<_, Option<bool>>(2) == Some(true),
-            detail: r.get::<_, Option<String>>(3).unwrap_or_default(),
+    let clause = format!(
+        "contract §1 {function}() returns table(proof int, name text, passed boolean, detail text)"
+    );
+    rows.into_iter()
+        .map(|r| {
+            let proof = r
+                .try_get::<_, Option<i32>>(0)
+                .map_err(|e| {
+                    CaseError::fail(format!("{clause}: proof column: {e}")).with_sql(&sql)
+                })?
+                .ok_or_else(|| {
+                    CaseError::fail(format!("{clause}: a proof number is NULL")).with_sql(&sql)
+                })?;
+            Ok(ProofRow {
+                proof,
+                name: r
+                    .try_get::<_, Option<String>>(1)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+                passed: r.try_get::<_, Option<bool>>(2).ok().flatten() == Some(true),
+                detail: r
+                    .try_get::<_, Option<String>>(3)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn render(rows: &[ProofRow]) -> String {
@@ -111,8 +131,18 @@ fn inject_into_commit_action(client: &mut Client, stmt: &str) -> Result<String, 
         )
         .env()?
         .get(0);
-    let lower = def.to_ascii_lowercase();
-    let Some(end) = lower.find("\nbegin\n").map(|i| i + "\nbegin\n".len()) else {
+    // The first line of the body that is just BEGIN (any case, any
+    // indentation) opens the plpgsql block.
+    let mut offset = 0;
+    let mut end = None;
+    for line in def.split_inclusive('\n') {
+        offset += line.len();
+        if line.trim().eq_ignore_ascii_case("begin") && line.ends_with('\n') {
+            end = Some(offset);
+            break;
+        }
+    }
+    let Some(end) = end else {
         return Err(CaseError::Reject(
             "commit_action has no plpgsql BEGIN line to inject a target after".into(),
         ));
@@ -130,13 +160,13 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     s = quote_ident(schema),
                     t = qualified(schema, table)
                 ))
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
             // Unquoted, so the extraction sees it exactly as an author would write it.
             let def = inject_into_commit_action(
                 client,
                 &format!("IF false THEN INSERT INTO {schema}.{table} (agent_id, content) VALUES (NULL, NULL); END IF;"),
             )?;
-            client.batch_execute(&def).env()?;
+            client.batch_execute(&def).contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::DeletedRegistryRow { artifact_type } => {
             client
@@ -144,7 +174,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "DELETE FROM cpo.artifact_table_registry WHERE artifact_type = $1",
                     &[artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::NonexistentDeclaredColumn {
             artifact_type,
@@ -159,7 +189,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     ),
                     &[column, artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::CanonicalNotExported { artifact_type } => {
             client
@@ -167,7 +197,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "UPDATE cpo.artifact_table_registry SET is_exported = false WHERE artifact_type = $1",
                     &[artifact_type],
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::ExtraOverload { args } => {
             client
@@ -175,7 +205,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     "CREATE FUNCTION cpo.commit_action({}) RETURNS uuid LANGUAGE sql AS 'SELECT NULL::uuid'",
                     args.join(", ")
                 ))
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
         ApertureCorruption::ZeroExtractedTargets => {
             client
@@ -184,7 +214,7 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                      p_agent_id uuid, p_actor_id uuid) RETURNS uuid LANGUAGE plpgsql SECURITY DEFINER \
                      SET search_path = pg_catalog AS $fn$ BEGIN RAISE EXCEPTION 'writes disabled'; END $fn$",
                 )
-                .env()?;
+                .contract(CORRUPT_CLAUSE, "")?;
         }
     }
     Ok(())
@@ -199,8 +229,8 @@ impl Aperture {
         Self(meta(
             "DUR-APERTURE",
             "write-aperture proofs 1–7 pass, and fail naming the proof on a corrupted kernel",
-            "run_write_aperture_proofs() reports proofs 1–7 all passing on the kernel; after an unregistered insert target (4), a deleted registry row (4 or 5), a nonexistent declared column (6), a canonical type not exported (5), an extra commit_action overload (1) or zero extracted targets (2), it still reports all seven and fails the named one.",
-            24,
+            "run_write_aperture_proofs() reports proofs 1–7 all passing on the kernel; after an unregistered insert target (4), a deleted registry row (4 or 5), a nonexistent declared column (6), a canonical type not exported (5), an extra commit_action overload (1) or zero extracted targets (2), it still reports all seven and fails the named one. Every case checks the clean kernel and every kind of corruption (each in its own database).",
+            8,
         ))
     }
 }
@@ -212,38 +242,38 @@ impl Default for Aperture {
 }
 
 impl Property for Aperture {
-    type Input = Option<ApertureCorruption>;
+    type Input = Vec<ApertureCorruption>;
 
     fn meta(&self) -> &InvariantMeta {
         &self.0
     }
 
     fn strategy(&self) -> BoxedStrategy<Self::Input> {
-        prop_oneof![
-            1 => Just(None),
-            6 => arb_aperture_corruption().prop_map(Some),
-        ]
-        .boxed()
+        arb_aperture_corruption_set().boxed()
     }
 
     fn coverage(&self, input: &Self::Input) -> Vec<String> {
-        vec![format!(
-            "corruption:{}",
-            input.as_ref().map_or("none", ApertureCorruption::label)
-        )]
+        let mut c = vec!["corruption:none".to_owned()];
+        c.extend(input.iter().map(|x| format!("corruption:{}", x.label())));
+        c
     }
 
     fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         let f = "cpo.run_write_aperture_proofs";
-        match input {
-            None => all_pass(&run_proofs(&mut db, f)?, 7, f),
-            Some(c) => {
-                apply_aperture(&mut db, c)?;
-                let rows = run_proofs(&mut db, f)?;
-                names_failure(&rows, 7, c.expected_failing_proofs(), f, &format!("{c:?}"))
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        all_pass(&run_proofs(&mut db, f)?, 7, f)?;
+        drop(db);
+        // Each corruption in a database of its own.
+        for c in input {
+            let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+            match apply_aperture(&mut db, c) {
+                Err(CaseError::Reject(_)) => continue,
+                other => other?,
             }
+            let rows = run_proofs(&mut db, f)?;
+            names_failure(&rows, 7, c.expected_failing_proofs(), f, &format!("{c:?}"))?;
         }
+        Ok(())
     }
 }
 
@@ -332,7 +362,7 @@ pub fn apply_wiring(client: &mut Client, c: &WiringCorruption) -> CaseResult {
                 .to_owned()
         }
     };
-    client.batch_execute(&sql).env()
+    client.batch_execute(&sql).contract(CORRUPT_CLAUSE, "")
 }
 
 /// DUR-WIRING.
@@ -344,8 +374,8 @@ impl Wiring {
         Self(meta(
             "DUR-WIRING",
             "wiring proofs 1–6 pass, and fail when a durability function bypasses the registry",
-            "run_durability_wiring_proofs() reports proofs 1–6 all passing on the kernel; when export (1), rehydrate (2) or verification (3) is replaced by a hand-listed version, an orphan durability function appears (4), the registry helper returns nothing (5) or the round-trip test stops calling the pipeline (6), the named proof fails.",
-            16,
+            "run_durability_wiring_proofs() reports proofs 1–6 all passing on the kernel; when export (1), rehydrate (2) or verification (3) is replaced by a hand-listed version, an orphan durability function appears (4), the registry helper returns nothing (5) or the round-trip test stops calling the pipeline (6), the named proof fails. Every case checks the clean kernel and every kind of corruption (each in its own database).",
+            6,
         ))
     }
 }
@@ -357,43 +387,39 @@ impl Default for Wiring {
 }
 
 impl Property for Wiring {
-    type Input = Option<WiringCorruption>;
+    type Input = Vec<WiringCorruption>;
 
     fn meta(&self) -> &InvariantMeta {
         &self.0
     }
 
     fn strategy(&self) -> BoxedStrategy<Self::Input> {
-        prop_oneof![
-            1 => Just(None),
-            6 => arb_wiring_corruption().prop_map(Some),
-        ]
-        .boxed()
+        arb_wiring_corruption_set().boxed()
     }
 
     fn coverage(&self, input: &Self::Input) -> Vec<String> {
-        vec![format!(
-            "corruption:{}",
-            input.as_ref().map_or("none", WiringCorruption::label)
-        )]
+        let mut c = vec!["corruption:none".to_owned()];
+        c.extend(input.iter().map(|x| format!("corruption:{}", x.label())));
+        c
     }
 
     fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         let f = "cpo.run_durability_wiring_proofs";
-        match input {
-            None => all_pass(&run_proofs(&mut db, f)?, 6, f),
-            Some(c) => {
-                apply_wiring(&mut db, c)?;
-                let rows = run_proofs(&mut db, f)?;
-                names_failure(
-                    &rows,
-                    6,
-                    &[c.expected_failing_proof()],
-                    f,
-                    &format!("{c:?}"),
-                )
-            }
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        all_pass(&run_proofs(&mut db, f)?, 6, f)?;
+        drop(db);
+        for c in input {
+            let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+            apply_wiring(&mut db, c)?;
+            let rows = run_proofs(&mut db, f)?;
+            names_failure(
+                &rows,
+                6,
+                &[c.expected_failing_proof()],
+                f,
+                &format!("{c:?}"),
+            )?;
         }
+        Ok(())
     }
 }

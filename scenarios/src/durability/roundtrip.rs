@@ -3,7 +3,7 @@
 
 use super::common::{
     self, agree, apply_history, export, history_coverage, kernel_verify, oracle_diff, qualified,
-    rehydrate_ok, rows, user_schemas, SOURCE, TABLES,
+    rehydrate_ok, rows, user_schemas, ContractExt, SOURCE, TABLES, TAMPER_CLAUSE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -44,7 +44,7 @@ impl RoundTrip {
         Self(meta(
             "DUR-RT",
             "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
-            "For any agents and histories committed through the aperture, every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
+            "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
             32,
         ))
     }
@@ -74,6 +74,9 @@ impl Property for RoundTrip {
     fn check(&self, sandbox: &dyn Sandbox, history: &History) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, history)?;
+        for a in &history.agents {
+            common::check_stored(&mut db, history, &a.agent_id)?;
+        }
         let packs = round_trip_all(&mut db, history, TARGET)?;
         for (a, pack) in history.agents.iter().zip(&packs) {
             let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
@@ -188,7 +191,7 @@ fn victims(client: &mut Client, agent: &str) -> Result<Vec<Victim>, CaseError> {
             "SELECT ctid::text FROM {} WHERE agent_id = $1::text::uuid ORDER BY {order}",
             qualified(TARGET, t.name)
         );
-        for r in client.query(&sql, &[&agent]).env()? {
+        for r in client.query(&sql, &[&agent]).contract(TAMPER_CLAUSE, "")? {
             out.push(Victim {
                 table: t.name,
                 ctid: r.get(0),
@@ -213,14 +216,14 @@ fn apply_tamper(
     let tbl = qualified(TARGET, v.table);
     let mut tx = client.transaction().env()?;
     tx.batch_execute("SET LOCAL session_replication_role = replica")
-        .env()?;
+        .contract(TAMPER_CLAUSE, "")?;
     let affected = match &tamper.kind {
         TamperKind::Delete => {
             tx.execute(
                 &format!("DELETE FROM {tbl} WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
         TamperKind::Duplicate => {
@@ -228,7 +231,7 @@ fn apply_tamper(
                 &format!("INSERT INTO {tbl} (agent_id, content) SELECT agent_id, content FROM {tbl} WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
         TamperKind::Edit(edit) => {
@@ -248,7 +251,9 @@ fn apply_tamper(
                             FROM k) \
                  UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
             );
-            let changed = tx.execute(&sql, &[&v.ctid, &replacement]).env()?;
+            let changed = tx
+                .execute(&sql, &[&v.ctid, &replacement])
+                .contract(TAMPER_CLAUSE, "")?;
             if changed != 1 {
                 return Err(CaseError::env("the edit tamper changed nothing"));
             }
@@ -269,7 +274,7 @@ fn apply_tamper(
                 ),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table, dest]
         }
         TamperKind::MoveAgent => {
@@ -277,7 +282,7 @@ fn apply_tamper(
                 &format!("UPDATE {tbl} SET agent_id = 'f0000000-0000-4000-8000-00000000000f' WHERE ctid = $1::text::tid"),
                 &[&v.ctid],
             )
-            .env()?;
+            .contract(TAMPER_CLAUSE, "")?;
             vec![v.table]
         }
     };
@@ -308,7 +313,11 @@ impl Property for TamperDetected {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, &input.history)?;
         round_trip_all(&mut db, &input.history, TARGET)?;
-        let agent = input.history.agents[0].agent_id.clone();
+        let Some(agent) = input.history.agents.first().map(|a| a.agent_id.clone()) else {
+            return Err(CaseError::Reject(
+                "a history needs at least one agent".into(),
+            ));
+        };
         let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
         let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
         if oracle.is_ok() {
