@@ -312,21 +312,35 @@ impl Property for ClockSeam {
                 CaseError::fail("a non-superuser could write the test clock").with_sql(write),
             );
         }
-        // A clock row for another database has no effect here.
-        clock::release(&mut db)?;
-        db.execute(
-            "INSERT INTO public.kernel_test_clock (database_name, frozen_at) VALUES ('some_other_db', '1999-01-01')",
-            &[],
-        )
-        .env()?;
-        let same: bool = db
-            .query_one("SELECT public.kernel_now() = now()", &[])
-            .env()?
-            .get(0);
-        if !same {
-            return Err(CaseError::fail(
+        // A clock row for another database, or one whose `enabled_by` is
+        // not a superuser, has no effect here (a kernel may also refuse to
+        // store such a row: that is as good).
+        for (row, why) in [
+            (
+                "INSERT INTO public.kernel_test_clock (database_name, frozen_at) \
+                 VALUES ('some_other_db', '1999-01-01')",
                 "a clock row for another database moved this database's clock",
-            ));
+            ),
+            (
+                "INSERT INTO public.kernel_test_clock (database_name, frozen_at, enabled_by) \
+                 VALUES (current_database(), '1999-01-01', 'pgc_no_such_superuser')",
+                "a clock row enabled by a role that is not a superuser moved the clock \
+                 (contract §0: only a superuser's row counts)",
+            ),
+        ] {
+            clock::release(&mut db)?;
+            if let Answer::Err { .. } = answer(db.execute(row, &[]))? {
+                continue;
+            }
+            let same: bool = db
+                .query_one("SELECT public.kernel_now() = now()", &[])
+                .kernel("SELECT public.kernel_now() = now()")?
+                .get(0);
+            if !same {
+                return Err(CaseError::fail(why).with_sql(row));
+            }
+            db.batch_execute("DELETE FROM public.kernel_test_clock")
+                .env()?;
         }
         Ok(())
     }
