@@ -79,7 +79,8 @@ fn install(client: &mut Client, files: &[&SqlFile]) -> Result<(), postgres::Erro
 /// already exist (the usual `CREATE OR REPLACE` of one function); a mutant
 /// that fails here or would create objects the slice does not have belongs
 /// to another slice and is rolled back (out of this invariant's scope).
-fn apply_mutant(client: &mut Client, m: &SqlFile) -> Result<(), CaseError> {
+/// Returns whether it was applied.
+fn apply_mutant(client: &mut Client, m: &SqlFile) -> Result<bool, CaseError> {
     client.batch_execute("BEGIN").env()?;
     let before = snapshot::take(client, false).env()?;
     let applied = client.batch_execute(&m.sql).is_ok();
@@ -87,10 +88,12 @@ fn apply_mutant(client: &mut Client, m: &SqlFile) -> Result<(), CaseError> {
         let after = snapshot::take(client, false).env()?;
         // Same objects (identities), whatever their definitions became.
         if before.keys().eq(after.keys()) {
-            return client.batch_execute("COMMIT").env();
+            client.batch_execute("COMMIT").env()?;
+            return Ok(true);
         }
     }
-    client.batch_execute("ROLLBACK").env()
+    client.batch_execute("ROLLBACK").env()?;
+    Ok(false)
 }
 
 fn take(client: &mut Client) -> Result<snapshot::Snapshot, CaseError> {
@@ -124,9 +127,16 @@ impl Property for Reversal {
             "CONTRACT §0: the install files before FIRST of `uninstall-reverses`, installed in MANIFEST order \
              into an empty database (the state an uninstall returns to)",
         )?;
+        // A mutant or variant that alters objects installed before the slice
+        // (e.g. another suite's function) is part of the state the uninstall
+        // returns to; one that alters the slice's objects applies after it.
+        let mutant_after_slice = match &sut.mutant {
+            Some(m) if !apply_mutant(&mut db, m)? => Some(m),
+            _ => None,
+        };
         let s0 = take(&mut db)?;
         install(&mut db, &slice).kernel("install of the uninstall slice")?;
-        if let Some(m) = &sut.mutant {
+        if let Some(m) = mutant_after_slice {
             apply_mutant(&mut db, m)?;
         }
         let s1 = take(&mut db)?;
@@ -152,7 +162,7 @@ impl Property for Reversal {
                 snapshot::describe_diff(&s0, &s2, 20),
             ));
         }
-        reverse_order_check(&mut db, &slice, sut.mutant.as_ref(), &uninstall)?;
+        reverse_order_check(&mut db, &slice, mutant_after_slice, &uninstall)?;
         let s2b = take(&mut db)?;
         if s2b != s0 {
             return Err(CaseError::mismatch(
@@ -162,7 +172,7 @@ impl Property for Reversal {
             ));
         }
         install(&mut db, &slice).kernel("reinstall of the uninstall slice after uninstall")?;
-        if let Some(m) = &sut.mutant {
+        if let Some(m) = mutant_after_slice {
             apply_mutant(&mut db, m)?;
         }
         let s3 = take(&mut db)?;
