@@ -106,6 +106,17 @@ pub enum Outcome {
     Error,
 }
 
+/// What kind of failure a detail is: its SQLSTATE and its message up to the
+/// first `:` with digits dropped (values vary between inputs, the statement
+/// of what went wrong does not).
+fn failure_kind(d: &pgconform_reports::FailureDetail) -> (Option<String>, String) {
+    let head = d.message.split(':').next().unwrap_or("");
+    (
+        d.sqlstate.clone(),
+        head.chars().filter(|c| !c.is_ascii_digit()).collect(),
+    )
+}
+
 /// Classify a replay result.
 pub fn outcome(r: &InvariantResult) -> Outcome {
     match r.verdict {
@@ -269,6 +280,13 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         return Ok(code);
     }
     let before = shrink::size(&case.input);
+    // A candidate counts only if it fails the same way: a new error (an
+    // input the property cannot even use) is not the same counterexample.
+    let kind = failure_kind(&case.failure);
+    let same_way = |r: &InvariantResult| {
+        outcome(r) == Outcome::Fails
+            && r.failures.first().map(|f| failure_kind(&f.detail)) == Some(kind.clone())
+    };
     let result = shrink::shrink(
         &case.input,
         Bounds {
@@ -279,7 +297,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             if cleanup::cancelled() {
                 return false;
             }
-            outcome(&replayer.replay(cand)) == Outcome::Fails
+            same_way(&replayer.replay(cand))
         },
     );
     if result.steps == 0 {
@@ -290,7 +308,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         return Ok(INVARIANT_FAILED);
     }
     let final_run = replayer.replay(&result.input);
-    if outcome(&final_run) != Outcome::Fails {
+    if !same_way(&final_run) {
         return Err(anyhow!(
             "the shrunk input did not fail on its final re-check (a flaky invariant?)"
         ));
