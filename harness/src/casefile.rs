@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 /// Version of the case-file format; bumped on any incompatible change.
-pub const CASE_FORMAT_VERSION: u32 = 1;
+pub const CASE_FORMAT_VERSION: u32 = 2;
 
 /// What replaying a committed case must show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +101,11 @@ pub struct CaseFile {
     pub git_revision: Option<String>,
     /// When it was written (RFC 3339 UTC).
     pub created_at: String,
+    /// sha256 of the canonical JSON of every other field (format 2 on): an
+    /// edit anywhere in the file (the invariant, the expectation, the
+    /// failure) is refused, not replayed as something else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_sha256: Option<String>,
 }
 
 /// A case file that cannot be used (exit 2).
@@ -203,7 +208,25 @@ impl CaseFile {
             pgconform_version: report.pgconform_version.clone(),
             git_revision: report.git_revision.clone(),
             created_at: report.started_at.clone(),
+            case_sha256: None,
         }
+    }
+
+    /// sha256 of the canonical JSON of every field but `case_sha256`.
+    pub fn whole_sha256(&self) -> String {
+        let mut bare = self.clone();
+        bare.case_sha256 = None;
+        value_sha256(&serde_json::to_value(&bare).unwrap_or_default())
+    }
+
+    /// This case in the current format with its whole-file hash set, as
+    /// every writer stores it.
+    pub fn sealed(&self) -> Self {
+        let mut c = self.clone();
+        c.format_version = CASE_FORMAT_VERSION;
+        c.case_sha256 = None;
+        c.case_sha256 = Some(c.whole_sha256());
+        c
     }
 
     /// Write into `dir` (created if needed); returns the file's path.
@@ -215,8 +238,8 @@ impl CaseFile {
             source,
         };
         std::fs::create_dir_all(dir).map_err(io)?;
-        let mut text =
-            serde_json::to_string_pretty(self).map_err(|e| io(std::io::Error::other(e)))?;
+        let mut text = serde_json::to_string_pretty(&self.sealed())
+            .map_err(|e| io(std::io::Error::other(e)))?;
         text.push('\n');
         std::fs::write(&path, text).map_err(io)?;
         Ok(path)
@@ -276,6 +299,20 @@ impl CaseFile {
             path: name.to_owned(),
             message,
         };
+        match &case.case_sha256 {
+            Some(recorded) if *recorded != case.whole_sha256() => {
+                return Err(corrupt(format!(
+                    "the case's sha256 is {}, the file records {recorded} (edited or damaged after it was written)",
+                    case.whole_sha256()
+                )))
+            }
+            None if case.format_version >= 2 => {
+                return Err(corrupt(
+                    "no `case_sha256`: a format-2 case file covers every field with its hash".to_owned(),
+                ))
+            }
+            _ => {}
+        }
         let sha = value_sha256(&case.input);
         if sha != case.input_sha256 {
             return Err(corrupt(format!(

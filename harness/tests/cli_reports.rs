@@ -402,8 +402,14 @@ fn mutant_runner_kill_matrix_and_replay() {
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&case).expect("case")).expect("json");
     v.as_object_mut().expect("object").remove("mutant");
+    // Removing the mutant is an edit: the whole-file hash must be recomputed.
+    let reseal = |v: &serde_json::Value| {
+        let c: pgconform::casefile::CaseFile =
+            serde_json::from_value(v.clone()).expect("a case file");
+        serde_json::to_string(&c.sealed()).expect("json")
+    };
     let fixed = d.join("fixed.json");
-    std::fs::write(&fixed, v.to_string()).expect("write");
+    std::fs::write(&fixed, reseal(&v)).expect("write");
     let o = run(&["replay", s(&fixed)]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(
@@ -411,6 +417,15 @@ fn mutant_runner_kill_matrix_and_replay() {
         "the fingerprint warning: {}",
         err(&o)
     );
+
+    // Any field edited without re-sealing (here: the invariant) is refused.
+    let mut other = v.clone();
+    other["invariant"] = serde_json::json!("SUT-CLOCK");
+    let edited = d.join("edited.json");
+    std::fs::write(&edited, other.to_string()).expect("write");
+    let o = run(&["replay", s(&edited)]);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert!(err(&o).contains("edited or damaged"), "{}", err(&o));
 
     // A corrupt case file is an input error (exit 2) naming the file.
     v["input"] = serde_json::json!({"edited": true});

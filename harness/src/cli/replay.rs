@@ -325,7 +325,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            let mut text = serde_json::to_string_pretty(&shrunk)?;
+            let mut text = serde_json::to_string_pretty(&shrunk.sealed())?;
             text.push('\n');
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
             p.clone()
