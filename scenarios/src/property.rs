@@ -69,6 +69,10 @@ struct Tally {
     shrink_env_error: Option<String>,
     interrupted: bool,
     stopped: bool,
+    /// When shrinking must stop (`--shrink-time`, or at once with
+    /// `--no-shrink`); pgconform bounds shrinking itself so proptest never
+    /// prints its own abort messages.
+    shrink_deadline: Option<Instant>,
     coverage: BTreeMap<String, u64>,
 }
 
@@ -95,14 +99,17 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
         let meta = self.0.meta();
         let started = Instant::now();
         let cases = ctx.cases.unwrap_or(meta.default_cases).max(1);
+        let shrink_bound = if ctx.shrink.disabled {
+            std::time::Duration::ZERO
+        } else {
+            ctx.shrink.max_time
+        };
         let config = Config {
             cases,
-            max_shrink_time: if ctx.shrink.disabled {
-                1
-            } else {
-                u32::try_from(ctx.shrink.max_time.as_millis()).unwrap_or(u32::MAX)
-            },
-            max_shrink_iters: if ctx.shrink.disabled { 0 } else { 100_000 },
+            // No proptest bound (it would print its own message naming its
+            // own knobs): the closure below stops shrinking at the deadline.
+            max_shrink_time: 0,
+            max_shrink_iters: u32::MAX,
             max_global_rejects: cases.saturating_mul(8).max(256),
             failure_persistence: None,
             ..Config::default()
@@ -117,7 +124,9 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
             let shrinking = t.cases_to_failure.is_some();
             let stop = ctx.cancel.load(Ordering::Relaxed)
                 || ctx.deadline.is_some_and(|d| Instant::now() >= d);
-            if t.stopped || (stop && shrinking) {
+            let out_of_shrink_time =
+                shrinking && t.shrink_deadline.is_some_and(|d| Instant::now() >= d);
+            if t.stopped || (stop && shrinking) || out_of_shrink_time {
                 // Let proptest wind down: no more work, keep the last failure.
                 return Ok(());
             }
@@ -177,6 +186,7 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                     } else {
                         checked(&mut t);
                         t.cases_to_failure = Some(t.cases);
+                        t.shrink_deadline = Some(Instant::now() + shrink_bound);
                         t.first_failure = Some((*detail).clone());
                     }
                     Err(TestCaseError::fail(detail.message))

@@ -72,6 +72,14 @@ fn run_with(
     check: impl Fn(u32, u64) -> CaseResult + Send + Sync + 'static,
     deadline: Option<Instant>,
 ) -> pgconform_reports::InvariantResult {
+    run_shrinking(check, deadline, false)
+}
+
+fn run_shrinking(
+    check: impl Fn(u32, u64) -> CaseResult + Send + Sync + 'static,
+    deadline: Option<Instant>,
+    no_shrink: bool,
+) -> pgconform_reports::InvariantResult {
     let inv: Box<dyn Invariant> = boxed(Fake {
         check,
         calls: AtomicU64::new(0),
@@ -84,7 +92,7 @@ fn run_with(
         cases: Some(10),
         seed: 7,
         shrink: ShrinkPolicy {
-            disabled: false,
+            disabled: no_shrink,
             max_time: Duration::from_secs(5),
         },
         deadline,
@@ -210,4 +218,27 @@ fn a_flaky_failure_is_failed_not_passed() {
     );
     assert_eq!(r.verdict, Verdict::Failed, "{r:?}");
     assert!(r.failures[0].detail.message.starts_with("flaky"), "{r:?}");
+}
+
+#[test]
+fn no_shrink_checks_no_candidate() {
+    let calls = std::sync::Arc::new(AtomicU64::new(0));
+    let seen = std::sync::Arc::clone(&calls);
+    let r = run_shrinking(
+        move |x, _| {
+            seen.fetch_add(1, Ordering::SeqCst);
+            if x >= 100 {
+                Err(fail("too big"))
+            } else {
+                Ok(())
+            }
+        },
+        None,
+        true,
+    );
+    assert_eq!(r.verdict, Verdict::Failed, "{r:?}");
+    // The cases up to the failure, plus the one re-check of the failing input.
+    let cases = r.failures[0].cases_to_failure;
+    assert_eq!(calls.load(Ordering::SeqCst), cases + 1, "{r:?}");
+    assert_eq!(r.failures[0].shrink_steps, 0);
 }
