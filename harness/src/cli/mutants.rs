@@ -39,7 +39,7 @@ pub struct MutantsArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Mutants run in parallel, each on its own server.
-    #[arg(long, default_value_t = default_jobs())]
+    #[arg(long, default_value_t = crate::cli::run::default_jobs())]
     pub jobs: usize,
     /// Do not shrink the killing counterexamples.
     #[arg(long)]
@@ -56,10 +56,6 @@ pub struct MutantsArgs {
     /// Signing (`--sign-key`; see docs/reports.md).
     #[command(flatten)]
     pub signing: crate::signing::SignArgs,
-}
-
-fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 fn line(o: &MutantOutcome) -> String {

@@ -124,7 +124,8 @@ fn print_stdout_line(line: &str) {
     let _ = out.flush();
 }
 
-fn default_jobs() -> usize {
+/// Default `--jobs`: the CPU count (2 when unknown).
+pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 

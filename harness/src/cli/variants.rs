@@ -39,7 +39,7 @@ pub struct VariantsArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Parallel jobs within each variant's run.
-    #[arg(long, default_value_t = std::thread::available_parallelism().map_or(2, |n| n.get()))]
+    #[arg(long, default_value_t = crate::cli::run::default_jobs())]
     pub jobs: usize,
     /// Do not shrink failures.
     #[arg(long)]
