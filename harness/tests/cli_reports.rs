@@ -485,5 +485,13 @@ fn replay_shrink_writes_a_smaller_failing_case() {
     );
     let o = run(&["replay", s(&out_case)]);
     assert_eq!(code(&o), 1, "the shrunk case still fails: {}", err(&o));
+    // ... and is a counterexample of its mutant: it holds without it.
+    let o = run(&["replay", s(&out_case), "--without-mutant"]);
+    assert_eq!(
+        code(&o),
+        0,
+        "the shrunk case holds on the clean kernel: {}",
+        err(&o)
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

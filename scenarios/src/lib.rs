@@ -14,6 +14,7 @@ pub mod property;
 pub mod registry;
 pub mod sandbox;
 pub mod snapshot;
+pub mod sql_lexer;
 pub mod verify_paths;
 
 pub mod drift;

@@ -29,9 +29,23 @@ pub trait Property: Send + Sync + 'static {
     /// Check one input. Create the databases you need from `sandbox`.
     fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult;
 
-    /// Coverage classes this input exercises (e.g. `artifact:cpo_decisions`).
+    /// Coverage classes this input exercises (e.g. `artifact:cpo_decisions`),
+    /// claimed only when its case was checked. A class that depends on what
+    /// the kernel did belongs in [`Property::check_covering`] instead.
     fn coverage(&self, _input: &Self::Input) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Check one input and name the coverage classes the case exercised,
+    /// judged from what happened, not from what was generated (a commit the
+    /// kernel accepted, a refusal it chose). The default claims
+    /// [`Property::coverage`] of the input.
+    fn check_covering(
+        &self,
+        sandbox: &dyn Sandbox,
+        input: &Self::Input,
+    ) -> (CaseResult, Vec<String>) {
+        (self.check(sandbox, input), self.coverage(input))
     }
 }
 
@@ -46,9 +60,17 @@ pub fn derive_seed(run_seed: u64, id: &str) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Message prefix of a failure whose shrunk input the property rejected when
-/// re-checked (replay tells it apart from a real failure by this prefix).
-pub const REJECTED_ON_RECHECK: &str = "the shrunk input was rejected on re-check";
+/// How one re-check of a single input ended.
+enum Recheck {
+    /// The invariant holds.
+    Holds,
+    /// The kernel failed; the record's counters are for the caller to fill.
+    Fails(FailureRecord),
+    /// The input does not apply to the property.
+    Rejected(String),
+    /// The harness or its environment broke.
+    Error(String),
+}
 
 /// Failure reason used to end a run early (cancel, time budget, environment
 /// error); never reported as a kernel failure.
@@ -137,7 +159,7 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                 return Err(TestCaseError::fail(STOPPED));
             }
             drop(t);
-            let result = self.0.check(ctx.sandbox, &input);
+            let (result, classes) = self.0.check_covering(ctx.sandbox, &input);
             let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
             let result = match result {
                 // A server going away under an interruption is the
@@ -152,8 +174,8 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
             };
             let checked = |t: &mut Tally| {
                 t.cases += 1;
-                for class in self.0.coverage(&input) {
-                    *t.coverage.entry(class).or_default() += 1;
+                for class in &classes {
+                    *t.coverage.entry(class.clone()).or_default() += 1;
                 }
             };
             let verdict = match result {
@@ -221,19 +243,32 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
                 ));
             }
             Ok(input) => {
-                result.cases = 1;
-                for class in self.0.coverage(&input) {
-                    *result.coverage.entry(class).or_default() += 1;
+                result.cases_requested = 1;
+                let (recheck, classes) = self.recheck(ctx.sandbox, &input);
+                if matches!(recheck, Recheck::Holds | Recheck::Fails(_)) {
+                    result.cases = 1;
+                    for class in classes {
+                        *result.coverage.entry(class).or_default() += 1;
+                    }
                 }
-                let (verdict, record) = self.record_failure(ctx.sandbox, &input);
-                result.verdict = verdict;
-                match record {
-                    Ok(mut record) => {
+                match recheck {
+                    Recheck::Holds => result.verdict = Verdict::Passed,
+                    Recheck::Fails(mut record) => {
                         record.cases_to_failure = 1;
                         result.failures.push(record);
+                        result.verdict = Verdict::Failed;
                     }
-                    Err(e) if verdict == Verdict::Error => result.error = Some(e),
-                    Err(_) => {}
+                    // Not applicable is not a verdict on the kernel: the
+                    // one case asked for was not checked.
+                    Recheck::Rejected(why) => {
+                        result.rejected = 1;
+                        result.reject_reasons.insert(why, 1);
+                        result.verdict = Verdict::Incomplete;
+                    }
+                    Recheck::Error(e) => {
+                        result.error = Some(e);
+                        result.verdict = Verdict::Error;
+                    }
                 }
             }
         }
@@ -290,9 +325,9 @@ impl<P: Property> PropertyInvariant<P> {
         };
         // A failure was observed: whatever happens next, the verdict is Failed.
         let first = t.first_failure.clone().unwrap_or_default();
-        let mut record = match self.record_failure(ctx.sandbox, &shrunk) {
-            (Verdict::Failed, Ok(record)) => record,
-            (Verdict::Passed, _) => failure_record(
+        let mut record = match self.recheck(ctx.sandbox, &shrunk).0 {
+            Recheck::Fails(record) => record,
+            Recheck::Holds => failure_record(
                 FailureDetail {
                     message: format!(
                         "flaky: failed during the run ({}) but passed when the shrunk input was re-checked",
@@ -302,8 +337,12 @@ impl<P: Property> PropertyInvariant<P> {
                 },
                 &shrunk,
             ),
-            (_, r) => {
-                let why = r.err().unwrap_or_default();
+            recheck => {
+                let why = match recheck {
+                    Recheck::Rejected(why) => format!("it was rejected as not applicable: {why}"),
+                    Recheck::Error(e) => e,
+                    Recheck::Holds | Recheck::Fails(_) => String::new(),
+                };
                 failure_record(
                     FailureDetail {
                         message: format!(
@@ -325,27 +364,16 @@ impl<P: Property> PropertyInvariant<P> {
         Verdict::Failed
     }
 
-    /// Re-check `input` once and turn the outcome into a verdict and record.
-    fn record_failure(
-        &self,
-        sandbox: &dyn Sandbox,
-        input: &P::Input,
-    ) -> (Verdict, Result<FailureRecord, String>) {
-        let detail = match self.0.check(sandbox, input) {
-            Ok(()) => {
-                return (
-                    Verdict::Passed,
-                    Err("the case holds: it no longer fails".to_owned()),
-                )
-            }
-            Err(CaseError::Fail(detail)) => *detail,
-            Err(CaseError::Reject(why)) => FailureDetail {
-                message: format!("{REJECTED_ON_RECHECK}: {why}"),
-                ..FailureDetail::default()
-            },
-            Err(CaseError::Env(e)) => return (Verdict::Error, Err(e)),
+    /// Re-check `input` once; also name the coverage classes it exercised.
+    fn recheck(&self, sandbox: &dyn Sandbox, input: &P::Input) -> (Recheck, Vec<String>) {
+        let (result, classes) = self.0.check_covering(sandbox, input);
+        let recheck = match result {
+            Ok(()) => Recheck::Holds,
+            Err(CaseError::Fail(detail)) => Recheck::Fails(failure_record(*detail, input)),
+            Err(CaseError::Reject(why)) => Recheck::Rejected(why),
+            Err(CaseError::Env(e)) => Recheck::Error(e),
         };
-        (Verdict::Failed, Ok(failure_record(detail, input)))
+        (recheck, classes)
     }
 }
 

@@ -242,3 +242,86 @@ fn no_shrink_checks_no_candidate() {
     assert_eq!(calls.load(Ordering::SeqCst), cases + 1, "{r:?}");
     assert_eq!(r.failures[0].shrink_steps, 0);
 }
+
+/// A property that claims the class `kernel:accepted` only when its check
+/// says the (fake) kernel accepted the input, as DUR-HOSTILE does.
+struct Outcome;
+
+impl Property for Outcome {
+    type Input = u32;
+    fn meta(&self) -> &InvariantMeta {
+        &META
+    }
+    fn strategy(&self) -> BoxedStrategy<u32> {
+        (0u32..1000).boxed()
+    }
+    fn check(&self, sandbox: &dyn Sandbox, input: &u32) -> CaseResult {
+        self.check_covering(sandbox, input).0
+    }
+    fn coverage(&self, _: &u32) -> Vec<String> {
+        vec!["generated".to_owned()]
+    }
+    fn check_covering(&self, _: &dyn Sandbox, input: &u32) -> (CaseResult, Vec<String>) {
+        let mut seen = vec!["generated".to_owned()];
+        if input.is_multiple_of(3) {
+            seen.push("kernel:accepted".to_owned());
+        }
+        let result = if input.is_multiple_of(5) {
+            Err(CaseError::Reject("not applicable".into()))
+        } else {
+            Ok(())
+        };
+        (result, seen)
+    }
+}
+
+fn ctx_run(
+    inv: &dyn Invariant,
+    replay: Option<serde_json::Value>,
+) -> pgconform_reports::InvariantResult {
+    let sandbox = NoDb(Sut::default());
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    let ctx = RunContext {
+        sandbox: &sandbox,
+        cases: Some(30),
+        seed: 7,
+        shrink: ShrinkPolicy::default(),
+        deadline: None,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    match replay {
+        Some(input) => inv.replay(&ctx, &input),
+        None => inv.run(&ctx),
+    }
+}
+
+#[test]
+fn coverage_is_what_the_check_saw_and_only_for_checked_cases() {
+    let inv = boxed(Outcome);
+    let r = ctx_run(inv.as_ref(), None);
+    assert_eq!(r.verdict, Verdict::Passed, "{r:?}");
+    assert_eq!(r.coverage.get("generated"), Some(&r.cases), "{r:?}");
+    let accepted = r.coverage.get("kernel:accepted").copied().unwrap_or(0);
+    assert!(
+        accepted > 0 && accepted < r.cases,
+        "claimed from the check's outcome only: {r:?}"
+    );
+}
+
+#[test]
+fn replaying_an_input_that_no_longer_applies_is_incomplete_not_failed() {
+    let inv = boxed(Outcome);
+    let r = ctx_run(inv.as_ref(), Some(serde_json::json!(10)));
+    assert_eq!(
+        (r.verdict, r.cases, r.rejected),
+        (Verdict::Incomplete, 0, 1),
+        "{r:?}"
+    );
+    assert!(r.failures.is_empty() && r.coverage.is_empty(), "{r:?}");
+    assert_eq!(r.reject_reasons.get("not applicable"), Some(&1));
+    let r = ctx_run(inv.as_ref(), Some(serde_json::json!(9)));
+    assert_eq!((r.verdict, r.cases), (Verdict::Passed, 1), "{r:?}");
+    assert_eq!(r.coverage.get("kernel:accepted"), Some(&1), "{r:?}");
+}

@@ -65,6 +65,10 @@ pub struct ReplayArgs {
     /// Where `--shrink` writes the shrunk case (default: next to FILE).
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
+    /// Replay on the SUT alone, leaving out the mutant the case was
+    /// recorded with (a mutant's counterexample must hold there).
+    #[arg(long)]
+    pub without_mutant: bool,
     /// Less output.
     #[arg(long, short)]
     pub quiet: bool,
@@ -88,10 +92,6 @@ pub fn print_failure(id: &str, d: &FailureDetail, input: &serde_json::Value) {
     let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
     eprintln!("    input: {}", pretty.replace('\n', "\n    "));
 }
-
-/// The marker `PropertyInvariant::replay` uses when a recorded input is
-/// rejected (not applicable) on re-check rather than failing.
-use pgconform_scenarios::property::REJECTED_ON_RECHECK as REJECTED;
 
 /// How one replay ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,17 +120,9 @@ fn failure_kind(d: &pgconform_reports::FailureDetail) -> (Option<String>, String
 /// Classify a replay result.
 pub fn outcome(r: &InvariantResult) -> Outcome {
     match r.verdict {
-        Verdict::Failed => {
-            if r.failures
-                .first()
-                .is_some_and(|f| f.detail.message.starts_with(REJECTED))
-            {
-                Outcome::Rejected
-            } else {
-                Outcome::Fails
-            }
-        }
+        Verdict::Failed => Outcome::Fails,
         Verdict::Passed => Outcome::Holds,
+        Verdict::Incomplete if r.rejected > 0 => Outcome::Rejected,
         Verdict::Error | Verdict::Skipped | Verdict::Incomplete => Outcome::Error,
     }
 }
@@ -154,6 +146,25 @@ impl Replayer {
         sut_dir: &std::path::Path,
         provision: &ProvisionOptions,
     ) -> anyhow::Result<Self> {
+        Self::prepare(case, sut_dir, provision, true)
+    }
+
+    /// Prepare a fresh server with `sut_dir` alone, without the case's
+    /// recorded mutant: the reference a mutant's counterexample must hold on.
+    pub fn without_mutant(
+        case: &CaseFile,
+        sut_dir: &std::path::Path,
+        provision: &ProvisionOptions,
+    ) -> anyhow::Result<Self> {
+        Self::prepare(case, sut_dir, provision, false)
+    }
+
+    fn prepare(
+        case: &CaseFile,
+        sut_dir: &std::path::Path,
+        provision: &ProvisionOptions,
+        with_mutant: bool,
+    ) -> anyhow::Result<Self> {
         let opts = Options {
             user_schema_sql: case.user_schema_sql.clone(),
         };
@@ -167,7 +178,11 @@ impl Replayer {
                 )
             })?;
         let scratch = ScratchDir::new("replay").context("cannot create a scratch directory")?;
-        let mutant = case.write_mutant(scratch.path())?;
+        let mutant = if with_mutant {
+            case.write_mutant(scratch.path())?
+        } else {
+            None
+        };
         let suite = invariant.meta().suite;
         let session = Session::prepare_for(
             sut_dir,
@@ -220,11 +235,16 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             sut_dir.display(),
             case.mutant
                 .as_ref()
+                .filter(|_| !args.without_mutant)
                 .map(|m| format!(" + recorded mutant {}", m.path))
                 .unwrap_or_default()
         );
     }
-    let replayer = Replayer::new(&case, &sut_dir, &args.server.provision())?;
+    let replayer = if args.without_mutant {
+        Replayer::without_mutant(&case, &sut_dir, &args.server.provision())?
+    } else {
+        Replayer::new(&case, &sut_dir, &args.server.provision())?
+    };
     if !replayer.fingerprint_matches {
         eprintln!(
             "pgconform: warning: the SUT differs from the one the case was recorded on \
@@ -258,9 +278,10 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             eprintln!(
                 "pgconform: {} rejects the recorded input as not applicable ({}); cannot judge it",
                 case.invariant,
-                r.failures
-                    .first()
-                    .map(|f| f.detail.message.as_str())
+                r.reject_reasons
+                    .keys()
+                    .next()
+                    .map(String::as_str)
                     .unwrap_or("")
             );
             USAGE_OR_ENV
@@ -287,6 +308,32 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         outcome(r) == Outcome::Fails
             && r.failures.first().map(|f| failure_kind(&f.detail)) == Some(kind.clone())
     };
+    // A mutant's counterexample must hold on the kernel without the mutant:
+    // an input that fails there too shows a fault of the input or the kernel,
+    // not of the mutant.
+    let clean = match &case.mutant {
+        Some(_) if !args.without_mutant => Some(Replayer::without_mutant(
+            &case,
+            &sut_dir,
+            &args.server.provision(),
+        )?),
+        _ => None,
+    };
+    let counterexample = |cand: &serde_json::Value| {
+        same_way(&replayer.replay(cand))
+            && clean
+                .as_ref()
+                .is_none_or(|c| outcome(&c.replay(cand)) == Outcome::Holds)
+    };
+    if let Some(c) = &clean {
+        if outcome(&c.replay(&case.input)) != Outcome::Holds {
+            eprintln!(
+                "pgconform: the recorded input does not hold on the kernel without the mutant either: \
+                 it is no counterexample of the mutant; not shrinking"
+            );
+            return Ok(INVARIANT_FAILED);
+        }
+    }
     let result = shrink::shrink(
         &case.input,
         Bounds {
@@ -297,7 +344,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             if cleanup::cancelled() {
                 return false;
             }
-            same_way(&replayer.replay(cand))
+            counterexample(cand)
         },
     );
     if result.steps == 0 {
@@ -312,6 +359,13 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         return Err(anyhow!(
             "the shrunk input did not fail on its final re-check (a flaky invariant?)"
         ));
+    }
+    if let Some(c) = &clean {
+        if outcome(&c.replay(&result.input)) != Outcome::Holds {
+            return Err(anyhow!(
+                "the shrunk input no longer holds on the kernel without the mutant on its final re-check (a flaky invariant?)"
+            ));
+        }
     }
     let mut shrunk = case.clone();
     shrunk.input = result.input.clone();

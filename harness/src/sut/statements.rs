@@ -38,107 +38,11 @@ impl Statement {
     }
 }
 
-#[derive(Debug)]
-struct Lexer<'a> {
-    src: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl Lexer<'_> {
-    fn peek(&self, off: usize) -> Option<u8> {
-        self.src.get(self.pos + off).copied()
-    }
-
-    fn bump(&mut self) -> Option<u8> {
-        let c = self.peek(0)?;
-        self.pos += 1;
-        if c == b'\n' {
-            self.line += 1;
-        }
-        Some(c)
-    }
-
-    /// Skip a quoted run closed by `close`, doubling allowed; `backslash`
-    /// enables `E'…'` escapes.
-    fn skip_quoted(&mut self, close: u8, backslash: bool) {
-        while let Some(c) = self.bump() {
-            if backslash && c == b'\\' {
-                self.bump();
-            } else if c == close {
-                if self.peek(0) == Some(close) {
-                    self.bump();
-                } else {
-                    return;
-                }
-            }
-        }
-    }
-
-    fn skip_block_comment(&mut self) {
-        let mut depth = 1usize;
-        while depth > 0 {
-            match (self.bump(), self.peek(0)) {
-                (None, _) => return,
-                (Some(b'/'), Some(b'*')) => {
-                    self.bump();
-                    depth += 1;
-                }
-                (Some(b'*'), Some(b'/')) => {
-                    self.bump();
-                    depth -= 1;
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// At `$`: a dollar-quote opener `$tag$` (tag: identifier chars, not
-    /// starting with a digit)? Returns the opener's length.
-    fn dollar_tag_len(&self) -> Option<usize> {
-        let mut i = 1;
-        while let Some(c) = self.peek(i) {
-            if c == b'$' {
-                return Some(i + 1);
-            }
-            let ok =
-                c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 || (i > 1 && c.is_ascii_digit());
-            if !ok {
-                return None;
-            }
-            i += 1;
-        }
-        None
-    }
-
-    fn skip_dollar_quoted(&mut self, tag_len: usize) {
-        let tag = self.src[self.pos..self.pos + tag_len].to_vec();
-        for _ in 0..tag_len {
-            self.bump();
-        }
-        while self.peek(0).is_some() {
-            if self.src[self.pos..].starts_with(&tag) {
-                for _ in 0..tag_len {
-                    self.bump();
-                }
-                return;
-            }
-            self.bump();
-        }
-    }
-}
-
-fn is_word_byte(c: u8) -> bool {
-    c == b'_' || c == b'$' || c.is_ascii_alphanumeric() || c >= 0x80
-}
+use pgconform_scenarios::sql_lexer::{is_word_byte, Lexer};
 
 /// Split `sql` into its top-level statements.
 pub fn statements(sql: &str) -> Vec<Statement> {
-    let mut lx = Lexer {
-        src: sql.as_bytes(),
-        pos: 0,
-        line: 1,
-    };
+    let mut lx = Lexer::new(sql);
     let mut out = Vec::new();
     let mut current: Option<Statement> = None;
     // Words seen in this statement (upper-cased), for BEGIN ATOMIC tracking.

@@ -141,6 +141,7 @@ fn null_choice(
     agent: &str,
     field: NullField,
     valid: &Option<ArtifactBatch>,
+    seen: &mut Vec<String>,
 ) -> CaseResult {
     let artifacts = match valid {
         Some(b) => {
@@ -159,11 +160,13 @@ fn null_choice(
         &[&action_type, &action, &artifacts, &agent, &actor],
     ))?;
     if let Answer::Err { .. } = r {
-        return unchanged(
+        unchanged(
             client,
             &before_snap,
             &format!("a commit_action refusing a null {}", field.content_key()),
-        );
+        )?;
+        seen.push(format!("null_{}:refused", field.content_key()));
+        return Ok(());
     }
     let opt = |v: Option<&str>, quoted: bool| match v {
         None => "null".to_owned(),
@@ -198,6 +201,7 @@ fn null_choice(
         )
         .with_sql(COMMIT_SQL));
     }
+    seen.push(format!("null_{}:stored", field.content_key()));
     Ok(())
 }
 
@@ -239,7 +243,30 @@ impl Property for FailClosed {
         c
     }
 
+    fn check_covering(
+        &self,
+        sandbox: &dyn Sandbox,
+        input: &RefusalCase,
+    ) -> (CaseResult, Vec<String>) {
+        let mut seen = self.coverage(input);
+        let result = self.exercise(sandbox, input, &mut seen);
+        (result, seen)
+    }
+
     fn check(&self, sandbox: &dyn Sandbox, input: &RefusalCase) -> CaseResult {
+        self.exercise(sandbox, input, &mut Vec::new())
+    }
+}
+
+impl FailClosed {
+    /// The check; `seen` gets the kernel's choice for each null probe
+    /// (`null_<field>:refused` or `null_<field>:stored`).
+    fn exercise(
+        &self,
+        sandbox: &dyn Sandbox,
+        input: &RefusalCase,
+        seen: &mut Vec<String>,
+    ) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         apply_history(&mut db, &input.history)?;
         let agent = input.history.agents[0].agent_id.clone();
@@ -247,14 +274,16 @@ impl Property for FailClosed {
         let mut order: Vec<(usize, &Refusal)> = input.refusals.iter().enumerate().collect();
         order.sort_by_key(|(_, r)| Some(r.label()) != last);
         for (i, refusal) in order {
-            probe(sandbox, &mut db, &input.history, &agent, i, refusal).map_err(|e| match e {
-                CaseError::Fail(mut d) => {
-                    *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(refusal.label());
-                    d.message = format!("[{}] {}", refusal.label(), d.message);
-                    CaseError::Fail(d)
-                }
-                other => other,
-            })?;
+            probe(sandbox, &mut db, &input.history, &agent, i, refusal, seen).map_err(
+                |e| match e {
+                    CaseError::Fail(mut d) => {
+                        *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(refusal.label());
+                        d.message = format!("[{}] {}", refusal.label(), d.message);
+                        CaseError::Fail(d)
+                    }
+                    other => other,
+                },
+            )?;
         }
         Ok(())
     }
@@ -268,6 +297,7 @@ fn probe(
     agent: &str,
     i: usize,
     refusal: &Refusal,
+    seen: &mut Vec<String>,
 ) -> CaseResult {
     let target = target(i);
     let target = target.as_str();
@@ -305,7 +335,9 @@ fn probe(
                 };
                 refused_commit(db, &arts, None)
             }
-            Refusal::CommitNullChoice { field, valid } => null_choice(db, &agent, *field, valid),
+            Refusal::CommitNullChoice { field, valid } => {
+                null_choice(db, &agent, *field, valid, seen)
+            }
             Refusal::RehydrateSourceSchema => {
                 let pack = export(db, &agent)?;
                 refused_rehydrate(

@@ -8,6 +8,7 @@ use crate::invariant::InvariantMeta;
 use crate::pg::{quote_ident, quote_literal, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
+use crate::sql_lexer;
 use pgconform_generators::durability::{
     arb_aperture_corruption_set, arb_wiring_corruption_set, ApertureCorruption, WiringCorruption,
 };
@@ -121,33 +122,48 @@ fn names_failure(
     Ok(())
 }
 
-/// The definition of commit_action with `stmt` injected after its body's
-/// first BEGIN (plpgsql), as a CREATE OR REPLACE statement.
+/// The definition of commit_action with `stmt` (a statement valid in SQL and
+/// PL/pgSQL, ending in `;`) injected at the start of its body, as a CREATE OR
+/// REPLACE statement: after the body's first `BEGIN` (PL/pgSQL's block,
+/// SQL-standard `BEGIN ATOMIC`), else in front of a SQL function's
+/// statements. Found with a lexer, so the kernel's layout does not matter.
 fn inject_into_commit_action(client: &mut Client, stmt: &str) -> Result<String, CaseError> {
-    let def: String = client
+    let row = client
         .query_one(
-            "SELECT pg_get_functiondef('cpo.commit_action(text,jsonb,jsonb,uuid,uuid)'::regprocedure)",
+            "SELECT pg_get_functiondef(p.oid), l.lanname::text, p.prosrc \
+             FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang \
+             WHERE p.oid = 'cpo.commit_action(text,jsonb,jsonb,uuid,uuid)'::regprocedure",
             &[],
         )
-        .env()?
-        .get(0);
-    // The first line of the body that is just BEGIN (any case, any
-    // indentation) opens the plpgsql block.
-    let mut offset = 0;
-    let mut end = None;
-    for line in def.split_inclusive('\n') {
-        offset += line.len();
-        if line.trim().eq_ignore_ascii_case("begin") && line.ends_with('\n') {
-            end = Some(offset);
-            break;
-        }
-    }
-    let Some(end) = end else {
-        return Err(CaseError::Reject(
-            "commit_action has no plpgsql BEGIN line to inject a target after".into(),
-        ));
+        .kernel("pg_get_functiondef(cpo.commit_action)")?;
+    let (def, language, src): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let cannot = |why: &str| {
+        CaseError::env(format!(
+            "pgconform cannot inject an insert target into commit_action (LANGUAGE {language}): {why}"
+        ))
     };
-    Ok(format!("{}    {stmt}\n{}", &def[..end], &def[end..]))
+    // SQL-standard body: the routine body is in the definition, not prosrc.
+    let (body_at, body) = if src.trim().is_empty() {
+        (0, def.as_str())
+    } else {
+        let at = def
+            .rfind(src.as_str())
+            .ok_or_else(|| cannot("its source is not in its definition"))?;
+        (at, src.as_str())
+    };
+    let offset = match (language.as_str(), sql_lexer::keyword_end(body, "BEGIN")) {
+        ("plpgsql", Some(end)) => end,
+        ("sql", Some(end)) if src.trim().is_empty() => {
+            let atomic = sql_lexer::keyword_end(&body[end..], "ATOMIC")
+                .ok_or_else(|| cannot("BEGIN without ATOMIC"))?;
+            end + atomic
+        }
+        ("sql", _) => 0,
+        ("plpgsql", None) => return Err(cannot("no BEGIN in its body")),
+        _ => return Err(cannot("only SQL and PL/pgSQL bodies are supported")),
+    };
+    let at = body_at + offset;
+    Ok(format!("{}\n    {stmt}\n{}", &def[..at], &def[at..]))
 }
 
 /// Apply an aperture corruption as superuser.
@@ -161,10 +177,13 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
                     t = qualified(schema, table)
                 ))
                 .contract(CORRUPT_CLAUSE, "")?;
-            // Unquoted, so the extraction sees it exactly as an author would write it.
+            // Unquoted, so the extraction sees it exactly as an author would
+            // write it; inserts no row.
             let def = inject_into_commit_action(
                 client,
-                &format!("IF false THEN INSERT INTO {schema}.{table} (agent_id, content) VALUES (NULL, NULL); END IF;"),
+                &format!(
+                    "INSERT INTO {schema}.{table} (agent_id, content) SELECT NULL, NULL WHERE false;"
+                ),
             )?;
             client.batch_execute(&def).contract(CORRUPT_CLAUSE, "")?;
         }
@@ -266,10 +285,7 @@ impl Property for Aperture {
         // Each corruption in a database of its own.
         for c in input {
             let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-            match apply_aperture(&mut db, c) {
-                Err(CaseError::Reject(_)) => continue,
-                other => other?,
-            }
+            apply_aperture(&mut db, c)?;
             let rows = run_proofs(&mut db, f)?;
             names_failure(&rows, 7, c.expected_failing_proofs(), f, &format!("{c:?}"))?;
         }

@@ -210,7 +210,11 @@ fn apply_tamper(
 ) -> Result<Vec<&'static str>, CaseError> {
     let all = victims(client, agent)?;
     if all.is_empty() {
-        return Err(CaseError::Reject("the agent has no rows to tamper".into()));
+        // The caller rejects histories without commits up front, so the
+        // rehydrated copy of an agent with commits has rows.
+        return Err(CaseError::fail(format!(
+            "the rehydrated copy in {TARGET} holds no row of agent {agent}, who has commits"
+        )));
     }
     let v = &all[tamper.row_pick as usize % all.len()];
     let tbl = qualified(TARGET, v.table);
@@ -310,14 +314,19 @@ impl Property for TamperDetected {
     }
 
     fn check(&self, sandbox: &dyn Sandbox, input: &TamperCase) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, &input.history)?;
-        round_trip_all(&mut db, &input.history, TARGET)?;
         let Some(agent) = input.history.agents.first().map(|a| a.agent_id.clone()) else {
             return Err(CaseError::Reject(
                 "a history needs at least one agent".into(),
             ));
         };
+        if input.history.agents[0].commits.is_empty() {
+            return Err(CaseError::Reject(
+                "the agent has no commits, so no row to tamper".into(),
+            ));
+        }
+        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+        apply_history(&mut db, &input.history)?;
+        round_trip_all(&mut db, &input.history, TARGET)?;
         let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
         let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
         if oracle.is_ok() {
