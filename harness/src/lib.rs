@@ -14,5 +14,6 @@ pub mod sandbox;
 pub mod session;
 pub mod signing;
 pub mod sut;
+#[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod variant;

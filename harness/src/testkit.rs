@@ -7,7 +7,7 @@
 
 use crate::provision::ProvisionOptions;
 use crate::session::Session;
-use pgconform_reports::InvariantResult;
+use pgconform_reports::{InvariantResult, Verdict};
 use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy, Suite};
 use pgconform_scenarios::registry::{self, Options};
 use pgconform_scenarios::sandbox::{CaseDb, Sandbox, SandboxError, Sut};
@@ -19,6 +19,8 @@ use std::time::Duration;
 /// How a test runs one invariant.
 #[derive(Debug, Default, Clone)]
 pub struct TestRun {
+    /// Options shaping some invariants (a user's schema for drift).
+    pub options: Options,
     /// Cases (`None`: the invariant's default).
     pub cases: Option<u32>,
     /// Run seed.
@@ -73,18 +75,58 @@ pub fn sandbox(mutant: Option<&Path>) -> anyhow::Result<Arc<dyn Sandbox>> {
     Ok(Arc::new(OwnedSandbox(session(mutant)?)))
 }
 
+impl TestRun {
+    /// Default cases, shrinking bounded at 60 s, with `seed`.
+    pub fn seed(seed: u64) -> Self {
+        Self {
+            seed,
+            ..Self::default()
+        }
+    }
+
+    /// With `cases` cases.
+    pub fn cases(mut self, cases: u32) -> Self {
+        self.cases = Some(cases);
+        self
+    }
+
+    /// With a mutant applied on top of the kernel.
+    pub fn mutant(mut self, path: &Path) -> Self {
+        self.mutant = Some(path.to_path_buf());
+        self
+    }
+
+    /// With shrinking bounded at `secs` seconds.
+    pub fn shrink_secs(mut self, secs: u64) -> Self {
+        self.shrink_time = Some(Duration::from_secs(secs));
+        self
+    }
+
+    /// With invariant options (e.g. a user's schema).
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+}
+
 /// Run invariant `id` against the bundled kernel (+ mutant).
 pub fn run_invariant(id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult> {
-    let all = registry::all(&Options::default());
+    let sb = sandbox(opts.mutant.as_deref())?;
+    run_on(sb.as_ref(), id, opts)
+}
+
+/// Run invariant `id` on an existing sandbox (`opts.mutant` is not applied:
+/// the sandbox has its kernel already).
+pub fn run_on(sandbox: &dyn Sandbox, id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult> {
+    let all = registry::all(&opts.options);
     let inv = all
         .iter()
         .find(|i| i.meta().id == id)
         .ok_or_else(|| anyhow::anyhow!("no invariant with ID {id}"))?;
-    let sb = sandbox(opts.mutant.as_deref())?;
     let cancel = AtomicBool::new(false);
     let progress = |_: u64, _: u64| {};
     let ctx = RunContext {
-        sandbox: sb.as_ref(),
+        sandbox,
         cases: opts.cases,
         seed: opts.seed,
         shrink: ShrinkPolicy {
@@ -96,6 +138,89 @@ pub fn run_invariant(id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult
         progress: &progress,
     };
     Ok(inv.run(&ctx))
+}
+
+/// A session for the kernel in `sut_dir` (+ mutant) on a fresh embedded
+/// server (a variant's own layout, say), its contract checked for `suites`
+/// (empty: every suite).
+pub fn session_for(
+    sut_dir: &Path,
+    mutant: Option<&Path>,
+    suites: &[Suite],
+) -> anyhow::Result<Session> {
+    Ok(Session::prepare(
+        sut_dir,
+        mutant,
+        &ProvisionOptions::default(),
+        suites,
+    )?)
+}
+
+/// One result for a test's failure message: verdict, counts, error, and
+/// each failure with its expected and actual values and shrunk input.
+pub fn describe(r: &InvariantResult) -> String {
+    let mut s = format!(
+        "{} {:?} after {} of {} cases ({} rejected) in {} ms",
+        r.id, r.verdict, r.cases, r.cases_requested, r.rejected, r.duration_ms
+    );
+    if let Some(e) = &r.error {
+        s.push_str(&format!("\nerror: {e}"));
+    }
+    for f in &r.failures {
+        s.push_str(&format!(
+            "\nfailure: {}\nexpected: {}\nactual: {}\nsqlstate: {:?}\nsql: {:?}\nshrink steps: {}\ninput: {}",
+            f.detail.message,
+            f.detail.expected.as_deref().unwrap_or("-"),
+            f.detail.actual.as_deref().unwrap_or("-"),
+            f.detail.sqlstate,
+            f.detail.sql,
+            f.shrink_steps,
+            f.input
+        ));
+    }
+    s
+}
+
+/// The invariant IDs a mutant file's `-- kills:` header names.
+pub fn kills_of(path: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)?;
+    let header = crate::header::parse(&text, "--", &["mutant", "kills", "why"])
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(header["kills"]
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// Run the invariants a mutant names, in order, each with the runs
+/// `runs_for(id)` gives (the mutant applied), until one fails: the failing
+/// result, or why none did (every result described). An `Error` verdict
+/// ends the search: a harness that broke killed nothing.
+pub fn first_kill(
+    mutant: &Path,
+    runs_for: impl Fn(&str) -> Vec<TestRun>,
+) -> Result<InvariantResult, String> {
+    let kills = kills_of(mutant).map_err(|e| e.to_string())?;
+    if kills.is_empty() {
+        return Err(format!("{} names no invariant", mutant.display()));
+    }
+    let mut tried = Vec::new();
+    for id in &kills {
+        for run in runs_for(id) {
+            let r = run_invariant(id, &run.mutant(mutant)).map_err(|e| format!("{e:#}"))?;
+            match r.verdict {
+                Verdict::Failed => return Ok(r),
+                Verdict::Error => return Err(format!("harness error: {}", describe(&r))),
+                _ => tried.push(describe(&r)),
+            }
+        }
+    }
+    Err(format!(
+        "{} survived {kills:?}:\n{}",
+        mutant.display(),
+        tried.join("\n")
+    ))
 }
 
 /// Every invariant ID of `suite`.

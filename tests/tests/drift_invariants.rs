@@ -1,27 +1,11 @@
 //! The drift suite (CONTRACT.md §2) against the bundled kernel and its mutants.
 
-use pgconform::testkit::{self, TestRun};
+use pgconform::testkit::{self, describe, TestRun};
 use pgconform_reports::{InvariantResult, Verdict};
-use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy};
-use pgconform_scenarios::registry::{self, Options};
+use pgconform_scenarios::registry::Options;
 use rstest::rstest;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-
-fn describe(r: &InvariantResult) -> String {
-    let mut s = format!("{} {:?} after {} cases", r.id, r.verdict, r.cases);
-    if let Some(e) = &r.error {
-        s.push_str(&format!("\nerror: {e}"));
-    }
-    for f in &r.failures {
-        s.push_str(&format!(
-            "\nfailure: {}\nexpected: {:?}\nactual: {:?}\nsql: {:?}\ninput: {}",
-            f.detail.message, f.detail.expected, f.detail.actual, f.detail.sql, f.input
-        ));
-    }
-    s
-}
+use std::time::Instant;
 
 #[rstest]
 #[case("DRIFT-CLEAN", 12)]
@@ -32,29 +16,9 @@ fn describe(r: &InvariantResult) -> String {
 #[case("DRIFT-FORWARD-ONLY", 4)]
 #[case("DRIFT-REVERSAL", 3)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(
-        id,
-        &TestRun {
-            cases: Some(cases),
-            seed: 2002,
-            ..TestRun::default()
-        },
-    )
-    .expect("run");
+    let r = testkit::run_invariant(id, &TestRun::seed(2002).cases(cases)).expect("run");
     assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
     assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
-}
-
-fn kills_of(path: &std::path::Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).expect("read mutant");
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("-- kills:"))
-        .expect("kills header");
-    line.split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Run `id` with `opts` (None: the bundled default) and a bounded shrink time.
@@ -65,48 +29,23 @@ fn run(
     mutant: Option<&std::path::Path>,
     shrink_secs: u64,
 ) -> InvariantResult {
-    let all = registry::all(opts);
-    let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
-    let sb = testkit::sandbox(mutant).expect("sandbox");
-    let cancel = AtomicBool::new(false);
-    let progress = |_: u64, _: u64| {};
-    let ctx = RunContext {
-        sandbox: sb.as_ref(),
-        cases: Some(cases),
-        seed: 2002,
-        shrink: ShrinkPolicy {
-            disabled: false,
-            max_time: Duration::from_secs(shrink_secs),
-        },
-        deadline: None,
-        cancel: &cancel,
-        progress: &progress,
-    };
-    inv.run(&ctx)
+    let mut run = TestRun::seed(2002)
+        .cases(cases)
+        .shrink_secs(shrink_secs)
+        .options(opts.clone());
+    run.mutant = mutant.map(std::path::Path::to_path_buf);
+    testkit::run_invariant(id, &run).expect("run")
 }
 
 #[rstest]
 fn mutant_killed(#[files("../kernel/mutants/drift/*.sql")] path: PathBuf) {
-    let kills = kills_of(&path);
-    assert!(!kills.is_empty(), "{} names no invariant", path.display());
-    let mut tried = Vec::new();
-    for id in &kills {
-        let r = run(id, &Options::default(), 48, Some(&path), 20);
-        assert_ne!(r.verdict, Verdict::Error, "{}", describe(&r));
-        if r.verdict == Verdict::Failed {
-            let f = r.failures.first().expect("a failure record");
-            assert!(!f.input.is_null(), "the shrunk counterexample is recorded");
-            eprintln!("{} killed by {}", path.display(), describe(&r));
-            return;
-        }
-        tried.push(describe(&r));
-    }
-    panic!(
-        "{} survived {:?}:\n{}",
-        path.display(),
-        kills,
-        tried.join("\n")
-    );
+    let r = testkit::first_kill(&path, |_| {
+        vec![TestRun::seed(2002).cases(48).shrink_secs(20)]
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let f = r.failures.first().expect("a failure record");
+    assert!(!f.input.is_null(), "the shrunk counterexample is recorded");
+    eprintln!("{} killed by {}", path.display(), describe(&r));
 }
 
 const USER_SCHEMA: &str = r#"
@@ -135,24 +74,9 @@ fn run_with_user_schema(id: &str, cases: u32, mutant: Option<&std::path::Path>) 
     let opts = Options {
         user_schema_sql: Some(USER_SCHEMA.to_owned()),
     };
-    let all = registry::all(&opts);
-    let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
-    let sb = testkit::sandbox(mutant).expect("sandbox");
-    let cancel = AtomicBool::new(false);
-    let progress = |_: u64, _: u64| {};
-    let ctx = RunContext {
-        sandbox: sb.as_ref(),
-        cases: Some(cases),
-        seed: 7,
-        shrink: ShrinkPolicy {
-            disabled: false,
-            max_time: Duration::from_secs(30),
-        },
-        deadline: None,
-        cancel: &cancel,
-        progress: &progress,
-    };
-    inv.run(&ctx)
+    let mut run = TestRun::seed(7).cases(cases).shrink_secs(30).options(opts);
+    run.mutant = mutant.map(std::path::Path::to_path_buf);
+    testkit::run_invariant(id, &run).expect("run")
 }
 
 #[test]
@@ -310,33 +234,13 @@ fn reversal_catches_an_uninstall_out_of_reverse_order() {
     assert_ne!(swapped, text);
     std::fs::write(&un, swapped).expect("write");
 
-    let session = pgconform::session::Session::prepare(
-        &dir,
-        None,
-        &pgconform::provision::ProvisionOptions::default(),
-        &[],
+    let session = testkit::session_for(&dir, None, &[]).expect("session");
+    let r = testkit::run_on(
+        &session.sandbox,
+        "DRIFT-REVERSAL",
+        &TestRun::seed(1).cases(6).shrink_secs(10),
     )
-    .expect("session");
-    let all = registry::all(&Options::default());
-    let inv = all
-        .iter()
-        .find(|i| i.meta().id == "DRIFT-REVERSAL")
-        .expect("invariant");
-    let cancel = AtomicBool::new(false);
-    let progress = |_: u64, _: u64| {};
-    let ctx = RunContext {
-        sandbox: &session.sandbox,
-        cases: Some(6),
-        seed: 1,
-        shrink: ShrinkPolicy {
-            disabled: false,
-            max_time: Duration::from_secs(10),
-        },
-        deadline: None,
-        cancel: &cancel,
-        progress: &progress,
-    };
-    let r = inv.run(&ctx);
+    .expect("run");
     drop(session);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
@@ -376,31 +280,10 @@ fn variant_holds(#[files("../kernel/variants/drift/*.sql")] path: PathBuf) {
 #[rstest]
 fn layout_variant_holds(#[files("../kernel/variants/drift/*/MANIFEST")] manifest: PathBuf) {
     let dir = manifest.parent().expect("variant dir");
-    let session = pgconform::session::Session::prepare(
-        dir,
-        None,
-        &pgconform::provision::ProvisionOptions::default(),
-        &[],
-    )
-    .expect("session");
-    let all = registry::all(&Options::default());
-    let cancel = AtomicBool::new(false);
-    let progress = |_: u64, _: u64| {};
+    let session = testkit::session_for(dir, None, &[]).expect("session");
     for id in DRIFT_IDS {
-        let inv = all.iter().find(|i| i.meta().id == id).expect("invariant");
-        let ctx = RunContext {
-            sandbox: &session.sandbox,
-            cases: Some(4),
-            seed: 3,
-            shrink: ShrinkPolicy {
-                disabled: false,
-                max_time: Duration::from_secs(10),
-            },
-            deadline: None,
-            cancel: &cancel,
-            progress: &progress,
-        };
-        let r = inv.run(&ctx);
+        let run = TestRun::seed(3).cases(4).shrink_secs(10);
+        let r = testkit::run_on(&session.sandbox, id, &run).expect("run");
         assert_eq!(
             r.verdict,
             Verdict::Passed,

@@ -1,42 +1,16 @@
 //! The gate protocol suite (CONTRACT.md §4) against the bundled kernel and its
 //! mutants, plus checks of the reference model itself.
 
-use pgconform::provision::ProvisionOptions;
-use pgconform::session::Session;
-use pgconform::testkit::{self, TestRun};
+use pgconform::testkit::{self, describe, TestRun};
 use pgconform_generators::gates::{arb_gate_ops, GateOp};
 use pgconform_reports::{InvariantResult, Verdict};
 use pgconform_scenarios::gates::model::{Model, EPOCH_US};
-use pgconform_scenarios::invariant::{RunContext, ShrinkPolicy, Suite};
-use pgconform_scenarios::registry::{self, Options};
+use pgconform_scenarios::invariant::Suite;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 use rstest::rstest;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
-
-fn describe(r: &InvariantResult) -> String {
-    let mut s = format!(
-        "{} {:?} after {} cases in {} ms",
-        r.id, r.verdict, r.cases, r.duration_ms
-    );
-    if let Some(e) = &r.error {
-        s.push_str(&format!("\nerror: {e}"));
-    }
-    for f in &r.failures {
-        s.push_str(&format!(
-            "\nfailure: {}\nexpected: {:?}\nactual: {:?}\nsqlstate: {:?}\nsql: {:?}\ninput: {}",
-            f.detail.message,
-            f.detail.expected,
-            f.detail.actual,
-            f.detail.sqlstate,
-            f.detail.sql,
-            f.input
-        ));
-    }
-    s
-}
+use std::time::Instant;
 
 #[rstest]
 #[case("GATE-MODEL", 16)]
@@ -47,30 +21,10 @@ fn describe(r: &InvariantResult) -> String {
 #[case("GATE-ROLLBACK", 4)]
 #[case("GATE-DRYRUN", 4)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(
-        id,
-        &TestRun {
-            cases: Some(cases),
-            seed: 3003,
-            ..TestRun::default()
-        },
-    )
-    .expect("run");
+    let r = testkit::run_invariant(id, &TestRun::seed(3003).cases(cases)).expect("run");
     eprintln!("{}", describe(&r));
     assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
     assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
-}
-
-fn kills_of(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).expect("read mutant");
-    let line = text
-        .lines()
-        .find_map(|l| l.strip_prefix("-- kills:"))
-        .expect("kills header");
-    line.split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Operations in a shrunk GATE-* counterexample (1 for non-sequence inputs).
@@ -97,73 +51,37 @@ fn shrunk_len(input: &serde_json::Value) -> usize {
 
 #[rstest]
 fn mutant_killed(#[files("../kernel/mutants/gates/*.sql")] path: PathBuf) {
-    let kills = kills_of(&path);
-    assert!(!kills.is_empty(), "{} names no invariant", path.display());
-    let mut tried = Vec::new();
-    for id in &kills {
-        // A race-dependent kill (GATE-CONCURRENT) may miss on one seed: the
-        // runner re-checks the shrunk plan once and a re-run can lose the
-        // race. Sequential invariants are deterministic and get one seed.
+    // A race-dependent kill (GATE-CONCURRENT) may miss on one seed: the
+    // runner re-checks the shrunk plan once and a re-run can lose the race.
+    // Sequential invariants are deterministic and get one seed.
+    let r = testkit::first_kill(&path, |id| {
         let seeds: &[u64] = if id == "GATE-CONCURRENT" {
             &[3003, 3004, 3005]
         } else {
             &[3003]
         };
-        let mut runs = Vec::new();
-        for seed in seeds {
-            let run = testkit::run_invariant(
-                id,
-                &TestRun {
-                    cases: None,
-                    seed: *seed,
-                    mutant: Some(path.clone()),
-                    no_shrink: false,
-                    shrink_time: None,
-                },
-            )
-            .expect("run");
-            let failed = run.verdict == Verdict::Failed;
-            runs.push(run);
-            if failed {
-                break;
-            }
-        }
-        let r = runs.pop().expect("at least one seed");
-        assert_ne!(
-            r.verdict,
-            pgconform_reports::Verdict::Error,
-            "{}",
-            describe(&r)
-        );
-        if r.verdict == Verdict::Failed {
-            let f = r.failures.first().expect("a failure record");
-            let len = shrunk_len(&f.input);
-            eprintln!(
-                "{} killed by {id} after {} cases, shrunk to {len} ops in {} steps: {}\n{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                f.cases_to_failure,
-                f.shrink_steps,
-                f.input,
-                f.detail.message
-            );
-            // Races shrink less well than sequences (a shrink step may lose the race).
-            let bound = if id == "GATE-CONCURRENT" { 16 } else { 6 };
-            assert!(
-                len <= bound,
-                "the shrunk counterexample is short: {}",
-                f.input
-            );
-            return;
-        }
-        tried.push(describe(&r));
-    }
-    panic!(
-        "{} survived {:?}:\n{}",
-        path.display(),
-        kills,
-        tried.join("\n")
+        seeds.iter().map(|s| TestRun::seed(*s)).collect()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let f = r.failures.first().expect("a failure record");
+    let len = shrunk_len(&f.input);
+    eprintln!(
+        "{} killed by {} after {} cases, shrunk to {len} ops in {} steps: {}\n{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        r.id,
+        f.cases_to_failure,
+        f.shrink_steps,
+        f.input,
+        f.detail.message
+    );
+    // Races shrink less well than sequences (a shrink step may lose the race).
+    let bound = if r.id == "GATE-CONCURRENT" { 16 } else { 6 };
+    assert!(
+        len <= bound,
+        "the shrunk counterexample is short: {}",
+        f.input
     );
 }
 
@@ -218,34 +136,11 @@ fn run_on(
     ids: &[(&str, u32)],
     seed: u64,
 ) -> Vec<InvariantResult> {
-    let session = Session::prepare(
-        sut_dir,
-        extra,
-        &ProvisionOptions::default(),
-        &[Suite::Gates],
-    )
-    .expect("session");
-    let all = registry::all(&Options::default());
-    let cancel = AtomicBool::new(false);
-    let progress = |_: u64, _: u64| {};
+    let session = testkit::session_for(sut_dir, extra, &[Suite::Gates]).expect("session");
     ids.iter()
         .map(|(id, cases)| {
-            let inv = all
-                .iter()
-                .find(|i| i.meta().id == *id)
-                .expect("known invariant");
-            inv.run(&RunContext {
-                sandbox: &session.sandbox,
-                cases: Some(*cases),
-                seed,
-                shrink: ShrinkPolicy {
-                    disabled: false,
-                    max_time: Duration::from_secs(10),
-                },
-                deadline: None,
-                cancel: &cancel,
-                progress: &progress,
-            })
+            let run = TestRun::seed(seed).cases(*cases).shrink_secs(10);
+            testkit::run_on(&session.sandbox, id, &run).expect("known invariant")
         })
         .collect()
 }
