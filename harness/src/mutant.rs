@@ -11,7 +11,11 @@
 //!
 //! [`run_mutant`] installs one mutant on its own server, runs the invariants
 //! its header names first and then the rest of their suites, and stops at the
-//! first kill.
+//! first kill. A mutant changes a kernel function through
+//! [`patch`]'s `pg_temp.pgconform_patch`, so an anchor the kernel no longer
+//! has makes it install-broken instead of silently stale.
+
+pub mod patch;
 
 use crate::casefile::{case_mutant, CaseFile};
 use crate::provision::ProvisionOptions;

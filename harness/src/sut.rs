@@ -56,7 +56,8 @@ fn read_file(dir: &Path, rel: &str) -> Result<SqlFile, SutError> {
     })
 }
 
-/// Load the SUT in `dir` and, optionally, a mutant file applied on top.
+/// Load the SUT in `dir` and, optionally, a mutant file applied on top (its
+/// SQL preceded by the patch helper, see [`crate::mutant::patch`]).
 pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
     let manifest_path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&manifest_path).map_err(|source| SutError::Read {
@@ -147,7 +148,7 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
             })?;
             Some(SqlFile {
                 path: p.display().to_string(),
-                sql: String::from_utf8_lossy(&bytes).into_owned(),
+                sql: crate::mutant::patch::with_helpers(&String::from_utf8_lossy(&bytes)),
                 sha256: sha256_hex(&bytes),
             })
         }

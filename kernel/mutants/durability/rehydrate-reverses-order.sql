@@ -1,13 +1,6 @@
 -- mutant: rehydrate-reverses-order
 -- kills: DUR-ORDER
 -- why: rehydrate inserts each type's rows in reverse pack order, so recomputed seq order is reversed
-DO $m$
-DECLARE
-    v_def text := pg_get_functiondef('cpo.rehydrate_agent(jsonb,text)'::regprocedure);
-BEGIN
-    IF position('''ORDER BY e.ord'',' IN v_def) = 0 THEN
-        RAISE EXCEPTION 'mutant anchor not found';
-    END IF;
-    EXECUTE replace(v_def, '''ORDER BY e.ord'',', '''ORDER BY e.ord DESC'',');
-END
-$m$;
+SELECT pg_temp.pgconform_patch('cpo.rehydrate_agent(jsonb,text)',
+    $old$'ORDER BY e.ord',$old$,
+    $new$'ORDER BY e.ord DESC',$new$);

@@ -1,16 +1,8 @@
 -- mutant: clock-trusts-any-writer
 -- kills: SUT-CLOCK
 -- why: kernel_now() follows a clock row whatever role enabled it, not only a superuser's (contract §0, the test clock)
-CREATE OR REPLACE FUNCTION public.kernel_now()
-RETURNS timestamptz
-LANGUAGE sql
-STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog
-AS $$
-    SELECT coalesce(
-        (SELECT c.frozen_at
-           FROM public.kernel_test_clock c
-          WHERE c.database_name = current_database()),
-        pg_catalog.now())
-$$;
+SELECT pg_temp.pgconform_patch('public.kernel_now()',
+    $old$          WHERE c.database_name = current_database()
+            AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                         WHERE r.rolname = c.enabled_by AND r.rolsuper)),$old$,
+    $new$          WHERE c.database_name = current_database()),$new$);

@@ -1,13 +1,9 @@
 -- mutant: rollback-without-guard
 -- kills: GATE-MODEL, GATE-ROLLBACK
 -- why: the rollback's fail-closed guard is a no-op: the watchdog can be removed while a gate is open (seed 003, A6)
-
-CREATE OR REPLACE FUNCTION public.fn_iu_gate_rollback_guard()
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    RETURN;
-END
-$fn$;
+SELECT pg_temp.pgconform_patch('public.fn_iu_gate_rollback_guard()',
+    $old$BEGIN
+    SELECT array_agg(k.gate_key ORDER BY k.gate_key) INTO v_open$old$,
+    $new$BEGIN
+    RETURN;  -- the guard checks nothing
+    SELECT array_agg(k.gate_key ORDER BY k.gate_key) INTO v_open$new$);
