@@ -11,7 +11,7 @@
 //! contexts below, and `GITHUB_OUTPUT`, `GITHUB_PATH` and
 //! `GITHUB_STEP_SUMMARY` as on a runner. The actions are modelled: checkout is
 //! the workspace (the repository's `kernel/` in it), the `pgconform` artifact
-//! is this build's binary, other artifacts stay where their job wrote them
+//! is a copy of this build's binary, other artifacts stay where their job wrote them
 //! (the test checks that every download path is its upload path and that what
 //! is uploaded exists), toolchain and cache actions do nothing. The one `run:`
 //! step not run is `Build pgconform`: this test's binary is that build.
@@ -125,6 +125,9 @@ struct Executed {
 /// The model of a runner (see the module docs).
 struct Runner {
     workspace: PathBuf,
+    /// The `pgconform` artifact: a copy of this build's binary, taken once,
+    /// so every job runs the same binary as one CI run's jobs do.
+    artifact: PathBuf,
     runner_dir: PathBuf,
     contexts: BTreeMap<String, String>,
     workflow_env: Vec<(String, String)>,
@@ -139,6 +142,8 @@ impl Runner {
         let runner_dir = base.join("runner");
         std::fs::create_dir_all(&workspace).expect("workspace");
         std::fs::create_dir_all(&runner_dir).expect("runner dir");
+        let artifact = base.join("pgconform-artifact");
+        std::fs::copy(env!("CARGO_BIN_EXE_pgconform"), &artifact).expect("copy the binary");
         // actions/checkout: the SUT the workflow names lives in the workspace.
         std::os::unix::fs::symlink(repo_root().join("kernel"), workspace.join("kernel"))
             .expect("link kernel/ into the workspace");
@@ -162,6 +167,7 @@ impl Runner {
             .unwrap_or_default();
         Self {
             workspace,
+            artifact,
             runner_dir,
             contexts,
             workflow_env,
@@ -434,7 +440,7 @@ impl Runner {
         }
     }
 
-    /// The `pgconform` artifact is this build's binary; every other artifact
+    /// The `pgconform` artifact is the copy of this build's binary; every other artifact
     /// must come back where its job wrote it (jobs share the workspace here).
     fn download(&self, name: &str, path: &Path) {
         if name == "pgconform" {
@@ -442,8 +448,7 @@ impl Runner {
             std::fs::create_dir_all(&dir).expect("artifact dir");
             let bin = dir.join("pgconform");
             let _ = std::fs::remove_file(&bin);
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_pgconform"), bin)
-                .expect("link the binary");
+            std::os::unix::fs::symlink(&self.artifact, bin).expect("link the binary");
             return;
         }
         let uploaded = self
