@@ -31,7 +31,7 @@ pub enum Command {
     Run(run::RunArgs),
     /// List every invariant.
     List(list::ListArgs),
-    /// Provision what the embedded backend needs (PG16 binaries); idempotent.
+    /// Prepare a backend: PG16 binaries (embedded) or engine and image (docker); idempotent.
     Setup(setup::SetupArgs),
     /// Offline evidence-pack tools: verify digests, diff two packs.
     Pack(pack::PackArgs),

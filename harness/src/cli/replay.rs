@@ -24,7 +24,7 @@ pub struct ServerArgs {
     #[arg(long, env = "PGCONFORM_DSN")]
     pub dsn: Option<String>,
     /// Image for `--backend docker`.
-    #[arg(long, default_value = "postgres:16")]
+    #[arg(long, default_value = crate::provision::docker::DEFAULT_IMAGE)]
     pub image: String,
     /// Accept a server that is not PostgreSQL 16.
     #[arg(long)]

@@ -48,7 +48,7 @@ pub struct RunArgs {
     #[arg(long, env = "PGCONFORM_DSN")]
     pub dsn: Option<String>,
     /// Image for `--backend docker`.
-    #[arg(long, default_value = "postgres:16")]
+    #[arg(long, default_value = crate::provision::docker::DEFAULT_IMAGE)]
     pub image: String,
     /// Directory of the system under test (a MANIFEST and its SQL files).
     #[arg(long, value_name = "DIR")]
