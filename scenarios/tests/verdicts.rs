@@ -325,3 +325,36 @@ fn replaying_an_input_that_no_longer_applies_is_incomplete_not_failed() {
     assert_eq!((r.verdict, r.cases), (Verdict::Passed, 1), "{r:?}");
     assert_eq!(r.coverage.get("kernel:accepted"), Some(&1), "{r:?}");
 }
+
+#[test]
+fn shrinking_is_bounded_by_time_not_by_proptest_iteration_cap() {
+    // proptest caps shrinking at 4 × cases iterations unless told otherwise
+    // (and then prints its own message): one case must still shrink fully.
+    let inv: Box<dyn Invariant> = boxed(Fake {
+        check: |x: u32, _| {
+            if x >= 100 {
+                Err(fail("too big"))
+            } else {
+                Ok(())
+            }
+        },
+        calls: AtomicU64::new(0),
+    });
+    let sandbox = NoDb(Sut::default());
+    let cancel = AtomicBool::new(false);
+    let progress = |_: u64, _: u64| {};
+    for seed in 0..8 {
+        let r = inv.run(&RunContext {
+            sandbox: &sandbox,
+            cases: Some(1),
+            seed,
+            shrink: ShrinkPolicy::default(),
+            deadline: None,
+            cancel: &cancel,
+            progress: &progress,
+        });
+        if r.verdict == Verdict::Failed {
+            assert_eq!(r.failures[0].input, serde_json::json!(100), "{r:?}");
+        }
+    }
+}
