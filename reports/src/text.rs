@@ -269,6 +269,16 @@ pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|e| format!("(not representable as JSON: {e})"))
 }
 
+/// Rows read as JSON text (e.g. `to_jsonb(t)::text`) as one JSON array, each
+/// row embedded as JSON rather than as a string holding JSON.
+pub fn json_rows_text(rows: &[String]) -> String {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap_or_else(|_| serde_json::Value::String(r.clone())))
+        .collect();
+    json_text(&rows)
+}
+
 /// The input of a failure as pretty JSON.
 pub fn input_json(f: &FailureRecord) -> String {
     serde_json::to_string_pretty(&f.input).unwrap_or_else(|_| f.input.to_string())

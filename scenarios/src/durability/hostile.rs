@@ -204,8 +204,8 @@ impl Property for Hostile {
                 if got != want {
                     return Err(CaseError::mismatch(
                         format!("rehydrating into {target:?} created or dropped other schemas"),
-                        format!("{want:?}"),
-                        format!("{got:?}"),
+                        pgconform_reports::json_text(&want),
+                        pgconform_reports::json_text(&got),
                     ));
                 }
                 let canary: i64 = db
