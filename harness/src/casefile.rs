@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
-/// Version of the case-file format; bumped on any incompatible change.
-pub const CASE_FORMAT_VERSION: u32 = 2;
+/// Version of the case-file format; bumped on any incompatible change
+/// (3: a failure's JSON `expected` and `actual` are stored as JSON; formats 1
+/// and 2 still load).
+pub const CASE_FORMAT_VERSION: u32 = 3;
 
 /// What replaying a committed case must show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +80,9 @@ pub struct CaseFile {
     pub input: serde_json::Value,
     /// sha256 of the canonical JSON of `input` (detects edits and truncation).
     pub input_sha256: String,
-    /// The failure observed on this input.
+    /// The failure observed on this input (`expected` and `actual` that are
+    /// JSON stored as JSON, see [`failure_json`]).
+    #[serde(with = "failure_json")]
     pub failure: FailureDetail,
     /// Cases run before the first failure.
     pub cases_to_failure: u64,
@@ -106,6 +110,55 @@ pub struct CaseFile {
     /// failure) is refused, not replayed as something else.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_sha256: Option<String>,
+}
+
+/// How a case file stores its failure: as [`FailureDetail`] serialises it,
+/// except that an `expected` or `actual` holding a JSON object, array, number
+/// or boolean is stored as that JSON rather than as a string of JSON. Only
+/// text that serialises back byte for byte is embedded, so reading gives the
+/// same strings; files that store them as strings (format 2) read as before.
+pub mod failure_json {
+    use pgconform_reports::FailureDetail;
+    use serde::{
+        de::Error as _, ser::Error as _, Deserialize, Deserializer, Serialize, Serializer,
+    };
+    use serde_json::Value;
+
+    const VALUES: [&str; 2] = ["expected", "actual"];
+
+    /// Serialise `detail` with its JSON values embedded.
+    pub fn serialize<S: Serializer>(detail: &FailureDetail, s: S) -> Result<S::Ok, S::Error> {
+        let mut v = serde_json::to_value(detail).map_err(S::Error::custom)?;
+        for key in VALUES {
+            if let Some(slot) = v.get_mut(key) {
+                if let Some(json) = slot.as_str().and_then(embeddable) {
+                    *slot = json;
+                }
+            }
+        }
+        v.serialize(s)
+    }
+
+    /// Read a failure whose values are strings or embedded JSON.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<FailureDetail, D::Error> {
+        let mut v = Value::deserialize(d)?;
+        for key in VALUES {
+            if let Some(slot) = v.get_mut(key) {
+                if !slot.is_string() && !slot.is_null() {
+                    *slot = Value::String(slot.to_string());
+                }
+            }
+        }
+        serde_json::from_value(v).map_err(D::Error::custom)
+    }
+
+    /// `text` as JSON, when it is JSON other than a string or null and
+    /// serialises back to exactly `text`.
+    fn embeddable(text: &str) -> Option<Value> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let round_trips = serde_json::to_string(&v).is_ok_and(|back| back == text);
+        (!v.is_string() && !v.is_null() && round_trips).then_some(v)
+    }
 }
 
 /// A case file that cannot be used (exit 2).
@@ -289,6 +342,12 @@ impl CaseFile {
             }
             Some(_) => {}
         }
+        // The hash covers the file as written, not a re-serialisation of it.
+        let mut bare = raw.clone();
+        if let Some(o) = bare.as_object_mut() {
+            o.remove("case_sha256");
+        }
+        let file_sha = value_sha256(&bare);
         let case: CaseFile = serde_json::from_value(raw).map_err(|e| CaseFileError::Parse {
             path: name.to_owned(),
             line: 0,
@@ -300,10 +359,9 @@ impl CaseFile {
             message,
         };
         match &case.case_sha256 {
-            Some(recorded) if *recorded != case.whole_sha256() => {
+            Some(recorded) if *recorded != file_sha => {
                 return Err(corrupt(format!(
-                    "the case's sha256 is {}, the file records {recorded} (edited or damaged after it was written)",
-                    case.whole_sha256()
+                    "the case's sha256 is {file_sha}, the file records {recorded} (edited or damaged after it was written)"
                 )))
             }
             None if case.format_version >= 2 => {
@@ -431,4 +489,74 @@ pub fn write_cases(
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed_cases() -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../proptest-regressions/cases");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("committed cases")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Written by the format-2 writer, which stored `actual` as a string of JSON.
+    const FORMAT_2: &str = include_str!("casefile/format-2-json-in-strings.json");
+
+    #[test]
+    fn committed_cases_still_load() {
+        let files = committed_cases();
+        assert!(!files.is_empty());
+        for f in files {
+            CaseFile::load(&f).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn format_2_cases_with_json_in_strings_still_load() {
+        let case = CaseFile::parse("format-2.json", FORMAT_2).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(case.format_version, 2);
+        let actual = case.failure.actual.as_deref().unwrap_or("");
+        assert!(actual.starts_with("{\"approval_id\":"), "{actual}");
+        // An edit is still refused.
+        let edited = FORMAT_2.replace(
+            "an error with SQLSTATE 23514",
+            "an error with SQLSTATE 23505",
+        );
+        assert!(matches!(
+            CaseFile::parse("format-2.json", &edited),
+            Err(CaseFileError::Corrupt { .. })
+        ));
+    }
+
+    #[test]
+    fn json_values_are_stored_as_json_and_read_back_as_written() {
+        let mut case = CaseFile::parse("format-2.json", FORMAT_2).expect("a case");
+        let actual = pgconform_reports::json_text(
+            &serde_json::json!({"status": "opened", "ttl_seconds": 0}),
+        );
+        case.failure.expected = Some("an error with SQLSTATE 23514".to_owned());
+        case.failure.actual = Some(actual.clone());
+        let text = serde_json::to_string_pretty(&case.sealed()).expect("json");
+        let stored: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(stored["failure"]["actual"]["status"], "opened", "{text}");
+        assert_eq!(
+            stored["failure"]["expected"],
+            "an error with SQLSTATE 23514"
+        );
+        let back = CaseFile::parse("case.json", &text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.failure.actual.as_deref(), Some(actual.as_str()));
+        assert_eq!(back.failure, case.failure);
+        // The hash still covers the embedded value.
+        let edited = text.replace("\"opened\"", "\"closed\"");
+        assert!(matches!(
+            CaseFile::parse("case.json", &edited),
+            Err(CaseFileError::Corrupt { .. })
+        ));
+    }
 }

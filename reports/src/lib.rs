@@ -28,7 +28,7 @@ pub use run_report::{
     load_report, parse_report, LoadedReport, ReportError, RunReport, ServerInfo, SutFile, SutInfo,
 };
 pub use shard::{ShardRecord, ShardSpec};
-pub use text::RenderOptions;
+pub use text::{json_rows_text, json_text, RenderOptions};
 
 /// Write `junit.xml`, `report.md` and `report.html` for `report` into `dir`.
 pub fn write_renderings(

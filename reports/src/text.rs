@@ -1,6 +1,7 @@
 //! Small text helpers shared by the writers.
 
 use crate::model::{FailureRecord, InvariantResult, Verdict};
+use crate::mutants::{MutantMatrix, MutantStatus};
 use crate::run_report::RunReport;
 
 /// How writers name files and commands that live outside the report.
@@ -16,7 +17,11 @@ pub struct RenderOptions {
 impl RenderOptions {
     /// The command that replays `failure`, if it has a case file.
     pub fn replay_command(&self, failure: &FailureRecord) -> Option<String> {
-        let case = failure.case_file.as_deref()?;
+        Some(self.replay_case_command(failure.case_file.as_deref()?))
+    }
+
+    /// The command that replays the case file `case` (relative to the output dir).
+    pub fn replay_case_command(&self, case: &str) -> String {
         let path = if self.out_dir.is_empty() {
             case.to_owned()
         } else {
@@ -27,7 +32,7 @@ impl RenderOptions {
             cmd.push(' ');
             cmd.push_str(&self.replay_args);
         }
-        Some(cmd)
+        cmd
     }
 }
 
@@ -154,9 +159,138 @@ pub fn summary_line(report: &RunReport) -> String {
     )
 }
 
+/// What a report says first: the overall outcome in a few words, and whether
+/// it is green.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
+    /// `passed`, `FAILED`, `1 MUTANT SURVIVED`, ...
+    pub text: String,
+    /// True when nothing needs a reader's attention.
+    pub ok: bool,
+}
+
+/// The headline of `report`: the most serious problem, or the kill result of
+/// a mutant run, or `passed`.
+pub fn headline(report: &RunReport) -> Headline {
+    let bad = |text: String| Headline { text, ok: false };
+    if report.count(Verdict::Failed) > 0 {
+        return bad("FAILED".to_owned());
+    }
+    if report.count(Verdict::Error) > 0 {
+        return bad("ERROR".to_owned());
+    }
+    if report.missing_coverage().next().is_some() {
+        return bad("COVERAGE MISSING".to_owned());
+    }
+    if let Some(m) = &report.mutants {
+        if !m.control_passed {
+            return bad("CONTROL FAILED".to_owned());
+        }
+        let survived = m.count(MutantStatus::Survived);
+        if survived > 0 {
+            return bad(format!(
+                "{survived} {} SURVIVED",
+                if survived == 1 { "MUTANT" } else { "MUTANTS" }
+            ));
+        }
+        let errors = m.count(MutantStatus::Error);
+        if errors > 0 {
+            return bad(format!(
+                "{errors} MUTANT {}",
+                if errors == 1 { "ERROR" } else { "ERRORS" }
+            ));
+        }
+    }
+    if report.interrupted {
+        return bad("INTERRUPTED".to_owned());
+    }
+    if report.count(Verdict::Incomplete) > 0 {
+        return bad("INCOMPLETE".to_owned());
+    }
+    let text = match &report.mutants {
+        Some(m) => format!(
+            "all {} killed",
+            count(m.count(MutantStatus::Killed) as u64, "mutant")
+        ),
+        None => "passed".to_owned(),
+    };
+    Headline { text, ok: true }
+}
+
+/// `1 case`, `3 cases`: `n` and `noun`, plural when `n != 1`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The kill result of a mutant run: `60 killed, 1 survived, 0 broken, 0 errors
+/// of 61 mutants`.
+pub fn kill_result(m: &MutantMatrix) -> String {
+    format!(
+        "{} killed, {} survived, {} broken, {} of {}",
+        m.count(MutantStatus::Killed),
+        m.count(MutantStatus::Survived),
+        m.count(MutantStatus::InstallBroken),
+        count(m.count(MutantStatus::Error) as u64, "error"),
+        count(m.mutants.len() as u64, "mutant")
+    )
+}
+
+/// Results that need a reader's attention: failed, errored or incomplete.
+pub fn problems(report: &RunReport) -> impl Iterator<Item = &InvariantResult> {
+    report.results.iter().filter(|r| {
+        matches!(
+            r.verdict,
+            Verdict::Failed | Verdict::Error | Verdict::Incomplete
+        )
+    })
+}
+
+/// A failure value (`expected`, `actual`) for display: pretty-printed when it
+/// is a JSON object or array, as written otherwise.
+pub fn value_display(value: &str) -> String {
+    let t = value.trim_start();
+    if t.starts_with('{') || t.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(value) {
+            if let Ok(pretty) = serde_json::to_string_pretty(&v) {
+                return pretty;
+            }
+        }
+    }
+    value.to_owned()
+}
+
+/// `value` as JSON text, for the `expected` and `actual` of a failure: what
+/// reports show, instead of Rust's debug form.
+pub fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|e| format!("(not representable as JSON: {e})"))
+}
+
+/// Rows read as JSON text (e.g. `to_jsonb(t)::text`) as one JSON array, each
+/// row embedded as JSON rather than as a string holding JSON.
+pub fn json_rows_text(rows: &[String]) -> String {
+    let rows: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap_or_else(|_| serde_json::Value::String(r.clone())))
+        .collect();
+    json_text(&rows)
+}
+
 /// The input of a failure as pretty JSON.
 pub fn input_json(f: &FailureRecord) -> String {
     serde_json::to_string_pretty(&f.input).unwrap_or_else(|_| f.input.to_string())
+}
+
+/// The server's version without the build details: `PostgreSQL 16.14`.
+pub fn short_server_version(version: &str) -> String {
+    version
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Shorten a hash for display.

@@ -6,9 +6,9 @@ mod reports_support;
 
 use pgconform_reports::quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 use pgconform_reports::{
-    html, junit, markdown, parse_report, schema, tap, RenderOptions, ReportError,
+    html, junit, markdown, parse_report, schema, tap, RenderOptions, ReportError, Verdict,
 };
-use reports_support::{maximal, mixed};
+use reports_support::{maximal, mixed, mutant_run, one_failure_among, problems};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -110,9 +110,27 @@ fn markdown_has_the_table_failures_and_replay_commands() {
         "{md}"
     );
     assert!(md.contains("```sh\npgconform replay out/cases/GATE-MODEL-0123456789.json\n```"));
-    assert!(md.contains("- SQLSTATE 23514") && md.contains("+ {\"status\": \"opened\"}"));
+    assert!(md.contains("Failed after 3 cases; shrunk in 12 steps. SQLSTATE `23514`."));
     assert!(md.contains("| `kind:exclude` | 0 | **MISSING** |"), "{md}");
     assert!(md.contains("| `harmless` | **survived** |"), "{md}");
+    assert!(md.contains("## Mutants: 1 killed, 1 survived, 0 broken, 0 errors of 2 mutants"));
+}
+
+#[test]
+fn markdown_puts_failures_first_with_values_as_json() {
+    let md = markdown::render(&maximal(), &opts());
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in {md}"))
+    };
+    assert!(at("## Failures") < at("## Mutants"), "{md}");
+    assert!(at("## Mutants") < at("## Invariants"), "{md}");
+    assert!(at("## Invariants") < at("## Run"), "{md}");
+    // The failure's JSON value is pretty-printed in the diff, one key a line.
+    assert!(
+        md.contains("- SQLSTATE 23514\n+ {\n+   \"status\": \"opened\"\n+ }"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -212,6 +230,111 @@ fn html_is_self_contained_and_escaped() {
         .contains("http"));
 }
 
+/// The values of `attr` on every element of `page`.
+fn attr_values(page: &str, attr: &str) -> Vec<String> {
+    let needle = format!(" {attr}=\"");
+    page.match_indices(&needle)
+        .filter_map(|(at, _)| {
+            let rest = &page[at + needle.len()..];
+            rest.find('"').map(|end| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+/// Every `href="#x"` of `page` names an `id="x"` of `page`; returns the links.
+fn assert_links_resolve(page: &str) -> Vec<String> {
+    let ids: std::collections::BTreeSet<String> = attr_values(page, "id").into_iter().collect();
+    assert_eq!(
+        ids.len(),
+        attr_values(page, "id").len(),
+        "duplicate ids in the page"
+    );
+    let links: Vec<String> = attr_values(page, "href")
+        .into_iter()
+        .filter_map(|h| h.strip_prefix('#').map(str::to_owned))
+        .collect();
+    for l in &links {
+        assert!(
+            ids.contains(l),
+            "link #{l} points to no element; ids: {ids:?}"
+        );
+    }
+    links
+}
+
+#[test]
+fn html_links_all_resolve() {
+    for (name, report) in [
+        ("maximal", maximal()),
+        ("mixed", mixed()),
+        ("problems", problems()),
+        ("mutant run", mutant_run(31, 12)),
+    ] {
+        let page = html::render(&report, &opts());
+        let links = assert_links_resolve(&page);
+        let problems = report
+            .results
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Passed | Verdict::Skipped))
+            .count();
+        assert!(
+            links.len() >= problems,
+            "{name}: every failure is linked from the table"
+        );
+    }
+}
+
+#[test]
+fn html_puts_failures_first_with_values_as_json() {
+    let page = html::render(&maximal(), &opts());
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(at("id=\"summary\"") < at("id=\"failures\""));
+    assert!(at("id=\"failures\"") < at("id=\"mutants\""));
+    assert!(at("id=\"mutants\"") < at("id=\"invariants\""));
+    assert!(at("id=\"invariants\"") < at("id=\"run\""));
+    // Inside a failure: what failed, the replay command, expected vs actual,
+    // then the shrunk input.
+    let block = &page[at("id=\"inv-GATE-MODEL\"")..];
+    let inside = |needle: &str| block.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(inside("the kernel accepted &lt;what&gt;") < inside("class=\"replay\""));
+    assert!(inside("class=\"replay\"") < inside("class=\"expected\""));
+    assert!(inside("class=\"expected\"") < inside("class=\"input\""));
+    assert!(block.contains("Failed after 3 cases; shrunk in 12 steps."));
+    // The actual value is JSON, pretty-printed, and differs from the expected.
+    assert!(
+        block.contains("<span class=\"differs\">  &quot;status&quot;: &quot;opened&quot;</span>"),
+        "{block}"
+    );
+}
+
+#[test]
+fn html_of_a_mutant_run_heads_with_the_kill_result() {
+    let report = mutant_run(31, 12);
+    let page = html::render(&report, &opts());
+    assert!(
+        page.contains("id=\"status\">1 MUTANT SURVIVED</span>"),
+        "{page}"
+    );
+    let summary = &page[page.find("id=\"mutant-summary\"").expect("summary")..];
+    assert!(
+        summary.starts_with(
+            "id=\"mutant-summary\"><b class=\"killed\">11 killed</b>, <b class=\"survived\">1 survived</b>, 0 broken, 0 errors of 12 mutants."
+        ),
+        "{summary}"
+    );
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(at("id=\"kill-matrix\"") < at("id=\"invariants\""));
+    // Red in the matrix means "survived": the survivor's cells, and only those.
+    let survivor_row = &page[at(">survivor-0</text>")..];
+    let first_cell = &survivor_row[survivor_row.find("class=\"cell\"").expect("a cell")..];
+    assert!(first_cell.contains(&format!("fill=\"{}\"", html::style::RED)));
+    let killed_row = &page[at(">mutant-0</text>")..];
+    assert!(
+        !killed_row[..killed_row.find(">mutant-1</text>").expect("next row")]
+            .contains(&format!("fill=\"{}\"", html::style::RED))
+    );
+}
+
 fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
@@ -235,7 +358,9 @@ fn headless(browser: &Path, profile: &Path, extra: &[&str], url: &str) -> std::p
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1200,900",
+            "--hide-scrollbars",
+            "--force-device-scale-factor=1",
+            "--window-size=1280,800",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
@@ -244,16 +369,132 @@ fn headless(browser: &Path, profile: &Path, extra: &[&str], url: &str) -> std::p
         .expect("run chromium")
 }
 
-/// Needs Chromium: skipped by the default nextest profile (shown as SKIP),
-/// run by `--profile ci`.
-#[test]
-fn prereq_chromium_html_renders_in_a_headless_browser() {
-    let browser = chromium().unwrap_or_else(|| {
+fn chromium_or_panic() -> PathBuf {
+    chromium().unwrap_or_else(|| {
         panic!(
             "no chromium on PATH: install it (Debian: apt-get install -y chromium) to check \
              report.html, or run without --profile ci"
         )
-    });
+    })
+}
+
+/// A screenshot of `report.html` as a person first sees it: the top
+/// 1280×800 of the page, decoded to RGBA rows.
+struct Screenshot {
+    width: usize,
+    height: usize,
+    rgba: Vec<u8>,
+}
+
+impl Screenshot {
+    fn of(report: &pgconform_reports::RunReport, name: &str) -> Self {
+        let browser = chromium_or_panic();
+        let dir = std::env::temp_dir().join(format!("pgc-shot-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("profile")).expect("temp dir");
+        let page = dir.join("report.html");
+        std::fs::write(&page, html::render(report, &opts())).expect("write page");
+        let shot = dir.join("shot.png");
+        let out = headless(
+            &browser,
+            &dir.join("profile"),
+            &[&format!("--screenshot={}", shot.display())],
+            &format!("file://{}", page.display()),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = std::fs::File::open(&shot).expect("screenshot written");
+        let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::ALPHA);
+        let mut reader = decoder.read_info().expect("a PNG");
+        let mut rgba = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut rgba).expect("PNG pixels");
+        assert_eq!(info.color_type, png::ColorType::Rgba);
+        if let Some(keep) = std::env::var_os("PGCONFORM_KEEP_SCREENSHOTS") {
+            let _ = std::fs::copy(&shot, Path::new(&keep).join(format!("{name}.png")));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        Self {
+            width: info.width as usize,
+            height: info.height as usize,
+            rgba,
+        }
+    }
+
+    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 4;
+        [self.rgba[i], self.rgba[i + 1], self.rgba[i + 2]]
+    }
+
+    /// Pixels of exactly `hex` (`#rrggbb`).
+    fn count(&self, hex: &str) -> usize {
+        let want = rgb(hex);
+        (0..self.height)
+            .flat_map(|y| (0..self.width).map(move |x| (x, y)))
+            .filter(|&(x, y)| self.pixel(x, y) == want)
+            .count()
+    }
+
+    /// Whether some `side`×`side` square is all `hex`: a kill-matrix cell
+    /// (16 px) and not a chart bar (14 px high) or a line of text.
+    fn has_square(&self, hex: &str, side: usize) -> bool {
+        let want = rgb(hex);
+        (0..self.height.saturating_sub(side)).any(|y| {
+            (0..self.width.saturating_sub(side))
+                .any(|x| (0..side).all(|dy| (0..side).all(|dx| self.pixel(x + dx, y + dy) == want)))
+        })
+    }
+}
+
+fn rgb(hex: &str) -> [u8; 3] {
+    let v = u32::from_str_radix(hex.trim_start_matches('#'), 16).expect("#rrggbb");
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+/// Needs Chromium. A report of 35 invariants, one failed (last in the
+/// table), read as a person reads it: the
+/// failure block (the page's only light-red area) and its replay command
+/// (the only light-yellow one) are on the first screen at 1280×800.
+#[test]
+fn prereq_chromium_one_failure_is_above_the_fold() {
+    let shot = Screenshot::of(&one_failure_among(34), "one-failure");
+    assert_eq!((shot.width, shot.height), (1280, 800));
+    let failure_px = shot.count(html::style::FAILURE_BG);
+    assert!(
+        failure_px > 1280 * 150,
+        "the failure block fills much of the first screen ({failure_px} px)"
+    );
+    let replay_px = shot.count(html::style::REPLAY_BG);
+    assert!(
+        replay_px > 300 * 14,
+        "the replay command is on the first screen ({replay_px} px)"
+    );
+}
+
+/// Needs Chromium. With 31 control invariants passed and 12 mutants, the
+/// first screen shows the kill matrix: its cells (16 px squares) in green
+/// (killed) and red (survived).
+#[test]
+fn prereq_chromium_mutant_run_shows_the_kill_matrix_first() {
+    let shot = Screenshot::of(&mutant_run(31, 12), "mutants");
+    assert!(
+        shot.has_square(html::style::GREEN_FILL, 16),
+        "a green (killed) cell of the kill matrix on the first screen"
+    );
+    assert!(
+        shot.has_square(html::style::RED, 16),
+        "a red (survived) cell of the kill matrix on the first screen"
+    );
+}
+
+/// Needs Chromium: skipped by the default nextest profile (shown as SKIP),
+/// run by `--profile ci`.
+#[test]
+fn prereq_chromium_html_renders_in_a_headless_browser() {
+    let browser = chromium_or_panic();
     let dir = std::env::temp_dir().join(format!("pgc-reports-html-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("profile")).expect("temp dir");
@@ -278,6 +519,7 @@ fn prereq_chromium_html_renders_in_a_headless_browser() {
     assert!(dom.contains("<svg id=\"kill-matrix\""));
     assert_eq!(dom.matches("class=\"cell\"").count(), 3, "3 tried cells");
     assert!(dom.contains("id=\"status\">FAILED</span>"));
+    assert_links_resolve(&dom);
 
     let shot = dir.join("shot.png");
     let out = headless(

@@ -398,7 +398,7 @@ pub fn check_report(
         return Err(CaseError::mismatch(
             "verify names the wrong active manifest",
             manifest,
-            format!("{:?}", report.manifest_id),
+            pgconform_reports::json_text(&report.manifest_id),
         ));
     }
     let want: BTreeMap<(String, String), String> = expected

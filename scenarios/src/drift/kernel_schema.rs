@@ -434,7 +434,7 @@ impl Property for ForwardOnly {
             return Err(CaseError::mismatch(
                 format!("{clause}: rollback appends exactly one new version, the one it returns"),
                 new,
-                format!("{ids:?}"),
+                pgconform_reports::json_text(&ids),
             )
             .with_sql(sql));
         }

@@ -309,7 +309,7 @@ pub fn oracle_diff(
 }
 
 /// One type of the kernel's `verify_reconstruction` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
 pub struct KernelType {
     /// `source_count`.
     pub source_count: Option<u64>,
@@ -437,8 +437,8 @@ pub fn agree(kernel: &KernelVerify, oracle: &MultisetDiff) -> CaseResult {
         if *kt != expected {
             return Err(CaseError::mismatch(
                 format!("verify_reconstruction disagrees with the Rust oracle on {name}"),
-                format!("{expected:?}"),
-                format!("{kt:?}"),
+                pgconform_reports::json_text(&expected),
+                pgconform_reports::json_text(&kt),
             ));
         }
     }

@@ -218,8 +218,8 @@ impl Hostile {
                 if got != want {
                     return Err(CaseError::mismatch(
                         format!("rehydrating into {target:?} created or dropped other schemas"),
-                        format!("{want:?}"),
-                        format!("{got:?}"),
+                        pgconform_reports::json_text(&want),
+                        pgconform_reports::json_text(&got),
                     ));
                 }
                 let canary: i64 = db

@@ -44,8 +44,8 @@ fn check_pack_types(rows: &BTreeMap<String, Vec<String>>, agent: &str) -> CaseRe
     if got != want {
         return Err(CaseError::mismatch(
             format!("the pack of {agent} does not carry exactly the canonical types"),
-            format!("{want:?}"),
-            format!("{got:?}"),
+            pgconform_reports::json_text(&want),
+            pgconform_reports::json_text(&got),
         ));
     }
     Ok(())
@@ -275,8 +275,8 @@ impl Property for Determinism {
                             "the rehydrated {} of {} are not the pack's rows in pack order",
                             t.name, a.agent_id
                         ),
-                        format!("{want:?}"),
-                        format!("{copy:?}"),
+                        pgconform_reports::json_rows_text(&want),
+                        pgconform_reports::json_rows_text(&copy),
                     ));
                 }
             }
@@ -382,8 +382,8 @@ impl Property for Order {
                             "the pack lists {} of {} out of seq order",
                             t.name, a.agent_id
                         ),
-                        format!("{source:?}"),
-                        format!("{in_pack:?}"),
+                        pgconform_reports::json_rows_text(&source),
+                        pgconform_reports::json_rows_text(&in_pack),
                     ));
                 }
                 let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
@@ -393,8 +393,8 @@ impl Property for Order {
                             "the rehydrated {} of {} lost the source order",
                             t.name, a.agent_id
                         ),
-                        format!("{source:?}"),
-                        format!("{copy:?}"),
+                        pgconform_reports::json_rows_text(&source),
+                        pgconform_reports::json_rows_text(&copy),
                     ));
                 }
             }
@@ -456,8 +456,8 @@ impl Property for Generated {
                             "the pack's {} rows of {} are not exactly the source contents",
                             t.name, a.agent_id
                         ),
-                        format!("{source:?}"),
-                        format!("{in_pack:?}"),
+                        pgconform_reports::json_rows_text(&source),
+                        pgconform_reports::json_rows_text(&in_pack),
                     ));
                 }
                 for col in t.generated() {
@@ -585,8 +585,8 @@ fn compare_heads(client: &mut Client, agent: &str) -> CaseResult {
     if source_cols != target_cols {
         return Err(CaseError::mismatch(
             format!("{HEADS_CLAUSE}: the rebuilt {HEADS} of the copy has other columns than the source's"),
-            format!("{source_cols:?}"),
-            format!("{target_cols:?}"),
+            pgconform_reports::json_text(&source_cols),
+            pgconform_reports::json_text(&target_cols),
         ));
     }
     let list: Vec<String> = source_cols
@@ -634,8 +634,8 @@ fn compare_heads(client: &mut Client, agent: &str) -> CaseResult {
                 format!(
                     "rebuilt heads of {agent} differ from the source's in column {col} (harness's own reading)"
                 ),
-                format!("{sv:?}"),
-                format!("{tv:?}"),
+                pgconform_reports::json_text(&sv),
+                pgconform_reports::json_text(&tv),
             ));
         }
     }
@@ -687,7 +687,7 @@ impl Property for Projection {
                 return Err(CaseError::mismatch(
                     format!("the pack of {} carries the projection {p}", a.agent_id),
                     "no projection in a pack",
-                    format!("{:?}", prows.keys().collect::<Vec<_>>()),
+                    pgconform_reports::json_text(&prows.keys().collect::<Vec<_>>()),
                 ));
             }
             check_pack_types(&prows, &a.agent_id)?;

@@ -105,7 +105,7 @@ fn names_failure(
     if numbers != want {
         return Err(CaseError::mismatch(
             format!("{function}() does not report every proof after {what}"),
-            format!("{want:?}"),
+            pgconform_reports::json_text(&want),
             render(rows),
         ));
     }

@@ -103,7 +103,7 @@ impl Property for RoundTrip {
                 return Err(CaseError::mismatch(
                     format!("durability_round_trip_test({}) did not pass", a.agent_id),
                     "pass = true",
-                    format!("{pass:?}"),
+                    pgconform_reports::json_text(&pass),
                 )
                 .with_sql(sql));
             }
@@ -112,8 +112,8 @@ impl Property for RoundTrip {
         if before != after {
             return Err(CaseError::mismatch(
                 "durability_round_trip_test left schemas behind",
-                format!("{before:?}"),
-                format!("{after:?}"),
+                pgconform_reports::json_text(&before),
+                pgconform_reports::json_text(&after),
             ));
         }
         Ok(())

@@ -62,7 +62,7 @@ fn expect_reads_back(db: &mut postgres::Client, ev: Uuid, what: &str) -> CaseRes
         other => Err(CaseError::mismatch(
             format!("readback_verify of valid evidence ({what}) did not answer true"),
             "true",
-            format!("{other:?}"),
+            pgconform_reports::json_text(&other),
         )
         .with_sql(kernel::READBACK_SQL)),
     }

@@ -29,7 +29,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// One aclitem, by role names (`grantee` None = PUBLIC).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct AclItem {
     /// Grantor role.
     pub grantor: String,

@@ -157,8 +157,8 @@ impl Property for EvidNoSource {
             if now != s.definition_sha256 {
                 return Err(CaseError::mismatch(
                     format!("revoke_only changed the definition of {}", (ff.namer())(*o)),
-                    format!("{:?}", s.definition_sha256),
-                    format!("{now:?}"),
+                    pgconform_reports::json_text(&s.definition_sha256),
+                    pgconform_reports::json_text(&now),
                 )
                 .with_sql(kernel::REVOKE_ONLY_SQL));
             }
@@ -171,7 +171,7 @@ impl Property for EvidNoSource {
             return Err(CaseError::mismatch(
                 format!("after revoke_only PUBLIC still holds a privilege on {ident}"),
                 "no PUBLIC aclitem",
-                format!("{p:?}"),
+                pgconform_reports::json_text(&p),
             ));
         }
         const HOLDERS: &str = "SELECT r.rolname::text FROM pg_roles r \
@@ -231,7 +231,7 @@ impl Property for EvidNoSource {
                         return Err(CaseError::mismatch(
                             format!("after revoke_only, role {r} calling {ident} was not refused with 42501"),
                             "SQLSTATE 42501",
-                            format!("{:?}", other.sqlstate().map(str::to_owned).unwrap_or_else(|| "success".into())),
+                            pgconform_reports::json_text(&other.sqlstate().map(str::to_owned).unwrap_or_else(|| "success".into())),
                         )
                         .with_sql(call));
                     }

@@ -218,7 +218,7 @@ impl Property for EvidRestore {
                             ff.fx.fns[t].ident
                         ),
                         pre,
-                        format!("{post:?}"),
+                        pgconform_reports::json_text(&post),
                     ));
                 }
             }

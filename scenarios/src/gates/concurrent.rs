@@ -244,7 +244,7 @@ fn check_snapshot(obs: &Observed, gates: &BTreeSet<&str>) -> CaseResult {
                         "session {s}: call {i} has an earlier created_at than its earlier call {j}"
                     ),
                     format!(">= {prev:?}"),
-                    format!("{at:?}"),
+                    pgconform_reports::json_text(&at),
                 ));
             }
         }
@@ -270,7 +270,7 @@ fn check_rows(sessions: &[Vec<Call>], obs: &Observed) -> CaseResult {
             CaseError::mismatch(
                 "a ledger row belongs to no call",
                 "actor s<session>#<call>",
-                format!("{r:?}"),
+                pgconform_reports::json_text(&r),
             )
         })?;
         rows.entry(call).or_default().push(r);
@@ -320,8 +320,8 @@ fn check_rows(sessions: &[Vec<Call>], obs: &Observed) -> CaseResult {
                         "session {s} call {i} ({:?}): ledger rows lost or duplicated",
                         call.op
                     ),
-                    format!("{want:?}"),
-                    format!("{mine:?}"),
+                    pgconform_reports::json_text(&want),
+                    pgconform_reports::json_text(&mine),
                 ));
             }
         }
@@ -330,7 +330,7 @@ fn check_rows(sessions: &[Vec<Call>], obs: &Observed) -> CaseResult {
         return Err(CaseError::mismatch(
             format!("ledger rows name call s{s}#{i}, which was never made"),
             "no row",
-            format!("{r:?}"),
+            pgconform_reports::json_text(&r),
         ));
     }
     Ok(())

@@ -46,7 +46,7 @@ pub struct ObsConfig {
 }
 
 /// One ledger row as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ObsLedger {
     /// transition_id.
     pub transition_id: String,
@@ -75,7 +75,7 @@ pub struct ObsLedger {
 }
 
 /// One command-run row as read (the contract's columns only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ObsRun {
     /// run_id.
     pub run_id: String,
@@ -518,7 +518,7 @@ pub fn check_fresh_install(obs: &Observed) -> CaseResult {
             return Err(CaseError::mismatch(
                 format!("a fresh install must seed gate {key} as 'false' (CONTRACT.md §4: all nine start 'false')"),
                 "'false'",
-                format!("{:?}", obs.value(key)),
+                pgconform_reports::json_text(&obs.value(key)),
             ));
         }
     }
@@ -559,15 +559,15 @@ pub fn check_ledger_kept(before: &Observed, after: &Observed) -> CaseResult {
             None => {
                 return Err(CaseError::mismatch(
                     format!("ledger row {id} disappeared (the ledger is append-only)"),
-                    format!("{row:?}"),
+                    pgconform_reports::json_text(&row),
                     "no row",
                 ))
             }
             Some(now) if now != row => {
                 return Err(CaseError::mismatch(
                     format!("ledger row {id} changed (the ledger is append-only)"),
-                    format!("{row:?}"),
-                    format!("{now:?}"),
+                    pgconform_reports::json_text(&row),
+                    pgconform_reports::json_text(&now),
                 ))
             }
             Some(_) => {}

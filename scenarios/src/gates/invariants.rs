@@ -140,7 +140,7 @@ impl Property for GateNeverFlip {
                         return Err(CaseError::mismatch(
                             format!("an API call changed never-flip gate {key} to something other than 'false'"),
                             format!("{b:?} or 'false'"),
-                            format!("{a:?}"),
+                            pgconform_reports::json_text(&a),
                         ));
                     }
                 }
@@ -168,7 +168,7 @@ impl Property for GateNeverFlip {
                     return Err(CaseError::mismatch(
                         format!("opening never-flip gate {g} must be refused with 42501 (CONTRACT.md §4 fn_iu_gate_open)"),
                         "42501",
-                        format!("{code:?}"),
+                        pgconform_reports::json_text(&code),
                     ));
                 }
             }
@@ -282,7 +282,7 @@ impl Property for GateWatchdog {
                                 },
                                 s.now
                             ),
-                            format!("{a:?}"),
+                            pgconform_reports::json_text(&a),
                         ));
                     }
                     if is_open_row(b) && live && a != b {
@@ -290,8 +290,8 @@ impl Property for GateWatchdog {
                             format!(
                                 "the watchdog touched {g}, whose latest open is live (CONTRACT.md §4 v2 watchdog rule)"
                             ),
-                            format!("{b:?}"),
-                            format!("{a:?}"),
+                            pgconform_reports::json_text(&b),
+                            pgconform_reports::json_text(&a),
                         ));
                     }
                     if a != b {
@@ -301,7 +301,7 @@ impl Property for GateWatchdog {
                 if closed != really_closed {
                     return Err(CaseError::mismatch(
                         "the watchdog's `closed` list differs from the gates it closed",
-                        format!("{really_closed:?}"),
+                        pgconform_reports::json_text(&really_closed),
                         v,
                     ));
                 }
@@ -397,8 +397,8 @@ impl Property for GateLedger {
             if got_sorted != want {
                 return Err(CaseError::mismatch(
                     "the new ledger rows do not match the call (one row per gate it changed or named)",
-                    format!("{want:?}"),
-                    format!("{got:?}"),
+                    pgconform_reports::json_text(&want),
+                    pgconform_reports::json_text(&got),
                 ));
             }
             if is_api(s.op) {

@@ -524,8 +524,8 @@ impl Property for GateDryRun {
             return Err(CaseError::mismatch(
                 "a rolled-back gates-install left the session holding a lock (a session-level \
                  advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
-                format!("{locks_before:?}"),
-                format!("{locks_after:?}"),
+                pgconform_reports::json_text(&locks_before),
+                pgconform_reports::json_text(&locks_after),
             )
             .with_sql(SESSION_LOCKS_SQL));
         }

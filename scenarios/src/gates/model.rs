@@ -52,7 +52,7 @@ pub struct ConfigRow {
 }
 
 /// One ledger row as the model predicts it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LedgerRow {
     /// gate_key.
     pub gate_key: String,
@@ -77,7 +77,7 @@ pub struct LedgerRow {
 }
 
 /// One command-run row as the model predicts it (contract columns only).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunRow {
     /// command_name.
     pub command_name: String,
@@ -136,7 +136,7 @@ impl Code {
 }
 
 /// The output of `fn_iu_gate_verify_closed`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VerifyOut {
     /// The gates and their values (null for a missing row), by key.
     pub gates: BTreeMap<String, Option<String>>,
@@ -172,7 +172,7 @@ impl VerifyOut {
 }
 
 /// A successful answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Outcome {
     /// `{"status": "opened"}`.
     Opened,

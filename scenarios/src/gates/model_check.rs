@@ -13,7 +13,7 @@ use crate::pg::Answer;
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::gates::{arb_gate_ops, GateOp};
-use pgconform_reports::FailureDetail;
+use pgconform_reports::{json_text, FailureDetail};
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -99,12 +99,13 @@ pub fn at_step(e: CaseError, i: usize, op: &GateOp) -> CaseError {
     }
 }
 
+/// A mismatch whose expected and actual values are shown as JSON.
 fn fail(
     message: impl Into<String>,
-    expected: impl std::fmt::Debug,
-    actual: impl std::fmt::Debug,
+    expected: impl serde::Serialize,
+    actual: impl serde::Serialize,
 ) -> CaseError {
-    CaseError::mismatch(message, format!("{expected:#?}"), format!("{actual:#?}"))
+    CaseError::mismatch(message, json_text(&expected), json_text(&actual))
 }
 
 /// dot_config as observed (key -> value).
@@ -211,7 +212,7 @@ fn check_answer<'s>(
                 message: format!(
                     "the kernel refused a call the contract requires to succeed: {message}"
                 ),
-                expected: Some(format!("{:?}", accept.as_ref().map(|a| &a.outcome))),
+                expected: Some(json_text(&accept.as_ref().map(|a| &a.outcome))),
                 actual: Some(format!("error {sqlstate}")),
                 sqlstate: Some(sqlstate.clone()),
                 sql: None,
@@ -221,13 +222,13 @@ fn check_answer<'s>(
             check_outcome(&a.outcome, v)?;
             Ok(Some(a))
         }
-        (Answer::Ok(v), refuse, None) => Err(fail(
+        (Answer::Ok(v), refuse, None) => Err(CaseError::mismatch(
             "the kernel accepted a call the contract requires it to refuse",
             format!(
                 "an error with SQLSTATE {}",
                 refuse.as_ref().map_or("?".to_owned(), describe_code)
             ),
-            v,
+            json_text(v),
         )),
     }
 }
@@ -251,10 +252,10 @@ fn check_outcome(outcome: &Outcome, v: &serde_json::Value) -> CaseResult {
             if v.get("status").and_then(|s| s.as_str()) == Some(want) {
                 Ok(())
             } else {
-                Err(fail(
+                Err(CaseError::mismatch(
                     "wrong status",
                     format!("{{\"status\": \"{want}\", ...}}"),
-                    v,
+                    json_text(v),
                 ))
             }
         }

@@ -162,6 +162,90 @@ pub fn maximal() -> RunReport {
     r
 }
 
+/// A run as users see one: `passes` invariants held and one, last in the
+/// table, failed.
+pub fn one_failure_among(passes: usize) -> RunReport {
+    let mut results: Vec<InvariantResult> = (0..passes)
+        .map(|i| passed(&format!("INV-{i:02}"), "suite", 16))
+        .collect();
+    results.push(failed("ZZ-LAST", "gates"));
+    report(results)
+}
+
+/// Every kind of problem: a failure, an environment error, an incomplete run.
+pub fn problems() -> RunReport {
+    let mut error = passed("EVD-ACL", "evidence", 0);
+    error.verdict = Verdict::Error;
+    error.error = Some("the server went away".to_owned());
+    let mut incomplete = passed("DRIFT-GEN", "drift", 3);
+    incomplete.verdict = Verdict::Incomplete;
+    incomplete.cases_requested = 16;
+    incomplete.error = Some("the time budget ran out".to_owned());
+    report(vec![
+        failed("GATE-MODEL", "gates"),
+        error,
+        incomplete,
+        passed("SUT-CLOCK", "foundation", 16),
+    ])
+}
+
+/// A `pgconform mutants` run as it looks on the reference kernel: `control`
+/// passed invariants and `mutants` mutants, all killed but the last one.
+pub fn mutant_run(control: usize, mutants: usize) -> RunReport {
+    let ids: Vec<String> = (0..control).map(|i| format!("INV-{i:02}")).collect();
+    let mut r = report(ids.iter().map(|id| passed(id, "suite", 16)).collect());
+    let outcome = |i: usize, survives: bool| {
+        let tried_n = if survives { control.min(8) } else { 1 + i % 4 };
+        let tried: Vec<TriedInvariant> = ids[..tried_n]
+            .iter()
+            .enumerate()
+            .map(|(j, id)| TriedInvariant {
+                id: id.clone(),
+                verdict: if !survives && j + 1 == tried_n {
+                    Verdict::Failed
+                } else {
+                    Verdict::Passed
+                },
+                cases: 16,
+                duration_ms: 200,
+            })
+            .collect();
+        let killer = (!survives).then(|| ids[tried_n - 1].clone());
+        MutantOutcome {
+            name: if survives {
+                "survivor-0".to_owned()
+            } else {
+                format!("mutant-{i}")
+            },
+            file: format!("kernel/mutants/m{i}.sql"),
+            sha256: "d".repeat(64),
+            kills: vec![ids[0].clone()],
+            why: "what it breaks".to_owned(),
+            status: if survives {
+                MutantStatus::Survived
+            } else {
+                MutantStatus::Killed
+            },
+            expected_killer: killer.as_deref() == Some(ids[0].as_str()),
+            cases_to_kill: killer.as_ref().map(|_| 4),
+            counterexample_bytes: killer.as_ref().map(|_| 120),
+            case_file: killer.as_ref().map(|k| format!("cases/{k}-{i:010}.json")),
+            killed_by: killer,
+            failure: None,
+            tried,
+            error: None,
+            duration_ms: 1500,
+        }
+    };
+    r.mutants = Some(MutantMatrix {
+        mutants_dir: "kernel/mutants".to_owned(),
+        control_passed: true,
+        mutants: (0..mutants).map(|i| outcome(i, i + 1 == mutants)).collect(),
+    });
+    r.seal();
+    r
+}
+
 /// Serialise and parse back, as `gate` and `merge` see a file.
 pub fn loaded(r: &RunReport, name: &str) -> pgconform_reports::LoadedReport {
     let text = serde_json::to_string_pretty(r).expect("serialise");
