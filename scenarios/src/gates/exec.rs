@@ -8,33 +8,15 @@ use crate::case::{CaseError, CaseResult};
 use crate::clock;
 use crate::pg::{answer, Answer, PgResultExt};
 use crate::sandbox::{CaseDb, Sandbox};
-use pgconform_generators::gates::{
-    approval_uuid, GateOp, LedgerTamper, GATE_COMMANDS, GOVERNABLE, NEVER_FLIP,
-};
+use pgconform_generators::gates::{approval_uuid, GateOp, LedgerTamper, GOVERNABLE, NEVER_FLIP};
 use pgconform_reports::FailureDetail;
 use postgres::Client;
 use std::collections::BTreeMap;
 
 use super::model::EPOCH_LITERAL;
 
-/// Tables the protocol needs while it is installed (CONTRACT.md §4 Objects).
-pub const TABLES: [&str; 4] = [
-    "public.dot_config",
-    "public.dot_iu_command_catalog",
-    "public.dot_iu_command_run",
-    "public.iu_gate_transition",
-];
-
-/// The protocol's functions (exact signatures, CONTRACT.md §4): the protocol
-/// is installed when all four exist and rolled back when none does. Which
-/// other objects survive a rollback (dot_config, the logger, ...) is the
-/// kernel's choice, so they do not decide it.
-pub const FUNCTIONS: [&str; 4] = [
-    "public.fn_iu_gate_open(text,uuid,text,text,integer)",
-    "public.fn_iu_gate_close(text,text,text)",
-    "public.fn_iu_gate_watchdog(text)",
-    "public.fn_iu_gate_verify_closed(text)",
-];
+/// The protocol's functions and command catalog (contract §4, `pgconform_contract`).
+pub use pgconform_contract::gates::{catalog_entry, FUNCTIONS};
 
 /// One dot_config row as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,16 +233,6 @@ pub fn applies(op: &GateOp, installed: bool) -> bool {
 /// The kernel's answer to one operation: a jsonb result (or null for
 /// statements without one) or a server error.
 pub type OpAnswer = Answer<serde_json::Value>;
-
-/// The catalogued category and `mutating` flag of a gate command (what a
-/// correct caller of the logger passes); unknown commands get `health`/true.
-pub fn catalog_entry(command: &str) -> (&'static str, bool) {
-    match command {
-        "dot_iu_gate_verify_closed" => ("read", false),
-        c if GATE_COMMANDS.contains(&c) => ("health", true),
-        _ => ("health", true),
-    }
-}
 
 /// The SQL an operation runs (for failure reports).
 pub fn op_sql(op: &GateOp) -> String {
