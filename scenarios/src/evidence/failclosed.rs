@@ -2,7 +2,6 @@
 //! and leaves every function (definition, owner, ACL) and the evidence store
 //! exactly as they were.
 
-use super::fixture::sha256_hex;
 use super::kernel::{self, ContractExt, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
@@ -15,6 +14,7 @@ use pgconform_generators::evidence::{
     arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultPoint, FaultStep, WrongObject,
     WrongPin,
 };
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
@@ -351,7 +351,7 @@ impl Run {
             f => self.seal_for(f, source.as_bytes(), &mut created)?,
         };
         match step.fault {
-            Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(&s.to_le_bytes()),
+            Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(s.to_le_bytes()),
             Fault::WrongPin(WrongPin::OtherFunction) => pin = sha256_hex(other_def.as_bytes()),
             Fault::Ambiguous => {
                 let second = kernel::seal(

@@ -2,7 +2,6 @@
 //! changes; revoke_only leaves the body intact and EXECUTE effectively revoked
 //! (PUBLIC, grantees, inherited) with the owner isolated.
 
-use super::fixture::sha256_hex;
 use super::kernel::{self, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
@@ -12,6 +11,7 @@ use crate::pg::{answer, quote_ident, Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 

@@ -1,7 +1,6 @@
 //! EVID-RESTORE: stub → (isolate) → restore → replay gives back exactly the
 //! definition, owner and ACL the harness saw before.
 
-use super::fixture::sha256_hex;
 use super::kernel::{self, Outcome};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
@@ -9,6 +8,7 @@ use crate::invariant::{InvariantMeta, Suite};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_restore_input, Decoy, RestoreInput};
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeSet;
 
