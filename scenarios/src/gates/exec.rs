@@ -409,8 +409,45 @@ pub fn run_op(
             .saturating_add(seconds.saturating_mul(1_000_000));
         return Ok(Answer::Ok(serde_json::Value::Null));
     }
-    let sql = op_sql(op);
     match op {
+        GateOp::Rollback => run_named_script(client, sandbox, "gates-rollback"),
+        GateOp::Reinstall => run_named_script(client, sandbox, "gates-install"),
+        _ => bind_op(op, |sql, params, answers| match answers {
+            Answers::Json => json_answer(client, sql, params),
+            Answers::Nothing => exec_answer(client, sql, params),
+        })
+        .unwrap_or(Ok(Answer::Ok(serde_json::Value::Null))),
+    }
+}
+
+fn run_named_script(
+    client: &mut Client,
+    sandbox: &dyn Sandbox,
+    name: &str,
+) -> Result<OpAnswer, CaseError> {
+    let script = sandbox.sut().script(name).map_err(CaseError::env)?;
+    run_script(client, &script.sql)
+}
+
+/// What a statement of an operation answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answers {
+    /// A call of one of the protocol's functions: one jsonb value.
+    Json,
+    /// A direct write: no value.
+    Nothing,
+}
+
+/// The one binding of an operation to its statement: calls `send` with the
+/// SQL ([`op_sql`]), its parameters and what it answers with. `None` for
+/// operations that are no statement (clock moves, scripts), which each
+/// executor handles itself.
+pub fn bind_op<R>(
+    op: &GateOp,
+    send: impl FnOnce(&str, &[&(dyn postgres::types::ToSql + Sync)], Answers) -> R,
+) -> Option<R> {
+    let sql = op_sql(op);
+    Some(match op {
         GateOp::Open {
             gate,
             approval,
@@ -419,50 +456,37 @@ pub fn run_op(
             ttl,
         } => {
             let approval = approval.map(approval_uuid);
-            json_answer(client, &sql, &[gate, &approval, actor, reason, ttl])
+            send(&sql, &[gate, &approval, actor, reason, ttl], Answers::Json)
         }
         GateOp::Close {
             gate,
             actor,
             reason,
-        } => json_answer(client, &sql, &[gate, actor, reason]),
-        GateOp::Watchdog { actor } => json_answer(client, &sql, &[actor]),
-        GateOp::Verify => json_answer(client, &sql, &[]),
-        GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. } => {
-            Ok(Answer::Ok(serde_json::Value::Null))
-        }
-        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
-            exec_answer(client, &sql, &[key, value])
-        }
-        GateOp::OobDelete { key } => exec_answer(client, &sql, &[key]),
-        GateOp::TamperLedger { .. } => exec_answer(client, &sql, &[]),
+        } => send(&sql, &[gate, actor, reason], Answers::Json),
+        GateOp::Watchdog { actor } => send(&sql, &[actor], Answers::Json),
+        GateOp::Verify => send(&sql, &[], Answers::Json),
         GateOp::Log {
             command,
             run_mode,
             actor,
         } => {
             let (category, mutating) = catalog_entry(command);
-            json_answer(
-                client,
+            send(
                 &sql,
                 &[command, &category, run_mode, &mutating, actor],
+                Answers::Json,
             )
         }
-        GateOp::Rollback => {
-            let script = sandbox
-                .sut()
-                .script("gates-rollback")
-                .map_err(CaseError::env)?;
-            run_script(client, &script.sql)
+        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
+            send(&sql, &[key, value], Answers::Nothing)
         }
-        GateOp::Reinstall => {
-            let script = sandbox
-                .sut()
-                .script("gates-install")
-                .map_err(CaseError::env)?;
-            run_script(client, &script.sql)
-        }
-    }
+        GateOp::OobDelete { key } => send(&sql, &[key], Answers::Nothing),
+        GateOp::TamperLedger { .. } => send(&sql, &[], Answers::Nothing),
+        GateOp::Advance { .. }
+        | GateOp::AdvanceToExpiry { .. }
+        | GateOp::Rollback
+        | GateOp::Reinstall => return None,
+    })
 }
 
 /// A fresh database with the SUT, its test clock frozen at the model's epoch,
