@@ -27,8 +27,6 @@ pub mod number;
 pub mod pack;
 mod render;
 mod strings;
-#[cfg(feature = "testgen")]
-pub mod testgen;
 mod value;
 
 pub use diff::{diff, summaries_equal, MultisetDiff, TypeDiff};
