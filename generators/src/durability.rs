@@ -23,28 +23,5 @@ pub use refusal::{arb_refusal, arb_refusal_set, NullField, Refusal};
 pub use schema::{arb_target_schema, effective_schema_name};
 pub use tamper::{arb_tamper, EditValue, Tamper, TamperKind};
 
-/// The action-log type: written by `commit_action` itself, never in `p_artifacts`.
-pub const ACTION_LOG_TYPE: &str = "cpo_action_logs";
-
-/// The canonical artifact types a commit can carry in `p_artifacts`
-/// (every canonical type but the action log), in the contract's order.
-pub const ARTIFACT_TYPES: [&str; 11] = [
-    "cpo_charters",
-    "cpo_charter_activations",
-    "cpo_state_snapshots",
-    "cpo_decisions",
-    "cpo_assumptions",
-    "cpo_exceptions",
-    "cpo_drift_events",
-    "cpo_assumption_events",
-    "cpo_exception_events",
-    "cpo_drift_resolutions",
-    "cpo_changes",
-];
-
-/// Every canonical type, the action log first.
-pub fn canonical_types() -> Vec<&'static str> {
-    let mut v = vec![ACTION_LOG_TYPE];
-    v.extend(ARTIFACT_TYPES);
-    v
-}
+/// The canonical types, as contract §1 names them (`pgconform_contract`).
+pub use pgconform_contract::durability::{canonical_types, ACTION_LOG_TYPE, ARTIFACT_TYPES};

@@ -9,22 +9,8 @@
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The gates no API may ever set to 'true'.
-pub const NEVER_FLIP: [&str; 2] = [
-    "iu_enact.allow_no_review_decision",
-    "iu_core.vector_sync_enabled",
-];
-
-/// The gates `fn_iu_gate_open` may open (with approval and TTL).
-pub const GOVERNABLE: [&str; 7] = [
-    "iu_core.composer_enabled",
-    "iu_core.structure_ops_enabled",
-    "iu_core.delivery_enabled",
-    "iu_core.three_axis_auto_refresh_enabled",
-    "iu_core.operator_runtime_enabled",
-    "queue.job_substrate.enabled",
-    "queue.dlq.replay_enabled",
-];
+/// The gate keys, the command catalog and the TTL bound contract §4 fixes.
+pub use pgconform_contract::gates::{GATE_COMMANDS, GOVERNABLE, MAX_TTL_SECONDS, NEVER_FLIP};
 
 /// Keys that are not gates, including near misses of real gate keys.
 pub const UNKNOWN_KEYS: [&str; 6] = [
@@ -35,17 +21,6 @@ pub const UNKNOWN_KEYS: [&str; 6] = [
     "iu_core.delivery_live_routes",
     "iu_core.composer_enabled'; UPDATE dot_config SET value='true';--",
 ];
-
-/// The command names catalogued by the gate protocol install.
-pub const GATE_COMMANDS: [&str; 4] = [
-    "dot_iu_gate_open",
-    "dot_iu_gate_close",
-    "dot_iu_gate_watchdog",
-    "dot_iu_gate_verify_closed",
-];
-
-/// The largest TTL the contract accepts: ttl ∈ (0, 3600].
-pub const MAX_TTL_SECONDS: i32 = 3600;
 
 /// The class of a gate key, as the contract defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

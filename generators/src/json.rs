@@ -4,6 +4,12 @@
 //! numbers keep their exact spelling (`-0`, `1E+400`, 40 significant digits)
 //! all the way to PostgreSQL. Every piece is labelled with a [`ContentKind`],
 //! which the scenarios report as the coverage class `content:<kind>`.
+//!
+//! This is the workspace's one home for JSON strategies: [`differential`]
+//! holds the nasty texts (one in eight invalid) the oracle's property and
+//! differential tests render against PostgreSQL 16.
+
+pub mod differential;
 
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -196,14 +196,12 @@ pub enum CaseFileError {
     },
 }
 
-/// sha256 hex of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+/// sha256 hex of `bytes` (the oracle's one definition).
+pub use pgconform_oracle::sha256_hex;
 
 /// sha256 of the canonical (sorted-key, compact) JSON of `v`.
 pub fn value_sha256(v: &serde_json::Value) -> String {
-    sha256_hex(&serde_json::to_vec(v).unwrap_or_default())
+    sha256_hex(serde_json::to_vec(v).unwrap_or_default())
 }
 
 impl CaseFile {

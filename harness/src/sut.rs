@@ -35,9 +35,7 @@ pub enum SutError {
     },
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use pgconform_oracle::sha256_hex;
 
 fn read_file(dir: &Path, rel: &str) -> Result<SqlFile, SutError> {
     let path = dir.join(rel);

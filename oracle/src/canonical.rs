@@ -296,11 +296,11 @@ fn run(s: &[u8], frames: &mut Vec<Option<(usize, usize)>>, h: &mut impl Progress
     }
 }
 
-#[cfg(all(test, feature = "testgen"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::render::Renderer;
-    use crate::testgen::arb_json_text;
+    use pgconform_generators::json::differential::arb_json_text;
     use proptest::prelude::*;
 
     fn full(text: &str) -> Option<Vec<u8>> {

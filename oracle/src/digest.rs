@@ -100,6 +100,12 @@ impl<'de> serde::Deserialize<'de> for Digest {
     }
 }
 
+/// Lowercase hex sha256 of `bytes` (files, function definitions, payloads):
+/// the one definition the workspace uses.
+pub fn sha256_hex(bytes: impl AsRef<[u8]>) -> String {
+    hex::encode(Sha256::digest(bytes.as_ref()))
+}
+
 /// The row digest of a JSON text: sha256 of its PostgreSQL 16 `::jsonb::text`,
 /// equal to `encode(sha256(convert_to(x::jsonb::text, 'UTF8')), 'hex')`.
 ///

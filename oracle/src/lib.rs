@@ -27,12 +27,10 @@ pub mod number;
 pub mod pack;
 mod render;
 mod strings;
-#[cfg(feature = "testgen")]
-pub mod testgen;
 mod value;
 
 pub use diff::{diff, summaries_equal, MultisetDiff, TypeDiff};
-pub use digest::{row_digest, row_digest_bytes, Digest, ParseDigestError};
+pub use digest::{row_digest, row_digest_bytes, sha256_hex, Digest, ParseDigestError};
 pub use error::RenderError;
 pub use multiset::{DigestMultiset, RowError};
 pub use pack::{diff_packs, verify_pack, PackError, PackVerification};

@@ -1,6 +1,6 @@
 //! Properties of canonical rendering.
 
-use pgconform_oracle::testgen::{
+use pgconform_generators::json::differential::{
     arb_invalid_json_text, arb_json_text, arb_number_text, arb_valid_json_text,
 };
 use pgconform_oracle::{

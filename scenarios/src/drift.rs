@@ -2,7 +2,7 @@
 //! expected constraints, realized snapshots, forward-only manifests, reversal.
 
 mod generated;
-pub mod kernel;
+pub mod kernel_client;
 mod kernel_schema;
 mod reversal;
 mod user;

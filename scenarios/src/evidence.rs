@@ -14,7 +14,7 @@ mod ddl;
 mod failclosed;
 mod fixture;
 mod immutable;
-mod kernel;
+mod kernel_client;
 mod nosource;
 mod restore;
 mod setup;

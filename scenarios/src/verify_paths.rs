@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use pgconform_contract::durability::TABLES;
 use pgconform_oracle::{diff, DigestMultiset, MultisetDiff};
 use postgres::Client;
 
@@ -24,10 +25,10 @@ use crate::pg::{quote_ident, PgResultExt};
 
 /// Artifact types of the workload (four contiguous blocks of rows).
 pub const TYPES: [&str; 4] = [
-    "cpo_action_logs",
-    "cpo_decisions",
-    "cpo_assumptions",
-    "cpo_changes",
+    TABLES[0].name,
+    TABLES[4].name,
+    TABLES[5].name,
+    TABLES[11].name,
 ];
 
 /// The source table of the workload.

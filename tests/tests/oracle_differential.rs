@@ -5,7 +5,7 @@
 //! rejects.
 
 use pgconform::provision::embedded::Cluster;
-use pgconform_oracle::testgen::arb_json_text;
+use pgconform_generators::json::differential::arb_json_text;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use rstest::rstest;
 

@@ -7,14 +7,15 @@
 
 #![allow(dead_code)]
 
+use pgconform_contract::durability::TABLES;
 use pgconform_oracle::{diff, render, Digest, DigestMultiset, MultisetDiff, Renderer};
 
 /// Artifact types of the workload.
 pub const TYPES: [&str; 4] = [
-    "cpo_action_logs",
-    "cpo_decisions",
-    "cpo_assumptions",
-    "cpo_changes",
+    TABLES[0].name,
+    TABLES[4].name,
+    TABLES[5].name,
+    TABLES[11].name,
 ];
 
 /// One side: `(artifact_type, canonical row text)`.

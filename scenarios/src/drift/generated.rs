@@ -1,6 +1,6 @@
 //! DRIFT-CLEAN, DRIFT-DETECT, DRIFT-ORDER and DRIFT-EXTRA-INDEX over generated schemas.
 
-use super::kernel::{self, Snapshot, SET};
+use super::kernel_client::{self, Snapshot, SET};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::property::Property;
@@ -31,12 +31,12 @@ fn build(
     s: &Schema,
 ) -> Result<(crate::sandbox::CaseDb, Snapshot), CaseError> {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    kernel::run_all(&mut db, &gen::schema_ddl(s))?;
-    let snap = kernel::snapshot(&mut db, std::slice::from_ref(&s.name))?;
-    kernel::check_hashes(&snap)?;
+    kernel_client::run_all(&mut db, &gen::schema_ddl(s))?;
+    let snap = kernel_client::snapshot(&mut db, std::slice::from_ref(&s.name))?;
+    kernel_client::check_hashes(&snap)?;
     let mut want = BTreeSet::new();
     for p in gen::object_paths(s) {
-        want.insert(kernel::identity(&mut db, &p)?);
+        want.insert(kernel_client::identity(&mut db, &p)?);
     }
     let got: BTreeSet<(String, String)> = snap.keys().cloned().collect();
     if want != got {
@@ -74,9 +74,9 @@ impl Property for Clean {
     }
     fn check(&self, sandbox: &dyn Sandbox, s: &Schema) -> CaseResult {
         let (mut db, snap) = build(sandbox, s)?;
-        let m = kernel::seal_activate(&mut db, SET, std::slice::from_ref(&s.name))?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m, &Default::default(), &snap, &snap)
+        let m = kernel_client::seal_activate(&mut db, SET, std::slice::from_ref(&s.name))?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m, &Default::default(), &snap, &snap)
     }
     fn coverage(&self, s: &Schema) -> Vec<String> {
         schema_coverage(s)
@@ -128,8 +128,8 @@ impl Property for Detect {
 fn detect_case(sandbox: &dyn Sandbox, s: &Schema, ms: &[Mutation]) -> CaseResult {
     let (mut db, mut before) = build(sandbox, s)?;
     let schemas = std::slice::from_ref(&s.name);
-    let mut manifest = kernel::seal(&mut db, SET, schemas)?;
-    let pending = kernel::verify(&mut db, SET)?;
+    let mut manifest = kernel_client::seal(&mut db, SET, schemas)?;
+    let pending = kernel_client::verify(&mut db, SET)?;
     if pending.ok {
         return Err(CaseError::fail(format!(
             "CONTRACT §2 verify_object_authority: no active manifest → not ok, but verify is ok for a set whose \
@@ -137,30 +137,33 @@ fn detect_case(sandbox: &dyn Sandbox, s: &Schema, ms: &[Mutation]) -> CaseResult
             pending.raw
         )));
     }
-    let ev = kernel::evidence(&mut db)?;
-    kernel::activate(&mut db, manifest, ev)?;
+    let ev = kernel_client::evidence(&mut db)?;
+    kernel_client::activate(&mut db, manifest, ev)?;
     let mut state = s.clone();
     for (i, m) in ms.iter().enumerate() {
         let next = gen::apply(&state, m).map_err(|e| CaseError::Reject(e.to_string()))?;
         let ddl = gen::mutation_ddl(&state, m).map_err(|e| CaseError::Reject(e.to_string()))?;
         if i > 0 {
             // the previous state becomes the sealed, active version
-            manifest = kernel::seal_activate(&mut db, SET, schemas)?;
+            manifest = kernel_client::seal_activate(&mut db, SET, schemas)?;
         }
-        kernel::run_all(&mut db, &ddl)?;
-        let after = kernel::snapshot(&mut db, schemas)?;
-        kernel::check_hashes(&after)?;
-        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(&state, &next))?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, manifest, &expected, &before, &after).map_err(|e| {
-            e.with_sql(format!(
-                "-- mutation {} of {} ({})\n{}",
-                i + 1,
-                ms.len(),
-                m.label(),
-                ddl.join(";\n")
-            ))
-        })?;
+        kernel_client::run_all(&mut db, &ddl)?;
+        let after = kernel_client::snapshot(&mut db, schemas)?;
+        kernel_client::check_hashes(&after)?;
+        let expected =
+            kernel_client::expected_identities(&mut db, &gen::expected_drift(&state, &next))?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, manifest, &expected, &before, &after).map_err(
+            |e| {
+                e.with_sql(format!(
+                    "-- mutation {} of {} ({})\n{}",
+                    i + 1,
+                    ms.len(),
+                    m.label(),
+                    ddl.join(";\n")
+                ))
+            },
+        )?;
         before = after;
         state = next;
     }
@@ -202,10 +205,10 @@ impl Property for Order {
                 ]
             })
             .collect();
-        kernel::run_all(&mut b, &noise)?;
-        kernel::run_all(&mut b, &gen::creation_statements(s, prio))?;
-        let snap_b = kernel::snapshot(&mut b, std::slice::from_ref(&s.name))?;
-        kernel::check_hashes(&snap_b)?;
+        kernel_client::run_all(&mut b, &noise)?;
+        kernel_client::run_all(&mut b, &gen::creation_statements(s, prio))?;
+        let snap_b = kernel_client::snapshot(&mut b, std::slice::from_ref(&s.name))?;
+        kernel_client::check_hashes(&snap_b)?;
         let flat = |s: &Snapshot| {
             s.values()
                 .map(|r| format!("{} {} {}", r.object_type, r.identity, r.sha256))
@@ -255,18 +258,19 @@ impl Property for ExtraIndex {
         let with_index = gen::apply(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
         let (mut db, before) = build(sandbox, s)?;
         let schemas = std::slice::from_ref(&s.name);
-        let m1 = kernel::seal_activate(&mut db, SET, schemas)?;
+        let m1 = kernel_client::seal_activate(&mut db, SET, schemas)?;
         let add = gen::mutation_ddl(s, m).map_err(|e| CaseError::Reject(e.to_string()))?;
-        kernel::run_all(&mut db, &add)?;
-        let after = kernel::snapshot(&mut db, schemas)?;
-        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(s, &with_index))?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m1, &expected, &before, &after)
+        kernel_client::run_all(&mut db, &add)?;
+        let after = kernel_client::snapshot(&mut db, schemas)?;
+        let expected =
+            kernel_client::expected_identities(&mut db, &gen::expected_drift(s, &with_index))?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m1, &expected, &before, &after)
             .map_err(|e| e.with_sql(add.join(";\n")))?;
         // a new sealed, activated version lists it: then it passes
-        let m2 = kernel::seal_activate(&mut db, SET, schemas)?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m2, &Default::default(), &after, &after)?;
+        let m2 = kernel_client::seal_activate(&mut db, SET, schemas)?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m2, &Default::default(), &after, &after)?;
         // and removing it is drift again
         let drop = gen::mutation_ddl(
             &with_index,
@@ -276,11 +280,12 @@ impl Property for ExtraIndex {
             },
         )
         .map_err(|e| CaseError::Reject(e.to_string()))?;
-        kernel::run_all(&mut db, &drop)?;
-        let dropped = kernel::snapshot(&mut db, schemas)?;
-        let expected = kernel::expected_identities(&mut db, &gen::expected_drift(&with_index, s))?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m2, &expected, &after, &dropped)
+        kernel_client::run_all(&mut db, &drop)?;
+        let dropped = kernel_client::snapshot(&mut db, schemas)?;
+        let expected =
+            kernel_client::expected_identities(&mut db, &gen::expected_drift(&with_index, s))?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m2, &expected, &after, &dropped)
     }
     fn coverage(&self, (s, m): &(Schema, Mutation)) -> Vec<String> {
         let mut v = schema_coverage(s);

@@ -1,7 +1,7 @@
 //! DRIFT-DEFERRED-FK and DRIFT-FORWARD-ONLY: the kernel's own schema and its
 //! manifest history.
 
-use super::kernel::{self, SET};
+use super::kernel_client::{self, SET};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer, PgResultExt};
@@ -58,7 +58,7 @@ pub fn run_seal_kernel(sandbox: &dyn Sandbox, client: &mut Client) -> CaseResult
         .map_err(|e| CaseError::fail(format!("{clause}: {e}")))?
         .clone();
     let mut tx = client.transaction().env()?;
-    kernel::by_contract(tx.batch_execute(&script.sql), clause, &script.path)?;
+    kernel_client::by_contract(tx.batch_execute(&script.sql), clause, &script.path)?;
     tx.commit().env()
 }
 
@@ -82,9 +82,9 @@ impl Property for DeferredFk {
         let (table, fk) = &fks[*pick as usize % fks.len()];
         let schemas = vec![KERNEL_SCHEMA.to_owned()];
         run_seal_kernel(sandbox, &mut db)?;
-        let before = kernel::snapshot(&mut db, &schemas)?;
-        kernel::check_hashes(&before)?;
-        let clean = kernel::verify(&mut db, KERNEL_SET)?;
+        let before = kernel_client::snapshot(&mut db, &schemas)?;
+        kernel_client::check_hashes(&before)?;
+        let clean = kernel_client::verify(&mut db, KERNEL_SET)?;
         // the active version is whatever seal-kernel activated: the report names it
         let m = clean
             .manifest_id
@@ -97,19 +97,21 @@ impl Property for DeferredFk {
                     clean.raw
                 ))
             })?;
-        kernel::check_report(&clean, m, &BTreeMap::new(), &before, &before).map_err(|e| {
-            e.with_sql(format!(
-                "script seal-kernel; SELECT qt001_cp.verify_object_authority('{KERNEL_SET}')"
-            ))
-        })?;
+        kernel_client::check_report(&clean, m, &BTreeMap::new(), &before, &before).map_err(
+            |e| {
+                e.with_sql(format!(
+                    "script seal-kernel; SELECT qt001_cp.verify_object_authority('{KERNEL_SET}')"
+                ))
+            },
+        )?;
         let ddl = format!(
             "ALTER TABLE {}.{} DROP CONSTRAINT {}",
             crate::pg::quote_ident(KERNEL_SCHEMA),
             crate::pg::quote_ident(table),
             crate::pg::quote_ident(fk)
         );
-        kernel::run_all(&mut db, std::slice::from_ref(&ddl))?;
-        let after = kernel::snapshot(&mut db, &schemas)?;
+        kernel_client::run_all(&mut db, std::slice::from_ref(&ddl))?;
+        let after = kernel_client::snapshot(&mut db, &schemas)?;
         let mut expected = BTreeMap::new();
         let p = |n: Option<&String>, ty: &str| {
             (
@@ -120,15 +122,16 @@ impl Property for DeferredFk {
             )
         };
         expected.insert(
-            kernel::identity(&mut db, &p(Some(fk), "CONSTRAINT"))?,
+            kernel_client::identity(&mut db, &p(Some(fk), "CONSTRAINT"))?,
             DriftKind::Missing,
         );
         expected.insert(
-            kernel::identity(&mut db, &p(None, "TABLE"))?,
+            kernel_client::identity(&mut db, &p(None, "TABLE"))?,
             DriftKind::Changed,
         );
-        let report = kernel::verify(&mut db, KERNEL_SET)?;
-        kernel::check_report(&report, m, &expected, &before, &after).map_err(|e| e.with_sql(ddl))
+        let report = kernel_client::verify(&mut db, KERNEL_SET)?;
+        kernel_client::check_report(&report, m, &expected, &before, &after)
+            .map_err(|e| e.with_sql(ddl))
     }
     fn coverage(&self, _: &u32) -> Vec<String> {
         Vec::new()
@@ -200,8 +203,8 @@ fn dump(client: &mut Client) -> Result<Value, CaseError> {
                                                    s.object_identity COLLATE \"C\"), '[]') \
                            FROM qt001_cp.authority_scope_manifest s), \
                'activations', (SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.activation_id), '[]') FROM qt001_cp.manifest_activation a))";
-    let row = kernel::by_contract(client.query_one(sql, &[]), HISTORY_CLAUSE, sql)?;
-    kernel::col(&row, 0, HISTORY_CLAUSE, sql)
+    let row = kernel_client::by_contract(client.query_one(sql, &[]), HISTORY_CLAUSE, sql)?;
+    kernel_client::col(&row, 0, HISTORY_CLAUSE, sql)
 }
 
 /// The rows of `key` in `now` that are not in `before`.
@@ -247,7 +250,7 @@ fn drift_against(
     let mut exp = BTreeMap::new();
     for j in (k + 1)..n {
         exp.insert(
-            kernel::identity(
+            kernel_client::identity(
                 client,
                 &(
                     "INDEX".into(),
@@ -261,7 +264,7 @@ fn drift_against(
     }
     if !exp.is_empty() {
         exp.insert(
-            kernel::identity(client, &("TABLE".into(), "pgc_fo".into(), "t".into(), None))?,
+            kernel_client::identity(client, &("TABLE".into(), "pgc_fo".into(), "t".into(), None))?,
             DriftKind::Changed,
         );
     }
@@ -289,7 +292,7 @@ impl Property for ForwardOnly {
     fn check(&self, sandbox: &dyn Sandbox, input: &ForwardOnlyInput) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         let schemas = vec!["pgc_fo".to_owned()];
-        kernel::run_all(
+        kernel_client::run_all(
             &mut db,
             &[
                 "CREATE SCHEMA pgc_fo".into(),
@@ -304,17 +307,17 @@ impl Property for ForwardOnly {
         let mut acts: Vec<Act> = Vec::new();
         for v in 0..n {
             if v > 0 {
-                kernel::run_all(
+                kernel_client::run_all(
                     &mut db,
                     &[format!(
                         "CREATE INDEX t_b_{v} ON pgc_fo.t (b) WHERE a > {v}"
                     )],
                 )?;
             }
-            snaps.push(kernel::snapshot(&mut db, &schemas)?);
-            let m = kernel::seal(&mut db, SET, &schemas)?;
-            let ev = kernel::evidence(&mut db)?;
-            let a = kernel::activate(&mut db, m, ev)?;
+            snaps.push(kernel_client::snapshot(&mut db, &schemas)?);
+            let m = kernel_client::seal(&mut db, SET, &schemas)?;
+            let ev = kernel_client::evidence(&mut db)?;
+            let a = kernel_client::activate(&mut db, m, ev)?;
             manifests.push(m);
             activations.push(a);
             acts.push(Act {
@@ -324,7 +327,7 @@ impl Property for ForwardOnly {
         }
         // a second set with a single activation: nothing to roll back to
         let single = "pgc.drift.single";
-        kernel::seal_activate(&mut db, single, &schemas)?;
+        kernel_client::seal_activate(&mut db, single, &schemas)?;
 
         // tampers: judged by the rows before and after, never by whether the
         // statement raised (a statement that changes no row is no violation)
@@ -356,7 +359,7 @@ impl Property for ForwardOnly {
         if let Some(r) = input.reactivate {
             let k = usize::from(r) % (n - 1);
             let older = manifests[k];
-            let ev = kernel::evidence(&mut db)?;
+            let ev = kernel_client::evidence(&mut db)?;
             let sql = "SELECT qt001_cp.activate_manifest($1, $2)";
             let before = dump(&mut db)?;
             match answer(db.query_one(sql, &[&older, &ev]))? {
@@ -370,15 +373,16 @@ impl Property for ForwardOnly {
                     }
                 }
                 Answer::Ok(row) => {
-                    let _: uuid::Uuid = kernel::col(&row, 0, kernel::ACTIVATE_CLAUSE, sql)?;
+                    let _: uuid::Uuid =
+                        kernel_client::col(&row, 0, kernel_client::ACTIVATE_CLAUSE, sql)?;
                     acts.push(Act {
                         manifest: older,
                         evidence: ev,
                     });
-                    let after = kernel::snapshot(&mut db, &schemas)?;
+                    let after = kernel_client::snapshot(&mut db, &schemas)?;
                     let expected = drift_against(&mut db, k, n)?;
-                    let report = kernel::verify(&mut db, SET)?;
-                    kernel::check_report(&report, older, &expected, &snaps[k], &after).map_err(|e| {
+                    let report = kernel_client::verify(&mut db, SET)?;
+                    kernel_client::check_report(&report, older, &expected, &snaps[k], &after).map_err(|e| {
                         e.with_sql(format!(
                             "{sql} -- version {} of {n} activated again: the active version is the latest \
                              activation, whatever its version number",
@@ -408,8 +412,8 @@ impl Property for ForwardOnly {
         // forward-only rollback
         let clause = "CONTRACT §3 rollback_manifest(p_manifest_set text) returns uuid: a new version with the \
                       prior active payload, activated with the set's rollback evidence; no old row edited";
-        let row = kernel::by_contract(db.query_one(sql, &[&SET]), clause, sql)?;
-        let new: uuid::Uuid = kernel::col(&row, 0, clause, sql)?;
+        let row = kernel_client::by_contract(db.query_one(sql, &[&SET]), clause, sql)?;
+        let new: uuid::Uuid = kernel_client::col(&row, 0, clause, sql)?;
         let d1 = dump(&mut db)?;
         // every old row is untouched
         for key in ["versions", "scope", "activations"] {
@@ -479,15 +483,15 @@ impl Property for ForwardOnly {
         let psql = "SELECT n.payload::text, n.payload_sha256, p.payload::text, p.payload_sha256 \
                       FROM qt001_cp.manifest_version n, qt001_cp.manifest_version p \
                      WHERE n.manifest_id = $1 AND p.manifest_id = $2";
-        let row = kernel::by_contract(
+        let row = kernel_client::by_contract(
             db.query_one(psql, &[&new, &prior.manifest]),
             HISTORY_CLAUSE,
             psql,
         )?;
-        let np: String = kernel::col(&row, 0, HISTORY_CLAUSE, psql)?;
-        let ns: String = kernel::col(&row, 1, HISTORY_CLAUSE, psql)?;
-        let pp: String = kernel::col(&row, 2, HISTORY_CLAUSE, psql)?;
-        let ps: String = kernel::col(&row, 3, HISTORY_CLAUSE, psql)?;
+        let np: String = kernel_client::col(&row, 0, HISTORY_CLAUSE, psql)?;
+        let ns: String = kernel_client::col(&row, 1, HISTORY_CLAUSE, psql)?;
+        let pp: String = kernel_client::col(&row, 2, HISTORY_CLAUSE, psql)?;
+        let ps: String = kernel_client::col(&row, 3, HISTORY_CLAUSE, psql)?;
         if np != pp || ns != ps {
             return Err(CaseError::mismatch(
                 format!(
@@ -506,22 +510,22 @@ impl Property for ForwardOnly {
                                       FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2 \
                                     EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
                                       FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1))";
-        let row = kernel::by_contract(
+        let row = kernel_client::by_contract(
             db.query_one(ssql, &[&new, &prior.manifest]),
             HISTORY_CLAUSE,
             ssql,
         )?;
-        let scope_eq: bool = kernel::col(&row, 0, HISTORY_CLAUSE, ssql)?;
+        let scope_eq: bool = kernel_client::col(&row, 0, HISTORY_CLAUSE, ssql)?;
         if !scope_eq {
             return Err(CaseError::fail(format!(
                 "{clause}: the rollback version's scope rows differ from the prior active version's"
             )));
         }
         // verify now compares against the prior payload
-        let after = kernel::snapshot(&mut db, &schemas)?;
+        let after = kernel_client::snapshot(&mut db, &schemas)?;
         let expected = drift_against(&mut db, k, n)?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, new, &expected, &snaps[k], &after)
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, new, &expected, &snaps[k], &after)
             .map_err(|e| e.with_sql(format!("{sql} -- then verify_object_authority")))
     }
     fn coverage(&self, input: &ForwardOnlyInput) -> Vec<String> {

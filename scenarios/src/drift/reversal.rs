@@ -142,14 +142,14 @@ impl Property for Reversal {
         let s1 = take(&mut db)?;
 
         if *history == 1 {
-            super::kernel::run_all(
+            super::kernel_client::run_all(
                 &mut db,
                 &[
                     "CREATE SCHEMA pgc_rev".into(),
                     "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
                 ],
             )?;
-            super::kernel::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+            super::kernel_client::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
             return uninstall_refused(&mut db, &uninstall);
         }
 
@@ -236,14 +236,14 @@ fn uninstall_refused(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
 /// this case runs on the whole installed SUT.
 fn refused_with_active_history(sandbox: &dyn Sandbox, uninstall: &SqlFile) -> CaseResult {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    super::kernel::run_all(
+    super::kernel_client::run_all(
         &mut db,
         &[
             "CREATE SCHEMA pgc_rev".into(),
             "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
         ],
     )?;
-    super::kernel::seal_activate(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+    super::kernel_client::seal_activate(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
     uninstall_refused(&mut db, uninstall)
 }
 

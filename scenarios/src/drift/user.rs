@@ -4,7 +4,7 @@
 //! alter: NOT VALID toggled on CHECK/FK, trigger enabled toggled, partial
 //! predicate toggled on a plain index).
 
-use super::kernel::{self, SET};
+use super::kernel_client::{self, SET};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
@@ -132,11 +132,11 @@ impl Property for UserClean {
     }
     fn check(&self, sandbox: &dyn Sandbox, _: &()) -> CaseResult {
         let (mut db, schemas) = install_user(sandbox, &self.sql)?;
-        let snap = kernel::snapshot(&mut db, &schemas)?;
-        kernel::check_hashes(&snap)?;
-        let m = kernel::seal_activate(&mut db, SET, &schemas)?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m, &BTreeMap::new(), &snap, &snap)
+        let snap = kernel_client::snapshot(&mut db, &schemas)?;
+        kernel_client::check_hashes(&snap)?;
+        let m = kernel_client::seal_activate(&mut db, SET, &schemas)?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m, &BTreeMap::new(), &snap, &snap)
     }
 }
 
@@ -283,8 +283,8 @@ impl Property for UserDetect {
                 }
             }
         };
-        let before = kernel::snapshot(&mut db, &schemas)?;
-        let m = kernel::seal_activate(&mut db, SET, &schemas)?;
+        let before = kernel_client::snapshot(&mut db, &schemas)?;
+        let m = kernel_client::seal_activate(&mut db, SET, &schemas)?;
         // the user's objects may refuse a mutation (dependencies, partitions): not applicable
         let sql = ddl.join(";\n");
         let tx_sql = format!("BEGIN;\n{sql};\nCOMMIT;");
@@ -294,11 +294,12 @@ impl Property for UserDetect {
                 "mutation does not apply to the user's schema: {message}"
             )));
         }
-        let after = kernel::snapshot(&mut db, &schemas)?;
-        kernel::check_hashes(&after)?;
-        let expected = kernel::expected_identities(&mut db, &exp)?;
-        let report = kernel::verify(&mut db, SET)?;
-        kernel::check_report(&report, m, &expected, &before, &after).map_err(|e| e.with_sql(sql))
+        let after = kernel_client::snapshot(&mut db, &schemas)?;
+        kernel_client::check_hashes(&after)?;
+        let expected = kernel_client::expected_identities(&mut db, &exp)?;
+        let report = kernel_client::verify(&mut db, SET)?;
+        kernel_client::check_report(&report, m, &expected, &before, &after)
+            .map_err(|e| e.with_sql(sql))
     }
     fn coverage(&self, pick: &UserPick) -> Vec<String> {
         vec![format!(

@@ -16,74 +16,9 @@ use pgconform_reports::FailureDetail;
 use postgres::Client;
 use std::collections::BTreeMap;
 
-/// The source schema the contract fixes.
-pub const SOURCE: &str = "cpo";
-
-/// A canonical table as CONTRACT.md §1 describes it (independent of the
-/// kernel's registry, which is what is under test).
-#[derive(Debug, Clone, Copy)]
-pub struct TableFacts {
-    /// Table (and artifact type) name.
-    pub name: &'static str,
-    /// Generated uuid logical id column, if any.
-    pub uuid_id: Option<&'static str>,
-    /// Generated `seq` column, if any.
-    pub seq: Option<&'static str>,
-    /// bigserial `id` column, if any.
-    pub serial_id: Option<&'static str>,
-}
-
-impl TableFacts {
-    /// The column giving the table's insertion order, if it has one.
-    pub fn order_column(&self) -> Option<&'static str> {
-        self.seq.or(self.serial_id)
-    }
-
-    /// Every generated column.
-    pub fn generated(&self) -> Vec<&'static str> {
-        [self.uuid_id, self.seq, self.serial_id]
-            .into_iter()
-            .flatten()
-            .collect()
-    }
-}
-
-const fn uuid_table(name: &'static str, id: &'static str, seq: bool) -> TableFacts {
-    TableFacts {
-        name,
-        uuid_id: Some(id),
-        seq: if seq { Some("seq") } else { None },
-        serial_id: None,
-    }
-}
-
-const fn serial_table(name: &'static str) -> TableFacts {
-    TableFacts {
-        name,
-        uuid_id: None,
-        seq: None,
-        serial_id: Some("id"),
-    }
-}
-
-/// The twelve canonical tables, in the contract's order.
-pub const TABLES: [TableFacts; 12] = [
-    uuid_table("cpo_action_logs", "action_log_id", true),
-    uuid_table("cpo_charters", "charter_version_id", false),
-    uuid_table("cpo_charter_activations", "activation_id", true),
-    uuid_table("cpo_state_snapshots", "state_snapshot_id", true),
-    uuid_table("cpo_decisions", "decision_id", false),
-    uuid_table("cpo_assumptions", "assumption_id", false),
-    uuid_table("cpo_exceptions", "exception_id", false),
-    uuid_table("cpo_drift_events", "drift_event_id", false),
-    serial_table("cpo_assumption_events"),
-    serial_table("cpo_exception_events"),
-    serial_table("cpo_drift_resolutions"),
-    serial_table("cpo_changes"),
-];
-
-/// The projection table the contract names.
-pub const HEADS: &str = "cpo_agent_heads";
+/// The source schema, the canonical tables' facts and the projection table,
+/// as contract §1 names them (`pgconform_contract`).
+pub use pgconform_contract::durability::{TableFacts, HEADS, SCHEMA as SOURCE, TABLES};
 
 /// `schema.table`, both quoted.
 pub fn qualified(schema: &str, table: &str) -> String {

@@ -2,7 +2,7 @@
 //! exact aclitem set of every object, whatever happened in between.
 
 use super::fixture::{diff_states, Fixture};
-use super::kernel;
+use super::kernel_client;
 use super::restore::expect_accepted;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -128,7 +128,7 @@ impl Property for EvidAcl {
             .chain(fx.rels.iter().map(|r| r.ident.clone()))
             .collect();
         let before = fx.all_states()?;
-        let snap = kernel::snapshot(&mut fx.db, &names)?;
+        let snap = kernel_client::snapshot(&mut fx.db, &names)?;
 
         for d in &input.disturbances {
             let idx = |o: u8| usize::from(o) % targets.len();
@@ -165,9 +165,9 @@ impl Property for EvidAcl {
                     let i = idx(*object);
                     if targets[i].0 {
                         expect_accepted(
-                            kernel::revoke_only(&mut fx.db, targets[i].1)?,
+                            kernel_client::revoke_only(&mut fx.db, targets[i].1)?,
                             "revoke_only",
-                            kernel::REVOKE_ONLY_SQL,
+                            kernel_client::REVOKE_ONLY_SQL,
                         )?;
                     }
                 }
@@ -175,9 +175,9 @@ impl Property for EvidAcl {
         }
 
         expect_accepted(
-            kernel::replay(&mut fx.db, snap)?,
+            kernel_client::replay(&mut fx.db, snap)?,
             "replay_owner_acl",
-            kernel::REPLAY_SQL,
+            kernel_client::REPLAY_SQL,
         )?;
         let after = fx.all_states()?;
         let namer = |oid: u32| {
@@ -193,13 +193,13 @@ impl Property for EvidAcl {
                 exp,
                 act,
             )
-            .with_sql(kernel::REPLAY_SQL));
+            .with_sql(kernel_client::REPLAY_SQL));
         }
         // replaying again changes nothing
         expect_accepted(
-            kernel::replay(&mut fx.db, snap)?,
+            kernel_client::replay(&mut fx.db, snap)?,
             "a second replay_owner_acl",
-            kernel::REPLAY_SQL,
+            kernel_client::REPLAY_SQL,
         )?;
         let again = fx.all_states()?;
         if let Some((exp, act)) = diff_states(&before, &again, &namer) {

@@ -2,8 +2,7 @@
 //! and leaves every function (definition, owner, ACL) and the evidence store
 //! exactly as they were.
 
-use super::fixture::sha256_hex;
-use super::kernel::{self, ContractExt, Outcome};
+use super::kernel_client::{self, ContractExt, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
@@ -15,6 +14,7 @@ use pgconform_generators::evidence::{
     arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultPoint, FaultStep, WrongObject,
     WrongPin,
 };
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
@@ -57,14 +57,14 @@ struct Run {
 
 /// A valid read-back of evidence that has no fault yet must answer true.
 fn expect_reads_back(db: &mut postgres::Client, ev: Uuid, what: &str) -> CaseResult {
-    match kernel::readback(db, ev)? {
+    match kernel_client::readback(db, ev)? {
         Some(true) => Ok(()),
         other => Err(CaseError::mismatch(
             format!("readback_verify of valid evidence ({what}) did not answer true"),
             "true",
             pgconform_reports::json_text(&other),
         )
-        .with_sql(kernel::READBACK_SQL)),
+        .with_sql(kernel_client::READBACK_SQL)),
     }
 }
 
@@ -82,13 +82,18 @@ impl Run {
         let def = self.original[t].clone();
         let pin = sha256_hex(def.as_bytes());
         let db = &mut self.ff.fx.db;
-        let ev = kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
-        expect_accepted(
-            kernel::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
-            "restore_function",
-            kernel::RESTORE_SQL,
+        let ev = kernel_client::seal(
+            db,
+            def.as_bytes(),
+            kernel_client::KIND_FUNCTION_SOURCE,
+            DAY_SECS,
         )?;
-        kernel::revoke(db, ev)?;
+        expect_accepted(
+            kernel_client::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
+            "restore_function",
+            kernel_client::RESTORE_SQL,
+        )?;
+        kernel_client::revoke(db, ev)?;
         self.stubbed[t] = false;
         Ok(())
     }
@@ -102,13 +107,18 @@ impl Run {
         self.original[t] = def.clone();
         let pin = sha256_hex(def.as_bytes());
         let db = &mut self.ff.fx.db;
-        let ev = kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
-        expect_accepted(
-            kernel::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
-            "stub_fail_closed",
-            kernel::STUB_SQL,
+        let ev = kernel_client::seal(
+            db,
+            def.as_bytes(),
+            kernel_client::KIND_FUNCTION_SOURCE,
+            DAY_SECS,
         )?;
-        kernel::revoke(db, ev)?;
+        expect_accepted(
+            kernel_client::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
+            "stub_fail_closed",
+            kernel_client::STUB_SQL,
+        )?;
+        kernel_client::revoke(db, ev)?;
         self.stubbed[t] = true;
         Ok(())
     }
@@ -126,7 +136,12 @@ impl Run {
         } else {
             DAY_SECS
         };
-        let ev = kernel::seal(&mut self.ff.fx.db, body, kernel::KIND_FUNCTION_SOURCE, secs)?;
+        let ev = kernel_client::seal(
+            &mut self.ff.fx.db,
+            body,
+            kernel_client::KIND_FUNCTION_SOURCE,
+            secs,
+        )?;
         created.push(ev);
         Ok(ev)
     }
@@ -135,10 +150,10 @@ impl Run {
     fn inject(&mut self, fault: Fault, ev: Uuid, tamper_with: &[u8]) -> CaseResult {
         let db = &mut self.ff.fx.db;
         match fault {
-            Fault::Revoked => kernel::revoke(db, ev),
-            Fault::Expired { extra_secs } => kernel::expire(db, ev, extra_secs),
-            Fault::NeverReadBack => kernel::make_unread(db, ev),
-            Fault::Tampered(how) => kernel::tamper(db, ev, how, tamper_with),
+            Fault::Revoked => kernel_client::revoke(db, ev),
+            Fault::Expired { extra_secs } => kernel_client::expire(db, ev, extra_secs),
+            Fault::NeverReadBack => kernel_client::make_unread(db, ev),
+            Fault::Tampered(how) => kernel_client::tamper(db, ev, how, tamper_with),
             _ => Ok(()),
         }
     }
@@ -154,12 +169,17 @@ impl Run {
             .fx
             .db
             .query(SQL, &[&pin, &keep.to_vec()])
-            .contract(kernel::C_REGISTRY, SQL)?;
+            .contract(kernel_client::C_REGISTRY, SQL)?;
         let mut ids = Vec::new();
         for r in &rows {
-            ids.push(kernel::column::<Uuid>(r, 0, kernel::C_REGISTRY, SQL)?);
+            ids.push(kernel_client::column::<Uuid>(
+                r,
+                0,
+                kernel_client::C_REGISTRY,
+                SQL,
+            )?);
         }
-        kernel::retire(&mut self.ff.fx.db, &ids)
+        kernel_client::retire(&mut self.ff.fx.db, &ids)
     }
 
     /// A stub, restore or hash lookup whose evidence carries a lifecycle
@@ -183,16 +203,16 @@ impl Run {
             FaultPoint::AfterUse => {
                 let db = &mut self.ff.fx.db;
                 expect_accepted(
-                    kernel::stub(db, oid, &pin, Some(ev))?,
+                    kernel_client::stub(db, oid, &pin, Some(ev))?,
                     "stub_fail_closed with valid evidence",
-                    kernel::STUB_SQL,
+                    kernel_client::STUB_SQL,
                 )?;
                 self.stubbed[t] = true;
                 if step.op == FaultOp::Stub {
                     expect_accepted(
-                        kernel::restore(db, oid, ev, &pin)?,
+                        kernel_client::restore(db, oid, ev, &pin)?,
                         "restore_function with the evidence the stub used",
-                        kernel::RESTORE_SQL,
+                        kernel_client::RESTORE_SQL,
                     )?;
                     self.stubbed[t] = false;
                 }
@@ -205,18 +225,18 @@ impl Run {
         self.inject(step.fault, ev, other_def.as_bytes())?;
         let (sql, attempt): (&str, Attempt) = match step.op {
             FaultOp::Stub => (
-                kernel::STUB_SQL,
-                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+                kernel_client::STUB_SQL,
+                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
             ),
             FaultOp::Restore => (
-                kernel::RESTORE_SQL,
-                Box::new(move |c| kernel::restore(c, oid, ev, &pin)),
+                kernel_client::RESTORE_SQL,
+                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
             ),
             _ => {
                 self.retire_others(&pin, &[ev])?;
                 (
-                    kernel::BY_HASH_SQL,
-                    Box::new(move |c| kernel::restore_by_hash(c, oid, &pin)),
+                    kernel_client::BY_HASH_SQL,
+                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
                 )
             }
         };
@@ -229,7 +249,7 @@ impl Run {
         let oid = self.ff.fx.fns[t].oid;
         let mut created = Vec::new();
         let idents: Vec<String> = self.ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
-        let snap = kernel::snapshot(&mut self.ff.fx.db, &idents)?;
+        let snap = kernel_client::snapshot(&mut self.ff.fx.db, &idents)?;
         created.push(snap);
         if step.fault.is_lifecycle() {
             match step.when {
@@ -239,9 +259,9 @@ impl Run {
                 }
                 FaultPoint::AfterUse => {
                     expect_accepted(
-                        kernel::replay(&mut self.ff.fx.db, snap)?,
+                        kernel_client::replay(&mut self.ff.fx.db, snap)?,
                         "replay_owner_acl of a fresh snapshot",
-                        kernel::REPLAY_SQL,
+                        kernel_client::REPLAY_SQL,
                     )?;
                 }
             }
@@ -271,10 +291,10 @@ impl Run {
         let ev = match step.fault {
             Fault::WrongObject(_) => {
                 let def = self.def(t)?;
-                let ev = kernel::seal(
+                let ev = kernel_client::seal(
                     &mut self.ff.fx.db,
                     def.as_bytes(),
-                    kernel::KIND_FUNCTION_SOURCE,
+                    kernel_client::KIND_FUNCTION_SOURCE,
                     DAY_SECS,
                 )?;
                 created.push(ev);
@@ -290,8 +310,8 @@ impl Run {
             step,
             created,
             Some(ev),
-            kernel::REPLAY_SQL,
-            Box::new(move |c| kernel::replay(c, ev)),
+            kernel_client::REPLAY_SQL,
+            Box::new(move |c| kernel_client::replay(c, ev)),
         )
     }
 
@@ -320,10 +340,10 @@ impl Run {
         if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
             // sealed now, changed afterwards: the pin no longer matches the live body
             let db = &mut self.ff.fx.db;
-            let ev = kernel::seal(
+            let ev = kernel_client::seal(
                 db,
                 source.as_bytes(),
-                kernel::KIND_FUNCTION_SOURCE,
+                kernel_client::KIND_FUNCTION_SOURCE,
                 DAY_SECS,
             )?;
             created.push(ev);
@@ -336,8 +356,8 @@ impl Run {
                 step,
                 created,
                 None,
-                kernel::STUB_SQL,
-                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+                kernel_client::STUB_SQL,
+                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
             );
         }
         let mut pin = sha256_hex(source.as_bytes());
@@ -351,13 +371,13 @@ impl Run {
             f => self.seal_for(f, source.as_bytes(), &mut created)?,
         };
         match step.fault {
-            Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(&s.to_le_bytes()),
+            Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(s.to_le_bytes()),
             Fault::WrongPin(WrongPin::OtherFunction) => pin = sha256_hex(other_def.as_bytes()),
             Fault::Ambiguous => {
-                let second = kernel::seal(
+                let second = kernel_client::seal(
                     &mut self.ff.fx.db,
                     source.as_bytes(),
-                    kernel::KIND_FUNCTION_SOURCE,
+                    kernel_client::KIND_FUNCTION_SOURCE,
                     DAY_SECS,
                 )?;
                 created.push(second);
@@ -366,20 +386,20 @@ impl Run {
         }
         let (sql, attempt): (&str, Attempt) = match step.op {
             FaultOp::Stub => (
-                kernel::STUB_SQL,
-                Box::new(move |c| kernel::stub(c, oid, &pin, Some(ev))),
+                kernel_client::STUB_SQL,
+                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
             ),
             FaultOp::Restore => (
-                kernel::RESTORE_SQL,
-                Box::new(move |c| kernel::restore(c, oid, ev, &pin)),
+                kernel_client::RESTORE_SQL,
+                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
             ),
             _ => {
                 if !matches!(step.fault, Fault::Ambiguous) {
                     self.retire_others(&pin, &created)?;
                 }
                 (
-                    kernel::BY_HASH_SQL,
-                    Box::new(move |c| kernel::restore_by_hash(c, oid, &pin)),
+                    kernel_client::BY_HASH_SQL,
+                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
                 )
             }
         };
@@ -398,7 +418,7 @@ impl Run {
         attempt: Attempt,
     ) -> CaseResult {
         let before = self.ff.fx.fn_states()?;
-        let digest = kernel::evidence_digest(&mut self.ff.fx.db)?;
+        let digest = kernel_client::evidence_digest(&mut self.ff.fx.db)?;
         let outcome = attempt(&mut self.ff.fx.db)?;
         let what = format!(
             "{} with fault {:?} ({})",
@@ -420,7 +440,7 @@ impl Run {
                 &format!("{what} was refused but changed a function"),
             )
             .map_err(|e| e.with_sql(sql))?;
-        let after = kernel::evidence_digest(&mut self.ff.fx.db)?;
+        let after = kernel_client::evidence_digest(&mut self.ff.fx.db)?;
         if after != digest {
             return Err(CaseError::mismatch(
                 format!("{what} was refused but changed the evidence registry or store"),
@@ -436,13 +456,13 @@ impl Run {
             Fault::Revoked | Fault::Expired { .. } | Fault::Tampered(_) | Fault::Missing(_)
         );
         if let (true, Some(ev)) = (faulty_evidence, ev) {
-            if kernel::readback(&mut self.ff.fx.db, ev)? == Some(true) {
+            if kernel_client::readback(&mut self.ff.fx.db, ev)? == Some(true) {
                 return Err(CaseError::mismatch(
                     format!("{what}: readback_verify of the faulty evidence answered true"),
                     "false",
                     "true",
                 )
-                .with_sql(kernel::READBACK_SQL));
+                .with_sql(kernel_client::READBACK_SQL));
             }
         }
         self.finish(created)
@@ -451,7 +471,7 @@ impl Run {
     /// Retire the harness's own evidence so later hash lookups see none of it.
     fn finish(&mut self, created: Vec<Uuid>) -> CaseResult {
         // missing ids and already revoked rows are no-ops
-        kernel::retire(&mut self.ff.fx.db, &created)
+        kernel_client::retire(&mut self.ff.fx.db, &created)
     }
 }
 

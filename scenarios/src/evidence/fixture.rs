@@ -13,7 +13,6 @@ use pgconform_generators::evidence::{
 };
 use pgconform_generators::ident::truncate_bytes;
 use postgres::Client;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The instant every case's test clock starts at.
@@ -23,10 +22,7 @@ pub const CLOCK_START: &str = "2031-03-04 05:06:07+00";
 /// kernel/sql/310_evidence_seal.sql); the harness renders under the same one.
 pub const DEFINITION_SEARCH_PATH: &str = "pg_catalog, pg_temp";
 
-/// Lowercase hex sha256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
+use pgconform_oracle::sha256_hex;
 
 /// One aclitem, by role names (`grantee` None = PUBLIC).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]

@@ -3,7 +3,7 @@
 //! not even by a superuser.
 
 use super::fixture::Fixture;
-use super::kernel::{self, ContractExt};
+use super::kernel_client::{self, ContractExt};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer};
@@ -53,7 +53,7 @@ fn dump(c: &mut postgres::Client) -> Result<Dump, CaseError> {
         store: BTreeMap::new(),
     };
     // the contract's columns only: further columns are the kernel's choice
-    let frozen: Vec<String> = kernel::REGISTRY_COLUMNS
+    let frozen: Vec<String> = kernel_client::REGISTRY_COLUMNS
         .iter()
         .filter(|c| !matches!(**c, "last_readback_at" | "revoked_at"))
         .map(|c| format!("e.{c}"))
@@ -65,24 +65,27 @@ fn dump(c: &mut postgres::Client) -> Result<Dump, CaseError> {
     );
     for r in c
         .query(sql.as_str(), &[])
-        .contract(kernel::C_REGISTRY, &sql)?
+        .contract(kernel_client::C_REGISTRY, &sql)?
     {
         d.frozen.insert(
-            kernel::column(&r, 0, kernel::C_REGISTRY, &sql)?,
-            kernel::column(&r, 1, kernel::C_REGISTRY, &sql)?,
+            kernel_client::column(&r, 0, kernel_client::C_REGISTRY, &sql)?,
+            kernel_client::column(&r, 1, kernel_client::C_REGISTRY, &sql)?,
         );
         d.revoked.insert(
-            kernel::column(&r, 0, kernel::C_REGISTRY, &sql)?,
-            kernel::column(&r, 2, kernel::C_REGISTRY, &sql)?,
+            kernel_client::column(&r, 0, kernel_client::C_REGISTRY, &sql)?,
+            kernel_client::column(&r, 2, kernel_client::C_REGISTRY, &sql)?,
         );
     }
     // of the store, the harness reads only artifact_uri and body (v2)
     const STORE: &str =
         "SELECT s.artifact_uri, encode(s.body, 'hex') FROM qt001_cp.artifact_store s";
-    for r in c.query(STORE, &[]).contract(kernel::C_STORE, STORE)? {
+    for r in c
+        .query(STORE, &[])
+        .contract(kernel_client::C_STORE, STORE)?
+    {
         d.store.insert(
-            kernel::column(&r, 0, kernel::C_STORE, STORE)?,
-            kernel::column(&r, 1, kernel::C_STORE, STORE)?,
+            kernel_client::column(&r, 0, kernel_client::C_STORE, STORE)?,
+            kernel_client::column(&r, 1, kernel_client::C_STORE, STORE)?,
         );
     }
     Ok(d)
@@ -141,11 +144,11 @@ impl Property for EvidImmutable {
         let mut uris: Vec<String> = Vec::new();
         for (i, a) in input.artifacts.iter().enumerate() {
             let uri = format!("pgc:immutable/{i}/{}", Uuid::new_v4());
-            ids.push(kernel::seal_as(
+            ids.push(kernel_client::seal_as(
                 db,
                 &uri,
                 &a.body,
-                kernel::KIND_TEST_ARTIFACT,
+                kernel_client::KIND_TEST_ARTIFACT,
                 86_400,
             )?);
             uris.push(uri);
@@ -198,7 +201,7 @@ impl Property for EvidImmutable {
                 ImmutableAttempt::Revoke { row } => {
                     let id = ids[pick(row)];
                     let was = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
-                    kernel::revoke(db, id)?;
+                    kernel_client::revoke(db, id)?;
                     let now = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
                     if now.is_none() || (was.is_some() && was != now) {
                         return Err(CaseError::mismatch(

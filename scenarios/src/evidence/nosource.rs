@@ -2,8 +2,7 @@
 //! changes; revoke_only leaves the body intact and EXECUTE effectively revoked
 //! (PUBLIC, grantees, inherited) with the owner isolated.
 
-use super::fixture::sha256_hex;
-use super::kernel::{self, Outcome};
+use super::kernel_client::{self, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
@@ -12,6 +11,7 @@ use crate::pg::{answer, quote_ident, Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
@@ -54,31 +54,43 @@ impl EvidNoSource {
                 NoSourceAttempt::MissingEvidence(u) => Some(Uuid::from_u64_pair(*u, !*u)),
                 NoSourceAttempt::OtherDefinition => {
                     let od = ff.fx.live_def(other_oid)?;
-                    let ev = kernel::seal(
+                    let ev = kernel_client::seal(
                         &mut ff.fx.db,
                         od.as_bytes(),
-                        kernel::KIND_FUNCTION_SOURCE,
+                        kernel_client::KIND_FUNCTION_SOURCE,
                         DAY_SECS,
                     )?;
                     created.push(ev);
                     Some(ev)
                 }
                 NoSourceAttempt::RandomBody(s) => {
-                    let ev =
-                        kernel::seal(db, &s.to_le_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
+                    let ev = kernel_client::seal(
+                        db,
+                        &s.to_le_bytes(),
+                        kernel_client::KIND_FUNCTION_SOURCE,
+                        DAY_SECS,
+                    )?;
                     created.push(ev);
                     Some(ev)
                 }
                 NoSourceAttempt::UnreadCopy => {
-                    let ev = kernel::seal_unread(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE)?;
+                    let ev = kernel_client::seal_unread(
+                        db,
+                        def.as_bytes(),
+                        kernel_client::KIND_FUNCTION_SOURCE,
+                    )?;
                     created.push(ev);
                     Some(ev)
                 }
                 NoSourceAttempt::RevokedCopy => {
-                    let ev =
-                        kernel::seal(db, def.as_bytes(), kernel::KIND_FUNCTION_SOURCE, DAY_SECS)?;
+                    let ev = kernel_client::seal(
+                        db,
+                        def.as_bytes(),
+                        kernel_client::KIND_FUNCTION_SOURCE,
+                        DAY_SECS,
+                    )?;
                     created.push(ev);
-                    kernel::revoke(db, ev)?;
+                    kernel_client::revoke(db, ev)?;
                     Some(ev)
                 }
                 NoSourceAttempt::RestoreByHash => None,
@@ -86,13 +98,13 @@ impl EvidNoSource {
             let before = ff.fx.fn_states()?;
             let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
                 (
-                    kernel::BY_HASH_SQL,
-                    kernel::restore_by_hash(&mut ff.fx.db, oid, &pin)?,
+                    kernel_client::BY_HASH_SQL,
+                    kernel_client::restore_by_hash(&mut ff.fx.db, oid, &pin)?,
                 )
             } else {
                 (
-                    kernel::STUB_SQL,
-                    kernel::stub(&mut ff.fx.db, oid, &pin, ev)?,
+                    kernel_client::STUB_SQL,
+                    kernel_client::stub(&mut ff.fx.db, oid, &pin, ev)?,
                 )
             };
             if let Outcome::Accepted(v) = out {
@@ -110,7 +122,7 @@ impl EvidNoSource {
                 &before,
                 &format!("a refused {} attempt changed a function", a.name()),
             )?;
-            kernel::retire(&mut ff.fx.db, &created)?;
+            kernel_client::retire(&mut ff.fx.db, &created)?;
         }
         Ok(())
     }
@@ -147,9 +159,9 @@ impl Property for EvidNoSource {
         self.attempts(&mut ff, t, &input.attempts)?;
 
         expect_accepted(
-            kernel::revoke_only(&mut ff.fx.db, oid)?,
+            kernel_client::revoke_only(&mut ff.fx.db, oid)?,
             "revoke_only",
-            kernel::REVOKE_ONLY_SQL,
+            kernel_client::REVOKE_ONLY_SQL,
         )?;
         let after = ff.fx.fn_states()?;
         for (o, s) in &start {
@@ -160,7 +172,7 @@ impl Property for EvidNoSource {
                     pgconform_reports::json_text(&s.definition_sha256),
                     pgconform_reports::json_text(&now),
                 )
-                .with_sql(kernel::REVOKE_ONLY_SQL));
+                .with_sql(kernel_client::REVOKE_ONLY_SQL));
             }
         }
         let st = after

@@ -1,14 +1,14 @@
 //! EVID-RESTORE: stub → (isolate) → restore → replay gives back exactly the
 //! definition, owner and ACL the harness saw before.
 
-use super::fixture::sha256_hex;
-use super::kernel::{self, Outcome};
+use super::kernel_client::{self, Outcome};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_restore_input, Decoy, RestoreInput};
+use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeSet;
 
@@ -88,7 +88,7 @@ impl Property for EvidRestore {
         let mut ff = FnFixture::build(sandbox, &input.case)?;
         let before = ff.fx.fn_states()?;
         let idents: Vec<String> = ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
-        let snap = kernel::snapshot(&mut ff.fx.db, &idents)?;
+        let snap = kernel_client::snapshot(&mut ff.fx.db, &idents)?;
 
         let targets: BTreeSet<usize> = input.targets.iter().map(|t| ff.member(*t)).collect();
         let mut sealed = Vec::new();
@@ -96,16 +96,16 @@ impl Property for EvidRestore {
             let oid = ff.fx.fns[t].oid;
             let def = ff.fx.live_def(oid)?;
             let pin = sha256_hex(def.as_bytes());
-            let ev = kernel::seal(
+            let ev = kernel_client::seal(
                 &mut ff.fx.db,
                 def.as_bytes(),
-                kernel::KIND_FUNCTION_SOURCE,
+                kernel_client::KIND_FUNCTION_SOURCE,
                 DAY_SECS,
             )?;
             expect_accepted(
-                kernel::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
+                kernel_client::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
                 "stub_fail_closed",
-                kernel::STUB_SQL,
+                kernel_client::STUB_SQL,
             )?;
             let stubbed = ff.fx.fn_states()?;
             let now = stubbed
@@ -133,9 +133,9 @@ impl Property for EvidRestore {
             }
             if input.isolate {
                 expect_accepted(
-                    kernel::revoke_only(&mut ff.fx.db, oid)?,
+                    kernel_client::revoke_only(&mut ff.fx.db, oid)?,
                     "revoke_only",
-                    kernel::REVOKE_ONLY_SQL,
+                    kernel_client::REVOKE_ONLY_SQL,
                 )?;
             }
             sealed.push((t, pin, ev, def));
@@ -147,42 +147,42 @@ impl Property for EvidRestore {
                 for d in &input.decoys {
                     match d {
                         Decoy::Revoked => {
-                            let x = kernel::seal(
+                            let x = kernel_client::seal(
                                 &mut ff.fx.db,
                                 def.as_bytes(),
-                                kernel::KIND_FUNCTION_SOURCE,
+                                kernel_client::KIND_FUNCTION_SOURCE,
                                 DAY_SECS,
                             )?;
-                            kernel::revoke(&mut ff.fx.db, x)?;
+                            kernel_client::revoke(&mut ff.fx.db, x)?;
                         }
                         Decoy::Expired => {
-                            let x = kernel::seal(
+                            let x = kernel_client::seal(
                                 &mut ff.fx.db,
                                 def.as_bytes(),
-                                kernel::KIND_FUNCTION_SOURCE,
+                                kernel_client::KIND_FUNCTION_SOURCE,
                                 60,
                             )?;
-                            kernel::expire(&mut ff.fx.db, x, 0)?;
+                            kernel_client::expire(&mut ff.fx.db, x, 0)?;
                         }
                         Decoy::NeverReadBack => {
-                            kernel::seal_unread(
+                            kernel_client::seal_unread(
                                 &mut ff.fx.db,
                                 def.as_bytes(),
-                                kernel::KIND_FUNCTION_SOURCE,
+                                kernel_client::KIND_FUNCTION_SOURCE,
                             )?;
                         }
                     }
                 }
                 expect_accepted(
-                    kernel::restore_by_hash(&mut ff.fx.db, oid, pin)?,
+                    kernel_client::restore_by_hash(&mut ff.fx.db, oid, pin)?,
                     "restore_function_by_hash with exactly one valid artifact",
-                    kernel::BY_HASH_SQL,
+                    kernel_client::BY_HASH_SQL,
                 )?;
             } else {
                 expect_accepted(
-                    kernel::restore(&mut ff.fx.db, oid, *ev, pin)?,
+                    kernel_client::restore(&mut ff.fx.db, oid, *ev, pin)?,
                     "restore_function",
-                    kernel::RESTORE_SQL,
+                    kernel_client::RESTORE_SQL,
                 )?;
             }
             let live = ff.fx.live_def(oid)?;
@@ -200,9 +200,9 @@ impl Property for EvidRestore {
         }
 
         expect_accepted(
-            kernel::replay(&mut ff.fx.db, snap)?,
+            kernel_client::replay(&mut ff.fx.db, snap)?,
             "replay_owner_acl",
-            kernel::REPLAY_SQL,
+            kernel_client::REPLAY_SQL,
         )?;
         ff.expect_states(
             &before,

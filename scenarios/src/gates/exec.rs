@@ -8,33 +8,15 @@ use crate::case::{CaseError, CaseResult};
 use crate::clock;
 use crate::pg::{answer, Answer, PgResultExt};
 use crate::sandbox::{CaseDb, Sandbox};
-use pgconform_generators::gates::{
-    approval_uuid, GateOp, LedgerTamper, GATE_COMMANDS, GOVERNABLE, NEVER_FLIP,
-};
+use pgconform_generators::gates::{approval_uuid, GateOp, LedgerTamper, GOVERNABLE, NEVER_FLIP};
 use pgconform_reports::FailureDetail;
 use postgres::Client;
 use std::collections::BTreeMap;
 
 use super::model::EPOCH_LITERAL;
 
-/// Tables the protocol needs while it is installed (CONTRACT.md §4 Objects).
-pub const TABLES: [&str; 4] = [
-    "public.dot_config",
-    "public.dot_iu_command_catalog",
-    "public.dot_iu_command_run",
-    "public.iu_gate_transition",
-];
-
-/// The protocol's functions (exact signatures, CONTRACT.md §4): the protocol
-/// is installed when all four exist and rolled back when none does. Which
-/// other objects survive a rollback (dot_config, the logger, ...) is the
-/// kernel's choice, so they do not decide it.
-pub const FUNCTIONS: [&str; 4] = [
-    "public.fn_iu_gate_open(text,uuid,text,text,integer)",
-    "public.fn_iu_gate_close(text,text,text)",
-    "public.fn_iu_gate_watchdog(text)",
-    "public.fn_iu_gate_verify_closed(text)",
-];
+/// The protocol's functions and command catalog (contract §4, `pgconform_contract`).
+pub use pgconform_contract::gates::{catalog_entry, FUNCTIONS};
 
 /// One dot_config row as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,16 +234,6 @@ pub fn applies(op: &GateOp, installed: bool) -> bool {
 /// statements without one) or a server error.
 pub type OpAnswer = Answer<serde_json::Value>;
 
-/// The catalogued category and `mutating` flag of a gate command (what a
-/// correct caller of the logger passes); unknown commands get `health`/true.
-pub fn catalog_entry(command: &str) -> (&'static str, bool) {
-    match command {
-        "dot_iu_gate_verify_closed" => ("read", false),
-        c if GATE_COMMANDS.contains(&c) => ("health", true),
-        _ => ("health", true),
-    }
-}
-
 /// The SQL an operation runs (for failure reports).
 pub fn op_sql(op: &GateOp) -> String {
     match op {
@@ -437,8 +409,45 @@ pub fn run_op(
             .saturating_add(seconds.saturating_mul(1_000_000));
         return Ok(Answer::Ok(serde_json::Value::Null));
     }
-    let sql = op_sql(op);
     match op {
+        GateOp::Rollback => run_named_script(client, sandbox, "gates-rollback"),
+        GateOp::Reinstall => run_named_script(client, sandbox, "gates-install"),
+        _ => bind_op(op, |sql, params, answers| match answers {
+            Answers::Json => json_answer(client, sql, params),
+            Answers::Nothing => exec_answer(client, sql, params),
+        })
+        .unwrap_or(Ok(Answer::Ok(serde_json::Value::Null))),
+    }
+}
+
+fn run_named_script(
+    client: &mut Client,
+    sandbox: &dyn Sandbox,
+    name: &str,
+) -> Result<OpAnswer, CaseError> {
+    let script = sandbox.sut().script(name).map_err(CaseError::env)?;
+    run_script(client, &script.sql)
+}
+
+/// What a statement of an operation answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answers {
+    /// A call of one of the protocol's functions: one jsonb value.
+    Json,
+    /// A direct write: no value.
+    Nothing,
+}
+
+/// The one binding of an operation to its statement: calls `send` with the
+/// SQL ([`op_sql`]), its parameters and what it answers with. `None` for
+/// operations that are no statement (clock moves, scripts), which each
+/// executor handles itself.
+pub fn bind_op<R>(
+    op: &GateOp,
+    send: impl FnOnce(&str, &[&(dyn postgres::types::ToSql + Sync)], Answers) -> R,
+) -> Option<R> {
+    let sql = op_sql(op);
+    Some(match op {
         GateOp::Open {
             gate,
             approval,
@@ -447,50 +456,37 @@ pub fn run_op(
             ttl,
         } => {
             let approval = approval.map(approval_uuid);
-            json_answer(client, &sql, &[gate, &approval, actor, reason, ttl])
+            send(&sql, &[gate, &approval, actor, reason, ttl], Answers::Json)
         }
         GateOp::Close {
             gate,
             actor,
             reason,
-        } => json_answer(client, &sql, &[gate, actor, reason]),
-        GateOp::Watchdog { actor } => json_answer(client, &sql, &[actor]),
-        GateOp::Verify => json_answer(client, &sql, &[]),
-        GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. } => {
-            Ok(Answer::Ok(serde_json::Value::Null))
-        }
-        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
-            exec_answer(client, &sql, &[key, value])
-        }
-        GateOp::OobDelete { key } => exec_answer(client, &sql, &[key]),
-        GateOp::TamperLedger { .. } => exec_answer(client, &sql, &[]),
+        } => send(&sql, &[gate, actor, reason], Answers::Json),
+        GateOp::Watchdog { actor } => send(&sql, &[actor], Answers::Json),
+        GateOp::Verify => send(&sql, &[], Answers::Json),
         GateOp::Log {
             command,
             run_mode,
             actor,
         } => {
             let (category, mutating) = catalog_entry(command);
-            json_answer(
-                client,
+            send(
                 &sql,
                 &[command, &category, run_mode, &mutating, actor],
+                Answers::Json,
             )
         }
-        GateOp::Rollback => {
-            let script = sandbox
-                .sut()
-                .script("gates-rollback")
-                .map_err(CaseError::env)?;
-            run_script(client, &script.sql)
+        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
+            send(&sql, &[key, value], Answers::Nothing)
         }
-        GateOp::Reinstall => {
-            let script = sandbox
-                .sut()
-                .script("gates-install")
-                .map_err(CaseError::env)?;
-            run_script(client, &script.sql)
-        }
-    }
+        GateOp::OobDelete { key } => send(&sql, &[key], Answers::Nothing),
+        GateOp::TamperLedger { .. } => send(&sql, &[], Answers::Nothing),
+        GateOp::Advance { .. }
+        | GateOp::AdvanceToExpiry { .. }
+        | GateOp::Rollback
+        | GateOp::Reinstall => return None,
+    })
 }
 
 /// A fresh database with the SUT, its test clock frozen at the model's epoch,

@@ -584,48 +584,12 @@ fn observe_in(tx: &mut postgres::Transaction<'_>) -> Result<super::exec::Observe
     Ok(obs)
 }
 
-/// Run an operation inside a savepoint; whether the kernel accepted it (its
+/// Run an operation inside a savepoint (bound as [`super::exec::run_op`]
+/// binds it, answers not read); whether the kernel accepted it (its
 /// refusals are not this invariant's business).
 fn run_op_in(tx: &mut postgres::Transaction<'_>, op: &GateOp) -> Result<bool, CaseError> {
-    let sql = super::exec::op_sql(op);
-    let r = match op {
-        GateOp::Open {
-            gate,
-            approval,
-            actor,
-            reason,
-            ttl,
-        } => {
-            let approval = approval.map(pgconform_generators::gates::approval_uuid);
-            tx.execute(sql.as_str(), &[gate, &approval, actor, reason, ttl])
-        }
-        GateOp::Close {
-            gate,
-            actor,
-            reason,
-        } => tx.execute(sql.as_str(), &[gate, actor, reason]),
-        GateOp::Watchdog { actor } => tx.execute(sql.as_str(), &[actor]),
-        GateOp::Verify => tx.execute(sql.as_str(), &[]),
-        GateOp::OobWrite { key, value } | GateOp::OobInsert { key, value } => {
-            tx.execute(sql.as_str(), &[key, value])
-        }
-        GateOp::OobDelete { key } => tx.execute(sql.as_str(), &[key]),
-        GateOp::TamperLedger { .. } => tx.execute(sql.as_str(), &[]),
-        GateOp::Log {
-            command,
-            run_mode,
-            actor,
-        } => {
-            let (category, mutating) = super::exec::catalog_entry(command);
-            tx.execute(
-                sql.as_str(),
-                &[command, &category, run_mode, &mutating, actor],
-            )
-        }
-        GateOp::Advance { .. }
-        | GateOp::AdvanceToExpiry { .. }
-        | GateOp::Rollback
-        | GateOp::Reinstall => return Ok(true),
-    };
-    Ok(matches!(crate::pg::answer(r)?, Answer::Ok(_)))
+    match super::exec::bind_op(op, |sql, params, _| tx.execute(sql, params)) {
+        Some(r) => Ok(matches!(crate::pg::answer(r)?, Answer::Ok(_))),
+        None => Ok(true),
+    }
 }

@@ -28,6 +28,7 @@
 //! when nothing is installed; direct writes to the ledger (refused, or
 //! silently without effect: append-only is judged by the rows).
 
+use pgconform_contract::gates::{CLOSE_COMMAND, OPEN_COMMAND, WATCHDOG_COMMAND};
 use pgconform_generators::gates::{
     approval_uuid, GateClass, GateOp, GATE_COMMANDS, GOVERNABLE, MAX_TTL_SECONDS, NEVER_FLIP,
 };
@@ -500,7 +501,7 @@ impl Model {
                         ..self.ledger_row(&key, "open", prev, "true", &actor)
                     };
                     next.ledger.push(row.clone());
-                    let run = self.run("dot_iu_gate_open", &actor);
+                    let run = self.run(OPEN_COMMAND, &actor);
                     Step::accept(
                         Outcome::Opened,
                         Delta {
@@ -545,7 +546,7 @@ impl Model {
                         ..self.ledger_row(&key, "close", prev, "false", &actor)
                     };
                     next.ledger.push(row.clone());
-                    let run = self.run("dot_iu_gate_close", &actor);
+                    let run = self.run(CLOSE_COMMAND, &actor);
                     Step::accept(
                         Outcome::Closed,
                         Delta {
@@ -570,7 +571,7 @@ impl Model {
                         rows.push(self.ledger_row(key, "watchdog_close", prev, "false", &actor));
                     }
                     next.ledger.extend(rows.iter().cloned());
-                    let run = self.run("dot_iu_gate_watchdog", &actor);
+                    let run = self.run(WATCHDOG_COMMAND, &actor);
                     Step::accept(
                         Outcome::Watchdog(targets),
                         Delta {

@@ -8,16 +8,12 @@ use pgconform_generators::drift::{DriftKind, ObjectPath};
 use postgres::types::FromSql;
 use postgres::{Client, Row};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The manifest set the generated-schema cases seal.
 pub const SET: &str = "pgc.drift";
 
-/// Lowercase hex sha256 of `s`'s UTF-8 bytes.
-pub fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
+use pgconform_oracle::sha256_hex;
 
 /// One row of `realized_authority_snapshot`.
 #[derive(Debug, Clone, PartialEq, Eq)]

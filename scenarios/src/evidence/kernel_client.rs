@@ -17,11 +17,11 @@
 //! with a message naming the contract clause — it is never an environment
 //! error.
 
-use super::fixture::sha256_hex;
 use crate::case::CaseError;
 use crate::clock;
 use crate::pg::{answer, describe, Answer, PgResultExt};
 use pgconform_generators::evidence::Tamper;
+use pgconform_oracle::sha256_hex;
 use pgconform_reports::FailureDetail;
 use postgres::{Client, Row};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Proptest strategies for nasty JSON texts (feature `testgen`).
+//! Nasty JSON texts for the oracle's differential tests.
 //!
 //! Made for differential testing against a live PostgreSQL 16: render each
 //! generated text with this crate and with `$1::jsonb::text` and compare the
