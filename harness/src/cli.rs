@@ -4,6 +4,7 @@ pub mod check;
 pub mod gate;
 pub mod list;
 pub mod mutants;
+pub mod output;
 pub mod pack;
 pub mod replay;
 pub mod report;
@@ -66,11 +67,18 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Variants(a) => variants::variants(a),
         Command::Keygen(a) => crate::signing::keygen(a),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pgconform: error: {e:#}");
+            crate::errln!("pgconform: error: {}", output::error_message(&e));
             crate::exit_codes::USAGE_OR_ENV
         }
+    };
+    match output::stdout_error() {
+        Some(e) if code == crate::exit_codes::OK => {
+            crate::errln!("pgconform: error: cannot write to stdout: {e}");
+            crate::exit_codes::USAGE_OR_ENV
+        }
+        _ => code,
     }
 }

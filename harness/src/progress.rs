@@ -74,7 +74,7 @@ impl Progress {
             },
         );
         if !self.live && !self.quiet {
-            eprintln!("[run ] {id}");
+            crate::errln!("[run ] {id}");
         }
         drop(g);
         self.redraw();
@@ -121,7 +121,7 @@ impl Progress {
         if self.live {
             self.redraw();
         } else if !self.quiet {
-            eprintln!("{line}");
+            crate::errln!("{line}");
         }
     }
 

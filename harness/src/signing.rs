@@ -125,9 +125,9 @@ pub fn keygen(args: KeygenArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot write {}", sk_path.display()))?;
     std::fs::write(&pk_path, &g.public_text)
         .with_context(|| format!("cannot write {}", pk_path.display()))?;
-    println!("key id:     {}", g.key_id);
-    println!("public key: {}", g.public_base64);
-    eprintln!(
+    crate::outln!("key id:     {}", g.key_id);
+    crate::outln!("public key: {}", g.public_base64);
+    crate::errln!(
         "pgconform keygen: wrote {} (secret, mode 0600, passwordless: store it in your CI's secret store, e.g. as ${ENV_KEY}) and {} (public: publish it with your release policy; `gate --trusted-key`)",
         sk_path.display(),
         pk_path.display()
@@ -146,7 +146,7 @@ pub fn sign_written(
     let Some(key) = key else { return Ok(()) };
     let sig = sign_report_file(key, path, integrity)?;
     if !quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform: signed with key {} -> {}",
             key.key_id(),
             sig.display()

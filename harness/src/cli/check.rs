@@ -54,7 +54,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(session) => {
             use pgconform_scenarios::Sandbox;
             let sut = session.sandbox.sut();
-            println!(
+            crate::outln!(
                 "pgconform check: {} passes the up-front check for {} invariants: {} install files \
                  install, scripts [{}], every contract name the harness reads is present",
                 sut_dir.display(),
@@ -65,7 +65,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
             Ok(OK)
         }
         Err(e) => {
-            eprintln!("pgconform check: {e}");
+            crate::errln!("pgconform check: {e}");
             Ok(USAGE_OR_ENV)
         }
     }

@@ -129,11 +129,11 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
         &mut reasons,
     )?;
     if !args.quiet || !reasons.is_empty() {
-        eprintln!("pgconform gate: {authenticity}");
+        crate::errln!("pgconform gate: {authenticity}");
     }
     if reasons.is_empty() {
         if !args.quiet {
-            eprintln!(
+            crate::errln!(
                 "pgconform gate: PASS: {} verifies; {} required invariants passed with >= {} cases on SUT {}",
                 args.report.display(),
                 policy.required.len(),
@@ -144,14 +144,14 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
         }
         return Ok(OK);
     }
-    eprintln!(
+    crate::errln!(
         "pgconform gate: REFUSED: {} ({} reason{}):",
         args.report.display(),
         reasons.len(),
         if reasons.len() == 1 { "" } else { "s" }
     );
     for r in &reasons {
-        eprintln!("  - {r}");
+        crate::errln!("  - {r}");
     }
     Ok(INVARIANT_FAILED)
 }

@@ -130,7 +130,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
         .filter(|i| suites.contains(&i.meta().suite))
         .collect();
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform mutants: {} mutants from {}, seed {seed}; control: {} invariants of {} on the unmutated kernel",
             files.len(),
             mutants_dir.display(),
@@ -185,7 +185,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
                         }
                         let o = mutant::run_mutant(m, &all, &opts, cleanup::cancel_flag());
                         if !args.quiet {
-                            eprintln!("{}", line(&o));
+                            crate::errln!("{}", line(&o));
                         }
                         let mut g = slots.lock().unwrap_or_else(|p| p.into_inner());
                         g[i] = Some(o);
@@ -194,7 +194,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
             }
         });
     } else if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform mutants: the CONTROL FAILED (the unmutated kernel does not pass); mutants not run"
         );
     }
@@ -243,7 +243,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
     let broken = matrix.count(MutantStatus::InstallBroken);
     let errors = matrix.count(MutantStatus::Error);
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "\npgconform mutants: control {}; {} killed, {} survived, {} install-broken, {} errors of {} in {:.1}s (seed {seed}); report: {}",
             if control_passed { "passed" } else { "FAILED" },
             matrix.count(MutantStatus::Killed),
@@ -259,7 +259,7 @@ pub fn mutants(args: MutantsArgs) -> anyhow::Result<i32> {
             .iter()
             .filter(|o| o.status != MutantStatus::Killed)
         {
-            eprintln!("  {}", line(o));
+            crate::errln!("  {}", line(o));
         }
     }
     // A control failure (the kernel fails an invariant) is a 1; a control that

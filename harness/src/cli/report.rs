@@ -83,14 +83,14 @@ pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
         ReportCommand::Verify(a) => {
             let l = load_report(&a.report)?;
             if l.integrity_ok() {
-                println!(
+                crate::outln!(
                     "{}: integrity ok ({})",
                     a.report.display(),
                     l.report.integrity_sha256
                 );
                 Ok(OK)
             } else {
-                eprintln!(
+                crate::errln!(
                     "{}: integrity FAILED: the sha256 does not match the content (edited or damaged)",
                     a.report.display()
                 );
@@ -98,7 +98,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
             }
         }
         ReportCommand::Schema => {
-            print!("{}", schema::report_schema_text());
+            crate::out!("{}", schema::report_schema_text());
             Ok(OK)
         }
     }
@@ -130,7 +130,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
             Ok((sig, warning)) => {
                 signatures.push(sig);
                 if let Some(w) = warning {
-                    eprintln!("pgconform report merge: warning: {w}");
+                    crate::errln!("pgconform report merge: warning: {w}");
                 }
             }
             Err(problem) => {
@@ -146,13 +146,13 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     };
     match result {
         Err(problems) => {
-            eprintln!(
+            crate::errln!(
                 "pgconform report merge: REFUSED ({} problem{}):",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
             );
             for p in problems {
-                eprintln!("  - {p}");
+                crate::errln!("  - {p}");
             }
             Ok(INVARIANT_FAILED)
         }
@@ -181,7 +181,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
                     .with_context(|| format!("cannot write reports into {}", dir.display()))?;
             }
             let total = merged.shards.first().map_or(0, |s| s.shard.total);
-            eprintln!(
+            crate::errln!(
                 "pgconform report merge: {} of {total} shard(s), {} invariants -> {}",
                 merged.shards.len(),
                 merged.results.len(),
@@ -195,7 +195,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
 fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     let l = load_report(&a.report)?;
     if !l.integrity_ok() {
-        eprintln!(
+        crate::errln!(
             "pgconform: warning: {}: integrity hash does not verify; rendering anyway",
             a.report.display()
         );
@@ -210,7 +210,7 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     pgconform_reports::write_renderings(&dir, &l.report, &opts)
         .with_context(|| format!("cannot write reports into {}", dir.display()))?;
-    eprintln!(
+    crate::errln!(
         "pgconform: wrote junit.xml, report.md and report.html into {}",
         dir.display()
     );

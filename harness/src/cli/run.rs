@@ -337,7 +337,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         }));
     }
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform: {} invariants, seed {seed}, backend {:?}, SUT {}{}",
             invariants.len(),
             args.backend,
@@ -365,7 +365,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         &ids,
     )?;
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform: server ready ({}) in {:.2}s",
             session
                 .server
@@ -472,13 +472,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
     if !args.quiet {
         print_summary(&report, &render);
         for m in &missing_specs {
-            eprintln!("missing coverage: {m}");
+            crate::errln!("missing coverage: {m}");
         }
-        eprintln!("pgconform: report written to {}", path.display());
+        crate::errln!("pgconform: report written to {}", path.display());
     }
     match args.format {
         OutputFormat::Human => {}
-        OutputFormat::Tap => print!("{}", pgconform_reports::tap::render(&report, &render)),
+        OutputFormat::Tap => crate::out!("{}", pgconform_reports::tap::render(&report, &render)),
         OutputFormat::Json => print_stdout_line(
             &Event::RunFinished {
                 exit_code: if cleanup::cancelled() {
@@ -498,7 +498,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<i32> {
         ),
     }
     if cleanup::cancelled() {
-        eprintln!("pgconform: interrupted: the report is partial");
+        crate::errln!("pgconform: interrupted: the report is partial");
         return Ok(crate::exit_codes::USAGE_OR_ENV);
     }
     Ok(code)
@@ -513,25 +513,25 @@ fn print_summary(report: &RunReport, render: &RenderOptions) {
         .filter(|r| r.verdict == Verdict::Failed)
     {
         for f in &r.failures {
-            eprintln!(
+            crate::errln!(
                 "\n--- {} failed after {} cases: {}",
                 r.id, f.cases_to_failure, f.detail.message
             );
             if let Some(sql) = &f.detail.sql {
-                eprintln!("    sql: {sql}");
+                crate::errln!("    sql: {sql}");
             }
             if let Some(s) = &f.detail.sqlstate {
-                eprintln!("    sqlstate: {s}");
+                crate::errln!("    sqlstate: {s}");
             }
             if let (Some(e), Some(a)) = (&f.detail.expected, &f.detail.actual) {
-                eprintln!("    expected: {e}\n    actual:   {a}");
+                crate::errln!("    expected: {e}\n    actual:   {a}");
             }
-            eprintln!(
+            crate::errln!(
                 "    shrunk input: {}",
                 f.input_summary.replace('\n', "\n    ")
             );
             if let Some(cmd) = render.replay_command(f) {
-                eprintln!("    replay: {cmd}");
+                crate::errln!("    replay: {cmd}");
             }
         }
     }
@@ -540,13 +540,13 @@ fn print_summary(report: &RunReport, render: &RenderOptions) {
         .iter()
         .filter(|r| r.verdict == Verdict::Incomplete)
     {
-        eprintln!(
+        crate::errln!(
             "\n--- {} is {}",
             r.id,
             pgconform_reports::text::incomplete_note(r)
         );
     }
-    eprintln!(
+    crate::errln!(
         "\n{} passed, {} failed, {} incomplete, {} errors, {} skipped (seed {})",
         count(Verdict::Passed),
         count(Verdict::Failed),

@@ -14,13 +14,13 @@ pub struct SetupArgs {
 /// Provision the embedded backend's binaries; idempotent.
 pub fn setup(args: SetupArgs) -> anyhow::Result<i32> {
     if let Some(pg_bin) = std::env::var_os("PG_BIN") {
-        println!(
+        crate::outln!(
             "PG_BIN is set: using binaries in {}",
             pg_bin.to_string_lossy()
         );
     } else {
         let report = pgbin::setup()?;
-        println!(
+        crate::outln!(
             "PostgreSQL 16 binaries: {} ({})",
             report.native_dir.display(),
             if report.downloaded {
@@ -30,8 +30,8 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<i32> {
             }
         );
     }
-    println!("cache: {}", pgbin::cache_root().display());
-    println!(
+    crate::outln!("cache: {}", pgbin::cache_root().display());
+    crate::outln!(
         "cluster run directories: {}",
         embedded::runs_root().display()
     );
@@ -43,7 +43,7 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<i32> {
         c.dbname("postgres");
         let mut client = c.connect(postgres::NoTls)?;
         let v: String = client.query_one("SELECT version()", &[])?.get(0);
-        println!(
+        crate::outln!(
             "check: started a cluster in {:.0} ms: {v}",
             started.elapsed().as_secs_f64() * 1000.0
         );

@@ -171,7 +171,7 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
     let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
     crate::cli::run::ensure_writable(&args.out)?;
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform variants: {} variants from {}, seed {seed}; every invariant must pass on each",
             found.len(),
             dir.display()
@@ -194,14 +194,14 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
         let o = judge(v, code, &out);
         if !args.quiet {
             match o.status {
-                "passed" => eprintln!("[pass] {:<36} {}", o.name, o.choice),
+                "passed" => crate::errln!("[pass] {:<36} {}", o.name, o.choice),
                 "failed" => {
-                    eprintln!("[FAIL] {:<36} {} ({})", o.name, o.choice, o.path);
+                    crate::errln!("[FAIL] {:<36} {} ({})", o.name, o.choice, o.path);
                     for f in &o.failures {
-                        eprintln!("         {f}");
+                        crate::errln!("         {f}");
                     }
                 }
-                _ => eprintln!("[ERR ] {:<36} {}", o.name, o.error.as_deref().unwrap_or("")),
+                _ => crate::errln!("[ERR ] {:<36} {}", o.name, o.error.as_deref().unwrap_or("")),
             }
         }
         outcomes.push(o);
@@ -219,7 +219,7 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
     let (failed, errors) = (count("failed"), count("error"));
     let interrupted = crate::cleanup::cancelled() || outcomes.len() < found.len();
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "\npgconform variants: {} passed, {} failed, {} errors of {} in {:.1}s (seed {seed}); summary: {}",
             count("passed"),
             failed,

