@@ -10,6 +10,7 @@ pub mod replay;
 pub mod report;
 pub mod run;
 pub mod setup;
+pub mod shared;
 pub mod variants;
 
 use clap::{Parser, Subcommand};

@@ -25,10 +25,10 @@ pub mod text;
 pub use coverage::CoverageRequirement;
 pub use model::*;
 pub use mutants::{MutantMatrix, MutantOutcome, MutantStatus, TriedInvariant};
+pub use report_builder::RunReportBuilder;
 pub use run_report::{
     load_report, parse_report, LoadedReport, ReportError, RunReport, ServerInfo, SutFile, SutInfo,
 };
-pub use report_builder::RunReportBuilder;
 pub use shard::{ShardRecord, ShardSpec};
 pub use text::RenderOptions;
 

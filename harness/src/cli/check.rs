@@ -6,8 +6,8 @@
 //! cause on one line with the contract clause and, where there is one, the
 //! file and line.
 
-use crate::cli::replay::ServerArgs;
 use crate::cli::run::select;
+use crate::cli::shared::ServerArgs;
 use crate::exit_codes::{OK, USAGE_OR_ENV};
 use crate::session::Session;
 use clap::Args;
@@ -65,7 +65,10 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
             Ok(OK)
         }
         Err(e) => {
-            crate::errln!("pgconform check: {e}");
+            crate::errln!(
+                "pgconform check: {}",
+                crate::cli::output::error_message(&anyhow::Error::new(e))
+            );
             Ok(USAGE_OR_ENV)
         }
     }

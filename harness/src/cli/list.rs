@@ -48,7 +48,11 @@ fn aligned(metas: &[&InvariantMeta]) -> Vec<String> {
     let cases: Vec<String> = metas
         .iter()
         .map(|m| {
-            let noun = if m.default_cases == 1 { "case" } else { "cases" };
+            let noun = if m.default_cases == 1 {
+                "case"
+            } else {
+                "cases"
+            };
             format!("{:>cases_w$} {noun:<5}", m.default_cases)
         })
         .collect();
