@@ -19,8 +19,11 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 all green, 1 an invariant failed, 2 usage or environment error.
 #[derive(Debug, Parser)]
-#[command(name = "pgconform", version, about, long_about = None)]
+#[command(name = "pgconform", version, about, long_about = None, disable_help_flag = true)]
 pub struct Cli {
+    /// Print help: each flag on one line with its default (details: `pgconform help COMMAND`).
+    #[arg(short, long, action = clap::ArgAction::HelpShort, global = true, display_order = 1000)]
+    pub help: Option<bool>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,

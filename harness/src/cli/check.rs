@@ -17,17 +17,16 @@ use std::path::PathBuf;
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// SUT directory (default: the bundled kernel).
+    /// SUT directory [default: the bundled kernel].
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
-    /// Suites whose needs are checked: foundation, durability, drift,
-    /// evidence, gates or all; repeatable.
+    /// Suites whose needs are checked: foundation, durability, drift, evidence, gates or all (repeatable).
     #[arg(long, default_value = "all")]
     pub suite: Vec<String>,
-    /// Only the needs of this invariant; repeatable.
+    /// Only the needs of this invariant (repeatable) [default: every invariant of `--suite`].
     #[arg(long = "invariant", value_name = "ID")]
     pub invariants: Vec<String>,
-    /// A mutant or variant file applied on top of the SUT.
+    /// A mutant or variant file applied on top of the SUT [default: none].
     #[arg(long, value_name = "FILE")]
     pub mutant: Option<PathBuf>,
     /// Server flags (the SUT is installed to check names and columns).

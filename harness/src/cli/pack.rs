@@ -22,8 +22,9 @@ pub enum PackCommand {
     Verify {
         /// The evidence pack (`cpo.evidence_pack/v1` JSON).
         pack: PathBuf,
-        /// Also fail unless every row carries a declared digest (the pack has
-        /// `digests`, with a list for every type that has rows).
+        /// Also fail unless every row carries a declared digest.
+        ///
+        /// That is: the pack has `digests`, with a list for every type that has rows.
         #[arg(long)]
         require_digests: bool,
     },

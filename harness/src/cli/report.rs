@@ -38,7 +38,7 @@ pub struct MergeArgs {
     /// Shard reports.
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
-    /// Output file.
+    /// Output file (required).
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
     /// Write a merged report even if shards are missing (`gate` refuses it).
@@ -47,10 +47,10 @@ pub struct MergeArgs {
     /// Also write junit.xml, report.md and report.html next to the output.
     #[arg(long)]
     pub render: bool,
-    /// A public key (file or base64) whose shard signatures the merge
-    /// verifies and records as verified (repeatable; the `--sign-key`'s own
-    /// public key is trusted too). A shard whose signature does not verify
-    /// is refused.
+    /// A public key (file or base64) whose shard signatures are verified and recorded (repeatable) [default: none].
+    ///
+    /// The `--sign-key`'s own public key is trusted too. A shard whose
+    /// signature does not verify is refused.
     #[arg(long = "trusted-key", value_name = "PUB")]
     pub trusted_keys: Vec<String>,
     /// Signing of the merged report (`--sign-key`; see docs/reports.md).
@@ -63,8 +63,8 @@ pub struct MergeArgs {
 pub struct RenderArgs {
     /// The report.
     pub report: PathBuf,
-    /// Output directory (default: the report's directory).
-    #[arg(long)]
+    /// Output directory [default: the report's directory].
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
 

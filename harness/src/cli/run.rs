@@ -43,10 +43,10 @@ pub struct RunArgs {
     /// Incomplete: fewer cases checked than asked, e.g. under `--time-budget`.
     #[arg(long)]
     pub allow_incomplete: bool,
-    /// Apply this mutant file on top of the SUT (its header is checked).
+    /// Apply this mutant file on top of the SUT, its header checked [default: none].
     #[arg(long, value_name = "FILE")]
     pub mutant: Option<PathBuf>,
-    /// Apply this variant: a `.sql` file on top of the SUT, or a directory used as the SUT.
+    /// Apply this variant: a `.sql` file on the SUT, or a directory used as the SUT [default: none].
     ///
     /// A directory variant has its own MANIFEST; either way its header is checked.
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "mutant")]

@@ -44,13 +44,13 @@ pub struct RunFlags {
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
     /// Cases per invariant, at least 1 [default: each invariant's own, see `list`].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub cases: Option<u32>,
     /// Run seed [default: random, printed and recorded in the report].
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Parallel jobs (mutants: mutants at once, each on its own server).
-    #[arg(long, default_value_t = default_jobs())]
+    /// Parallel jobs: invariants at once (`mutants`: mutants, each on its own server).
+    #[arg(long, value_name = "N", default_value_t = default_jobs())]
     pub jobs: usize,
     /// Do not shrink failures (shrink later with `replay --shrink`).
     #[arg(long)]

@@ -181,6 +181,7 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
         let code = match Cli::try_parse_from(&argv) {
             Ok(Cli {
                 command: Command::Run(a),
+                ..
             }) => crate::cli::run::run(a),
             Ok(_) => Err(anyhow::anyhow!("internal: not a run command")),
             Err(e) => Err(anyhow::anyhow!("{e}")),
