@@ -4,8 +4,9 @@
 use crate::exit_codes::{INVARIANT_FAILED, OK};
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use pgconform_reports::signature::{self, SigningKey};
-use pgconform_reports::{load_report, merge, schema, RenderOptions};
+use pgconform_reports::merge::MergeProblem;
+use pgconform_reports::signature::{self, ShardSignature, SigningKey, TrustedKey};
+use pgconform_reports::{load_report, merge, schema, LoadedReport, RenderOptions};
 use std::path::PathBuf;
 
 /// Flags of `report`.
@@ -119,26 +120,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     for p in &a.reports {
         loaded.push(load_report(p)?);
     }
-    // Every shard that carries a signature is verified (with a trusted key
-    // of its ID) before its content is taken over.
-    let mut signatures = Vec::new();
-    let mut sig_problems = Vec::new();
-    for (p, l) in a.reports.iter().zip(&loaded) {
-        let text = signature::read_signature(p)
-            .with_context(|| format!("cannot read {}", signature::signature_path(p).display()))?;
-        match merge::shard_signature(l, text.as_deref(), &trusted) {
-            Ok((sig, warning)) => {
-                signatures.push(sig);
-                if let Some(w) = warning {
-                    crate::errln!("pgconform report merge: warning: {w}");
-                }
-            }
-            Err(problem) => {
-                signatures.push(None);
-                sig_problems.push(problem);
-            }
-        }
-    }
+    let (signatures, sig_problems) = shard_signatures(&a.reports, &loaded, &trusted)?;
     let result = match merge::merge_signed(&loaded, &signatures, a.allow_incomplete) {
         Ok(_) if !sig_problems.is_empty() => Err(sig_problems),
         Err(problems) => Err(sig_problems.into_iter().chain(problems).collect()),
@@ -190,6 +172,35 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
             Ok(OK)
         }
     }
+}
+
+/// Every shard that carries a signature is verified (with a trusted key of
+/// its ID) before its content is taken over: each shard's verified
+/// signature, and the problems of those that do not verify.
+fn shard_signatures(
+    paths: &[PathBuf],
+    loaded: &[LoadedReport],
+    trusted: &[TrustedKey],
+) -> anyhow::Result<(Vec<Option<ShardSignature>>, Vec<MergeProblem>)> {
+    let mut signatures = Vec::new();
+    let mut problems = Vec::new();
+    for (p, l) in paths.iter().zip(loaded) {
+        let text = signature::read_signature(p)
+            .with_context(|| format!("cannot read {}", signature::signature_path(p).display()))?;
+        match merge::shard_signature(l, text.as_deref(), trusted) {
+            Ok((sig, warning)) => {
+                signatures.push(sig);
+                if let Some(w) = warning {
+                    crate::errln!("pgconform report merge: warning: {w}");
+                }
+            }
+            Err(problem) => {
+                signatures.push(None);
+                problems.push(problem);
+            }
+        }
+    }
+    Ok((signatures, problems))
 }
 
 fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
