@@ -419,29 +419,20 @@ pub fn case_mutant(path: &Path) -> std::io::Result<CaseMutant> {
 
 /// A scratch directory removed on drop (for materialised mutants).
 #[derive(Debug)]
-pub struct ScratchDir(PathBuf);
+pub struct ScratchDir(tempfile::TempDir);
 
 impl ScratchDir {
-    /// Create a fresh directory under the system temp dir.
+    /// Create a fresh directory `pgconform-<tag>-…` under the system temp dir.
     pub fn new(tag: &str) -> std::io::Result<Self> {
-        let path = std::env::temp_dir().join(format!(
-            "pgconform-{tag}-{}-{}",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        std::fs::create_dir_all(&path)?;
-        Ok(Self(path))
+        tempfile::Builder::new()
+            .prefix(&format!("pgconform-{tag}-"))
+            .tempdir()
+            .map(Self)
     }
 
     /// Its path.
     pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        self.0.path()
     }
 }
 

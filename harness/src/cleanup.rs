@@ -74,19 +74,19 @@ pub fn install_signal_handler(grace: Duration) {
 fn install(grace: Duration) {
     let result = ctrlc::set_handler(move || {
         if CANCEL.swap(true, Ordering::SeqCst) {
-            eprintln!("pgconform: interrupted again; cleaning up now");
+            crate::errln!("pgconform: interrupted again; cleaning up now");
             run_all();
             std::process::exit(crate::exit_codes::USAGE_OR_ENV);
         }
-        eprintln!("pgconform: interrupted; finishing the current cases and cleaning up");
+        crate::errln!("pgconform: interrupted; finishing the current cases and cleaning up");
         std::thread::spawn(move || {
             std::thread::sleep(grace);
-            eprintln!("pgconform: grace period over; cleaning up");
+            crate::errln!("pgconform: grace period over; cleaning up");
             run_all();
             std::process::exit(crate::exit_codes::USAGE_OR_ENV);
         });
     });
     if let Err(e) = result {
-        eprintln!("pgconform: warning: could not install the signal handler: {e}");
+        crate::errln!("pgconform: warning: could not install the signal handler: {e}");
     }
 }

@@ -4,11 +4,13 @@ pub mod check;
 pub mod gate;
 pub mod list;
 pub mod mutants;
+pub mod output;
 pub mod pack;
 pub mod replay;
 pub mod report;
 pub mod run;
 pub mod setup;
+pub mod shared;
 pub mod variants;
 
 use clap::{Parser, Subcommand};
@@ -17,8 +19,11 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 all green, 1 an invariant failed, 2 usage or environment error.
 #[derive(Debug, Parser)]
-#[command(name = "pgconform", version, about, long_about = None)]
+#[command(name = "pgconform", version, about, long_about = None, disable_help_flag = true)]
 pub struct Cli {
+    /// Print help: each flag on one line with its default (details: `pgconform help COMMAND`).
+    #[arg(short, long, action = clap::ArgAction::HelpShort, global = true, display_order = 1000)]
+    pub help: Option<bool>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -66,11 +71,18 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Variants(a) => variants::variants(a),
         Command::Keygen(a) => crate::signing::keygen(a),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pgconform: error: {e:#}");
+            crate::errln!("pgconform: error: {}", output::error_message(&e));
             crate::exit_codes::USAGE_OR_ENV
         }
+    };
+    match output::stdout_error() {
+        Some(e) if code == crate::exit_codes::OK => {
+            crate::errln!("pgconform: error: cannot write to stdout: {e}");
+            crate::exit_codes::USAGE_OR_ENV
+        }
+        _ => code,
     }
 }

@@ -317,26 +317,10 @@ fn write_kill_case(
     opts: &MutantRunOptions,
 ) -> Option<String> {
     let mutant = case_mutant(&m.path).ok()?;
-    let stub = RunReport {
-        format_version: pgconform_reports::FORMAT_VERSION,
-        pgconform_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_revision: option_env!("PGCONFORM_GIT_REVISION").map(str::to_owned),
-        server: session.server_info(),
-        sut: session.sut_info(),
-        seed: opts.seed,
-        cases_requested: opts.cases,
-        started_at: crate::cli::run::now_rfc3339(),
-        duration_ms: 0,
-        results: Vec::new(),
-        selection: Vec::new(),
-        shard: None,
-        shards: Vec::new(),
-        coverage_requirements: Vec::new(),
-        interrupted: false,
-        mutants: None,
-        signature_key_id: None,
-        integrity_sha256: String::new(),
-    };
+    let stub = RunReport::builder(session.server_info(), session.sut_info(), opts.seed)
+        .cases_requested(opts.cases)
+        .timing(crate::cli::shared::now_rfc3339(), 0)
+        .build();
     let case = CaseFile::from_failure(&stub, id, suite, title, f, Some(mutant), None);
     let path = case.write_into(&opts.cases_dir).ok()?;
     let name = path.file_name()?.to_string_lossy().into_owned();

@@ -21,6 +21,23 @@ pub enum BackendKind {
     Dsn,
 }
 
+impl BackendKind {
+    /// The name used on the command line and in reports: `embedded`, `docker`, `dsn`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Embedded => "embedded",
+            BackendKind::Docker => "docker",
+            BackendKind::Dsn => "dsn",
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// Everything needed to obtain a server.
 #[derive(Debug, Clone)]
 pub struct ProvisionOptions {

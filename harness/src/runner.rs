@@ -35,6 +35,7 @@ pub fn run(
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<InvariantResult>>> = Mutex::new(vec![None; invariants.len()]);
     let jobs = opts.jobs.clamp(1, invariants.len().max(1));
+    progress.begin(invariants.len());
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| loop {
@@ -44,7 +45,8 @@ pub fn run(
                 let result = if cancel.load(Ordering::Relaxed) {
                     not_started(inv.as_ref(), opts, "interrupted before it started")
                 } else {
-                    progress.started(meta.id);
+                    let planned = opts.cases.unwrap_or(meta.default_cases).max(1);
+                    progress.started(meta.id, u64::from(planned));
                     let on_case =
                         |cases: u64, failures: u64| progress.update(meta.id, cases, failures);
                     let ctx = RunContext {

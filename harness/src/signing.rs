@@ -18,10 +18,12 @@ pub const ENV_KEY_FILE: &str = "PGCONFORM_SIGN_KEY_FILE";
 /// The signing flag shared by `run`, `mutants` and `report merge`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SignArgs {
-    /// Sign the report with this minisign secret key (`pgconform keygen`):
-    /// writes `report.json.minisig` and records the key ID in the report.
-    /// Without it, the key is taken from $PGCONFORM_SIGN_KEY_FILE (a file) or
-    /// $PGCONFORM_SIGN_KEY (the key's text, e.g. a CI secret).
+    /// Sign the report with this minisign secret key [default: $PGCONFORM_SIGN_KEY_FILE, $PGCONFORM_SIGN_KEY, else unsigned].
+    ///
+    /// Writes `report.json.minisig` and records the key ID in the report.
+    /// Without the flag, the key is taken from $PGCONFORM_SIGN_KEY_FILE (a
+    /// file) or $PGCONFORM_SIGN_KEY (the key's text, e.g. a CI secret); make
+    /// a key with `pgconform keygen`.
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
 }
@@ -83,7 +85,7 @@ pub fn trusted_keys(args: &[String]) -> anyhow::Result<Vec<TrustedKey>> {
 /// Flags of `keygen`.
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
-    /// Directory for `pgconform.key` (secret, mode 0600) and `pgconform.pub`.
+    /// Directory for `pgconform.key` (secret, mode 0600) and `pgconform.pub` (required).
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace existing key files.
@@ -125,9 +127,9 @@ pub fn keygen(args: KeygenArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot write {}", sk_path.display()))?;
     std::fs::write(&pk_path, &g.public_text)
         .with_context(|| format!("cannot write {}", pk_path.display()))?;
-    println!("key id:     {}", g.key_id);
-    println!("public key: {}", g.public_base64);
-    eprintln!(
+    crate::outln!("key id:     {}", g.key_id);
+    crate::outln!("public key: {}", g.public_base64);
+    crate::errln!(
         "pgconform keygen: wrote {} (secret, mode 0600, passwordless: store it in your CI's secret store, e.g. as ${ENV_KEY}) and {} (public: publish it with your release policy; `gate --trusted-key`)",
         sk_path.display(),
         pk_path.display()
@@ -146,7 +148,7 @@ pub fn sign_written(
     let Some(key) = key else { return Ok(()) };
     let sig = sign_report_file(key, path, integrity)?;
     if !quiet {
-        eprintln!(
+        crate::errln!(
             "pgconform: signed with key {} -> {}",
             key.key_id(),
             sig.display()

@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod merge;
 pub mod model;
 pub mod mutants;
+pub mod report_builder;
 pub mod run_report;
 pub mod schema;
 pub mod shard;
@@ -24,6 +25,7 @@ pub mod text;
 pub use coverage::CoverageRequirement;
 pub use model::*;
 pub use mutants::{MutantMatrix, MutantOutcome, MutantStatus, TriedInvariant};
+pub use report_builder::RunReportBuilder;
 pub use run_report::{
     load_report, parse_report, LoadedReport, ReportError, RunReport, ServerInfo, SutFile, SutInfo,
 };

@@ -313,49 +313,41 @@ pub fn merge_signed(
         }
     }
     crate::coverage::evaluate_all(&mut reqs, &results);
-    let mut merged = RunReport {
-        format_version: crate::FORMAT_VERSION,
-        pgconform_version: f.pgconform_version.clone(),
-        git_revision: f.git_revision.clone(),
-        server: f.server.clone(),
-        sut: f.sut.clone(),
-        seed: f.seed,
-        cases_requested: f.cases_requested,
-        started_at: shards
-            .iter()
-            .map(|l| l.report.started_at.clone())
-            .min()
-            .unwrap_or_default(),
-        duration_ms: shards
-            .iter()
-            .map(|l| l.report.duration_ms)
-            .max()
-            .unwrap_or(0),
-        results,
-        selection: f.selection.clone(),
-        shard: None,
-        shards: shards
-            .iter()
-            .zip(signed)
-            .filter_map(|(l, signature)| {
-                let r = &l.report;
-                Some(ShardRecord {
-                    shard: r.shard?,
-                    integrity_sha256: r.integrity_sha256.clone(),
-                    started_at: r.started_at.clone(),
-                    duration_ms: r.duration_ms,
-                    server_version: r.server.version.clone(),
-                    invariants: r.results.iter().map(|x| x.id.clone()).collect(),
-                    signature,
-                })
+    let records = shards
+        .iter()
+        .zip(signed)
+        .filter_map(|(l, signature)| {
+            let r = &l.report;
+            Some(ShardRecord {
+                shard: r.shard?,
+                integrity_sha256: r.integrity_sha256.clone(),
+                started_at: r.started_at.clone(),
+                duration_ms: r.duration_ms,
+                server_version: r.server.version.clone(),
+                invariants: r.results.iter().map(|x| x.id.clone()).collect(),
+                signature,
             })
-            .collect(),
-        coverage_requirements: reqs,
-        interrupted: shards.iter().any(|l| l.report.interrupted),
-        mutants: None,
-        signature_key_id: None,
-        integrity_sha256: String::new(),
-    };
+        })
+        .collect();
+    let started_at = shards
+        .iter()
+        .map(|l| l.report.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    let duration_ms = shards
+        .iter()
+        .map(|l| l.report.duration_ms)
+        .max()
+        .unwrap_or(0);
+    let mut merged = RunReport::builder(f.server.clone(), f.sut.clone(), f.seed)
+        .made_by(f.pgconform_version.clone(), f.git_revision.clone())
+        .cases_requested(f.cases_requested)
+        .timing(started_at, duration_ms)
+        .results(f.selection.clone(), results)
+        .shards(records)
+        .coverage(reqs)
+        .interrupted(shards.iter().any(|l| l.report.interrupted))
+        .build();
     merged.seal();
     Ok(merged)
 }

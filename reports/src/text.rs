@@ -36,15 +36,12 @@ impl RenderOptions {
     }
 }
 
-/// Quote `s` for a POSIX shell when it needs it.
+/// Quote `s` for a POSIX shell when it needs it (shlex; a NUL byte, which no
+/// shell word can hold, is dropped).
 pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@+,".contains(c))
-    {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+    match shlex::try_quote(s) {
+        Ok(quoted) => quoted.into_owned(),
+        Err(_) => shell_quote(&s.replace('\0', "")),
     }
 }
 
@@ -308,4 +305,17 @@ pub fn coverage_list(r: &InvariantResult) -> String {
         .map(|(k, v)| format!("{k} ({v})"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod shell_quote_tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_what_the_shell_would_split_or_expand() {
+        assert_eq!(shell_quote("out/cases/A-1.json"), "out/cases/A-1.json");
+        assert_eq!(shell_quote("my out/x.json"), "'my out/x.json'");
+        assert_eq!(shell_quote("it's"), "\"it's\"");
+        assert_eq!(shell_quote("a\0b"), "ab");
+    }
 }

@@ -6,8 +6,8 @@
 //! cause on one line with the contract clause and, where there is one, the
 //! file and line.
 
-use crate::cli::replay::ServerArgs;
 use crate::cli::run::select;
+use crate::cli::shared::ServerArgs;
 use crate::exit_codes::{OK, USAGE_OR_ENV};
 use crate::session::Session;
 use clap::Args;
@@ -17,17 +17,16 @@ use std::path::PathBuf;
 /// Flags of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// SUT directory (default: the bundled kernel).
+    /// SUT directory [default: the bundled kernel].
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
-    /// Suites whose needs are checked: foundation, durability, drift,
-    /// evidence, gates or all; repeatable.
+    /// Suites whose needs are checked: foundation, durability, drift, evidence, gates or all (repeatable).
     #[arg(long, default_value = "all")]
     pub suite: Vec<String>,
-    /// Only the needs of this invariant; repeatable.
+    /// Only the needs of this invariant (repeatable) [default: every invariant of `--suite`].
     #[arg(long = "invariant", value_name = "ID")]
     pub invariants: Vec<String>,
-    /// A mutant or variant file applied on top of the SUT.
+    /// A mutant or variant file applied on top of the SUT [default: none].
     #[arg(long, value_name = "FILE")]
     pub mutant: Option<PathBuf>,
     /// Server flags (the SUT is installed to check names and columns).
@@ -54,7 +53,7 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
         Ok(session) => {
             use pgconform_scenarios::Sandbox;
             let sut = session.sandbox.sut();
-            println!(
+            crate::outln!(
                 "pgconform check: {} passes the up-front check for {} invariants: {} install files \
                  install, scripts [{}], every contract name the harness reads is present",
                 sut_dir.display(),
@@ -65,7 +64,10 @@ pub fn check(args: CheckArgs) -> anyhow::Result<i32> {
             Ok(OK)
         }
         Err(e) => {
-            eprintln!("pgconform check: {e}");
+            crate::errln!(
+                "pgconform check: {}",
+                crate::cli::output::error_message(&anyhow::Error::new(e))
+            );
             Ok(USAGE_OR_ENV)
         }
     }

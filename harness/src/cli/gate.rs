@@ -19,18 +19,16 @@ use std::path::PathBuf;
 pub struct GateArgs {
     /// The report to judge (`report.json` of a run, or a merged report).
     pub report: PathBuf,
-    /// The SUT being released; its fingerprint must match the report's
-    /// (default: the bundled kernel).
+    /// The SUT being released; its fingerprint must match the report's [default: the bundled kernel].
     #[arg(long, value_name = "DIR")]
     pub sut: Option<PathBuf>,
-    /// Minimum cases every required invariant must have checked (default:
-    /// each invariant's own default case count, see `pgconform list`).
-    #[arg(long)]
+    /// Minimum cases every required invariant must have checked [default: each invariant's own, see `list`].
+    #[arg(long, value_name = "N")]
     pub min_cases: Option<u64>,
-    /// Required invariant ID or suite name (repeatable; default: every invariant).
+    /// Required invariant ID or suite name (repeatable) [default: every invariant].
     #[arg(long = "require", value_name = "ID|SUITE")]
     pub require: Vec<String>,
-    /// Required coverage class, `CLASS` or `ID:CLASS` (repeatable).
+    /// Required coverage class, `CLASS` or `ID:CLASS` (repeatable) [default: none].
     #[arg(long = "require-coverage", value_name = "[ID:]CLASS")]
     pub require_coverage: Vec<String>,
     /// Accept a report from a server that is not PostgreSQL 16.
@@ -39,13 +37,14 @@ pub struct GateArgs {
     /// Print nothing on success.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Require the report to be signed (`REPORT.minisig`) by this public key
-    /// (a `.pub` file or its base64 line; repeatable: any of them). A merged
-    /// report also needs every shard signed by one of them. Without it,
-    /// authenticity is not checked (and the gate says so).
+    /// Require a signature (`REPORT.minisig`) by this public key, a `.pub` file or its base64 (repeatable) [default: not checked].
+    ///
+    /// Any of the keys given will do. A merged report also needs every shard
+    /// signed by one of them. Without it, authenticity is not checked (and
+    /// the gate says so).
     #[arg(long = "trusted-key", value_name = "PUB")]
     pub trusted_keys: Vec<String>,
-    /// The report's signature file (default: REPORT.minisig).
+    /// The report's signature file [default: REPORT.minisig].
     #[arg(long, value_name = "FILE")]
     pub signature: Option<PathBuf>,
 }
@@ -129,11 +128,11 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
         &mut reasons,
     )?;
     if !args.quiet || !reasons.is_empty() {
-        eprintln!("pgconform gate: {authenticity}");
+        crate::errln!("pgconform gate: {authenticity}");
     }
     if reasons.is_empty() {
         if !args.quiet {
-            eprintln!(
+            crate::errln!(
                 "pgconform gate: PASS: {} verifies; {} required invariants passed with >= {} cases on SUT {}",
                 args.report.display(),
                 policy.required.len(),
@@ -144,14 +143,14 @@ pub fn gate(args: GateArgs) -> anyhow::Result<i32> {
         }
         return Ok(OK);
     }
-    eprintln!(
+    crate::errln!(
         "pgconform gate: REFUSED: {} ({} reason{}):",
         args.report.display(),
         reasons.len(),
         if reasons.len() == 1 { "" } else { "s" }
     );
     for r in &reasons {
-        eprintln!("  - {r}");
+        crate::errln!("  - {r}");
     }
     Ok(INVARIANT_FAILED)
 }

@@ -22,8 +22,9 @@ pub enum PackCommand {
     Verify {
         /// The evidence pack (`cpo.evidence_pack/v1` JSON).
         pack: PathBuf,
-        /// Also fail unless every row carries a declared digest (the pack has
-        /// `digests`, with a list for every type that has rows).
+        /// Also fail unless every row carries a declared digest.
+        ///
+        /// That is: the pack has `digests`, with a list for every type that has rows.
         #[arg(long)]
         require_digests: bool,
     },
@@ -44,10 +45,10 @@ pub fn pack(args: PackArgs) -> anyhow::Result<i32> {
             require_digests,
         } => {
             let v = pgconform_oracle::pack::verify_pack_file(&pack)?;
-            print!("{v}");
+            crate::out!("{v}");
             let ok = if require_digests {
                 if v.is_ok() && !v.is_complete() {
-                    println!("  --require-digests: not every row carries a declared digest");
+                    crate::outln!("  --require-digests: not every row carries a declared digest");
                 }
                 v.is_complete()
             } else {
@@ -61,7 +62,7 @@ pub fn pack(args: PackArgs) -> anyhow::Result<i32> {
         }
         PackCommand::Diff { a, b } => {
             let d = pgconform_oracle::pack::diff_pack_files(&a, &b)?;
-            print!("{d}");
+            crate::out!("{d}");
             Ok(if d.is_equal() {
                 crate::exit_codes::OK
             } else {

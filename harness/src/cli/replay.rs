@@ -4,7 +4,7 @@ use crate::casefile::shrink::{self, Bounds};
 use crate::casefile::{CaseFile, ScratchDir};
 use crate::cleanup;
 use crate::exit_codes::{INVARIANT_FAILED, OK, USAGE_OR_ENV};
-use crate::provision::{BackendKind, ProvisionOptions};
+use crate::provision::ProvisionOptions;
 use crate::session::Session;
 use anyhow::{anyhow, Context};
 use clap::Args;
@@ -14,35 +14,7 @@ use pgconform_scenarios::registry::{self, Options};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Flags choosing the server (shared by `replay` and `mutants`).
-#[derive(Debug, Args, Clone)]
-pub struct ServerArgs {
-    /// Backend providing PostgreSQL 16.
-    #[arg(long, value_enum, default_value = "embedded")]
-    pub backend: BackendKind,
-    /// Server URL for `--backend dsn` (only throwaway databases are created).
-    #[arg(long, env = "PGCONFORM_DSN")]
-    pub dsn: Option<String>,
-    /// Image for `--backend docker`.
-    #[arg(long, default_value = crate::provision::docker::DEFAULT_IMAGE)]
-    pub image: String,
-    /// Accept a server that is not PostgreSQL 16.
-    #[arg(long)]
-    pub allow_any_major: bool,
-}
-
-impl ServerArgs {
-    /// The provisioning options these flags describe.
-    pub fn provision(&self) -> ProvisionOptions {
-        ProvisionOptions {
-            backend: self.backend,
-            dsn: self.dsn.clone(),
-            image: self.image.clone(),
-            allow_any_major: self.allow_any_major,
-            ..ProvisionOptions::default()
-        }
-    }
-}
+pub use crate::cli::shared::ServerArgs;
 
 /// Flags of `replay`.
 #[derive(Debug, Args)]
@@ -60,7 +32,7 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub shrink: bool,
     /// Bound on `--shrink`.
-    #[arg(long, value_parser = crate::cli::run::parse_duration, default_value = "120s")]
+    #[arg(long, value_parser = crate::cli::shared::parse_duration, default_value = "120s")]
     pub shrink_time: Duration,
     /// Where `--shrink` writes the shrunk case (default: next to FILE).
     #[arg(long, short, value_name = "PATH")]
@@ -377,7 +349,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
     shrunk.input_sha256 = crate::casefile::value_sha256(&shrunk.input);
     shrunk.failure = final_run.failures[0].detail.clone();
     shrunk.shrink_steps = case.shrink_steps + result.steps;
-    shrunk.created_at = crate::cli::run::now_rfc3339();
+    shrunk.created_at = crate::cli::shared::now_rfc3339();
     let path = match &args.output {
         Some(p) if p.extension().is_some_and(|e| e == "json") => {
             if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {

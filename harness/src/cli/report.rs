@@ -4,8 +4,9 @@
 use crate::exit_codes::{INVARIANT_FAILED, OK};
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use pgconform_reports::signature::{self, SigningKey};
-use pgconform_reports::{load_report, merge, schema, RenderOptions};
+use pgconform_reports::merge::MergeProblem;
+use pgconform_reports::signature::{self, ShardSignature, SigningKey, TrustedKey};
+use pgconform_reports::{load_report, merge, schema, LoadedReport, RenderOptions};
 use std::path::PathBuf;
 
 /// Flags of `report`.
@@ -38,7 +39,7 @@ pub struct MergeArgs {
     /// Shard reports.
     #[arg(required = true)]
     pub reports: Vec<PathBuf>,
-    /// Output file.
+    /// Output file (required).
     #[arg(long, short, value_name = "FILE")]
     pub output: PathBuf,
     /// Write a merged report even if shards are missing (`gate` refuses it).
@@ -47,10 +48,10 @@ pub struct MergeArgs {
     /// Also write junit.xml, report.md and report.html next to the output.
     #[arg(long)]
     pub render: bool,
-    /// A public key (file or base64) whose shard signatures the merge
-    /// verifies and records as verified (repeatable; the `--sign-key`'s own
-    /// public key is trusted too). A shard whose signature does not verify
-    /// is refused.
+    /// A public key (file or base64) whose shard signatures are verified and recorded (repeatable) [default: none].
+    ///
+    /// The `--sign-key`'s own public key is trusted too. A shard whose
+    /// signature does not verify is refused.
     #[arg(long = "trusted-key", value_name = "PUB")]
     pub trusted_keys: Vec<String>,
     /// Signing of the merged report (`--sign-key`; see docs/reports.md).
@@ -63,8 +64,8 @@ pub struct MergeArgs {
 pub struct RenderArgs {
     /// The report.
     pub report: PathBuf,
-    /// Output directory (default: the report's directory).
-    #[arg(long)]
+    /// Output directory [default: the report's directory].
+    #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
 
@@ -83,14 +84,14 @@ pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
         ReportCommand::Verify(a) => {
             let l = load_report(&a.report)?;
             if l.integrity_ok() {
-                println!(
+                crate::outln!(
                     "{}: integrity ok ({})",
                     a.report.display(),
                     l.report.integrity_sha256
                 );
                 Ok(OK)
             } else {
-                eprintln!(
+                crate::errln!(
                     "{}: integrity FAILED: the sha256 does not match the content (edited or damaged)",
                     a.report.display()
                 );
@@ -98,7 +99,7 @@ pub fn report(args: ReportArgs) -> anyhow::Result<i32> {
             }
         }
         ReportCommand::Schema => {
-            print!("{}", schema::report_schema_text());
+            crate::out!("{}", schema::report_schema_text());
             Ok(OK)
         }
     }
@@ -119,26 +120,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     for p in &a.reports {
         loaded.push(load_report(p)?);
     }
-    // Every shard that carries a signature is verified (with a trusted key
-    // of its ID) before its content is taken over.
-    let mut signatures = Vec::new();
-    let mut sig_problems = Vec::new();
-    for (p, l) in a.reports.iter().zip(&loaded) {
-        let text = signature::read_signature(p)
-            .with_context(|| format!("cannot read {}", signature::signature_path(p).display()))?;
-        match merge::shard_signature(l, text.as_deref(), &trusted) {
-            Ok((sig, warning)) => {
-                signatures.push(sig);
-                if let Some(w) = warning {
-                    eprintln!("pgconform report merge: warning: {w}");
-                }
-            }
-            Err(problem) => {
-                signatures.push(None);
-                sig_problems.push(problem);
-            }
-        }
-    }
+    let (signatures, sig_problems) = shard_signatures(&a.reports, &loaded, &trusted)?;
     let result = match merge::merge_signed(&loaded, &signatures, a.allow_incomplete) {
         Ok(_) if !sig_problems.is_empty() => Err(sig_problems),
         Err(problems) => Err(sig_problems.into_iter().chain(problems).collect()),
@@ -146,13 +128,13 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     };
     match result {
         Err(problems) => {
-            eprintln!(
+            crate::errln!(
                 "pgconform report merge: REFUSED ({} problem{}):",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" }
             );
             for p in problems {
-                eprintln!("  - {p}");
+                crate::errln!("  - {p}");
             }
             Ok(INVARIANT_FAILED)
         }
@@ -181,7 +163,7 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
                     .with_context(|| format!("cannot write reports into {}", dir.display()))?;
             }
             let total = merged.shards.first().map_or(0, |s| s.shard.total);
-            eprintln!(
+            crate::errln!(
                 "pgconform report merge: {} of {total} shard(s), {} invariants -> {}",
                 merged.shards.len(),
                 merged.results.len(),
@@ -192,10 +174,39 @@ fn merge_cmd(a: MergeArgs) -> anyhow::Result<i32> {
     }
 }
 
+/// Every shard that carries a signature is verified (with a trusted key of
+/// its ID) before its content is taken over: each shard's verified
+/// signature, and the problems of those that do not verify.
+fn shard_signatures(
+    paths: &[PathBuf],
+    loaded: &[LoadedReport],
+    trusted: &[TrustedKey],
+) -> anyhow::Result<(Vec<Option<ShardSignature>>, Vec<MergeProblem>)> {
+    let mut signatures = Vec::new();
+    let mut problems = Vec::new();
+    for (p, l) in paths.iter().zip(loaded) {
+        let text = signature::read_signature(p)
+            .with_context(|| format!("cannot read {}", signature::signature_path(p).display()))?;
+        match merge::shard_signature(l, text.as_deref(), trusted) {
+            Ok((sig, warning)) => {
+                signatures.push(sig);
+                if let Some(w) = warning {
+                    crate::errln!("pgconform report merge: warning: {w}");
+                }
+            }
+            Err(problem) => {
+                signatures.push(None);
+                problems.push(problem);
+            }
+        }
+    }
+    Ok((signatures, problems))
+}
+
 fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     let l = load_report(&a.report)?;
     if !l.integrity_ok() {
-        eprintln!(
+        crate::errln!(
             "pgconform: warning: {}: integrity hash does not verify; rendering anyway",
             a.report.display()
         );
@@ -210,7 +221,7 @@ fn render_cmd(a: RenderArgs) -> anyhow::Result<i32> {
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     pgconform_reports::write_renderings(&dir, &l.report, &opts)
         .with_context(|| format!("cannot write reports into {}", dir.display()))?;
-    eprintln!(
+    crate::errln!(
         "pgconform: wrote junit.xml, report.md and report.html into {}",
         dir.display()
     );

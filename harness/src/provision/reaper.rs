@@ -42,7 +42,7 @@ pub fn reap_embedded() {
                 let _ = std::fs::remove_dir_all(&dir);
             }
         }
-        eprintln!("pgconform: reaped orphaned cluster {}", dir.display());
+        crate::errln!("pgconform: reaped orphaned cluster {}", dir.display());
     }
 }
 
@@ -82,7 +82,7 @@ pub fn reap_docker() {
         };
         if owner.provably_gone() {
             let _ = Command::new("docker").args(["rm", "-f", "-v", id]).output();
-            eprintln!("pgconform: reaped orphaned container {id}");
+            crate::errln!("pgconform: reaped orphaned container {id}");
         }
     }
 }
@@ -114,7 +114,7 @@ pub fn reap_dsn(config: &postgres::Config) {
                 pgconform_scenarios::pg::quote_ident(&name)
             );
             if client.batch_execute(&sql).is_ok() {
-                eprintln!("pgconform: reaped orphaned database {name}");
+                crate::errln!("pgconform: reaped orphaned database {name}");
             }
         }
     }
