@@ -249,14 +249,16 @@ fn refused_with_active_history(sandbox: &dyn Sandbox, uninstall: &SqlFile) -> Ca
 
 /// Event triggers that log, in order, every table, function and trigger the
 /// slice creates (and every constraint an ALTER TABLE adds), and every object
-/// a drop removes. Lives in schema `pgc_evt`, removed again afterwards.
+/// a drop removes. Temporary objects are no part of a kernel (they vanish
+/// with the session; the mutant patch helper is one) and are not logged.
+/// Lives in schema `pgc_evt`, removed again afterwards.
 const EVT_INFRA: &str = r#"
 CREATE SCHEMA pgc_evt;
 CREATE TABLE pgc_evt.log (id bigserial PRIMARY KEY, phase text NOT NULL, tag text, object_type text, object_identity text);
 CREATE FUNCTION pgc_evt.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
 DECLARE r record;
 BEGIN
-  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() LOOP
+  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE schema_name IS NULL OR schema_name NOT LIKE 'pg\_temp%' LOOP
     INSERT INTO pgc_evt.log (phase, tag, object_type, object_identity)
     VALUES ('create', r.command_tag, r.object_type, r.object_identity);
     IF r.object_type = 'table' AND r.command_tag IN ('CREATE TABLE', 'ALTER TABLE') THEN
@@ -277,7 +279,7 @@ END $$;
 CREATE FUNCTION pgc_evt.on_drop() RETURNS event_trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO pgc_evt.log (phase, tag, object_type, object_identity)
-  SELECT 'drop', tg_tag, object_type, object_identity FROM pg_event_trigger_dropped_objects();
+  SELECT 'drop', tg_tag, object_type, object_identity FROM pg_event_trigger_dropped_objects() WHERE NOT is_temporary;
 END $$;
 CREATE EVENT TRIGGER pgc_evt_ddl ON ddl_command_end EXECUTE FUNCTION pgc_evt.on_ddl();
 CREATE EVENT TRIGGER pgc_evt_drop ON sql_drop EXECUTE FUNCTION pgc_evt.on_drop();
