@@ -35,89 +35,66 @@ pub fn round_trip_all(
     Ok(packs)
 }
 
-/// DUR-RT.
-pub struct RoundTrip(InvariantMeta);
-
-impl RoundTrip {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-RT",
-            "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
-            "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
-            32,
-        ))
+history_property! {
+    /// DUR-RT.
+    RoundTrip {
+        id: "DUR-RT",
+        title: "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
+        property: "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
+        cases: 32,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_round_trip,
     }
 }
 
-impl Default for RoundTrip {
-    fn default() -> Self {
-        Self::new()
+/// The check of DUR-RT.
+fn check_round_trip(sandbox: &dyn Sandbox, history: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, history)?;
+    for a in &history.agents {
+        common::check_stored(&mut db, history, &a.agent_id)?;
     }
-}
-
-impl Property for RoundTrip {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, history: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, history)?;
-        for a in &history.agents {
-            common::check_stored(&mut db, history, &a.agent_id)?;
-        }
-        let packs = round_trip_all(&mut db, history, TARGET)?;
-        for (a, pack) in history.agents.iter().zip(&packs) {
-            let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
-            let oracle = oracle_diff(&mut db, SOURCE, TARGET, &a.agent_id)?;
-            if !oracle.is_ok() {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the rehydrated copy of agent {} differs from the source (Rust oracle)",
-                        a.agent_id
-                    ),
-                    "equal multisets",
-                    oracle.to_string(),
-                ));
-            }
-            agree(&kernel, &oracle)?;
-            check_pack_digests(&mut db, pack, &a.agent_id)?;
-        }
-        // The kernel's own drill, which must clean up after itself.
-        let before = user_schemas(&mut db)?;
-        for a in &history.agents {
-            let sql = "SELECT (cpo.durability_round_trip_test($1::text::uuid) ->> 'pass')::boolean";
-            let pass: Option<bool> = db.query_one(sql, &[&a.agent_id]).kernel(sql)?.get(0);
-            if pass != Some(true) {
-                return Err(CaseError::mismatch(
-                    format!("durability_round_trip_test({}) did not pass", a.agent_id),
-                    "pass = true",
-                    pgconform_reports::json_text(&pass),
-                )
-                .with_sql(sql));
-            }
-        }
-        let after = user_schemas(&mut db)?;
-        if before != after {
+    let packs = round_trip_all(&mut db, history, TARGET)?;
+    for (a, pack) in history.agents.iter().zip(&packs) {
+        let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
+        let oracle = oracle_diff(&mut db, SOURCE, TARGET, &a.agent_id)?;
+        if !oracle.is_ok() {
             return Err(CaseError::mismatch(
-                "durability_round_trip_test left schemas behind",
-                pgconform_reports::json_text(&before),
-                pgconform_reports::json_text(&after),
+                format!(
+                    "the rehydrated copy of agent {} differs from the source (Rust oracle)",
+                    a.agent_id
+                ),
+                "equal multisets",
+                oracle.to_string(),
             ));
         }
-        Ok(())
+        agree(&kernel, &oracle)?;
+        check_pack_digests(&mut db, pack, &a.agent_id)?;
     }
+    // The kernel's own drill, which must clean up after itself.
+    let before = user_schemas(&mut db)?;
+    for a in &history.agents {
+        let sql = "SELECT (cpo.durability_round_trip_test($1::text::uuid) ->> 'pass')::boolean";
+        let pass: Option<bool> = db.query_one(sql, &[&a.agent_id]).kernel(sql)?.get(0);
+        if pass != Some(true) {
+            return Err(CaseError::mismatch(
+                format!("durability_round_trip_test({}) did not pass", a.agent_id),
+                "pass = true",
+                pgconform_reports::json_text(&pass),
+            )
+            .with_sql(sql));
+        }
+    }
+    let after = user_schemas(&mut db)?;
+    if before != after {
+        return Err(CaseError::mismatch(
+            "durability_round_trip_test left schemas behind",
+            pgconform_reports::json_text(&before),
+            pgconform_reports::json_text(&after),
+        ));
+    }
+    Ok(())
 }
 
 /// The pack, verified offline by the oracle (its own jsonb rendering of each
