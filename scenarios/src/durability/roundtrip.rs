@@ -216,28 +216,7 @@ fn apply_tamper(
             vec![v.table]
         }
         TamperKind::Edit(edit) => {
-            let replacement = match edit {
-                EditValue::Replace(j) => j.clone(),
-                EditValue::Wrap => String::new(),
-            };
-            // Replace (or wrap) the value of the first key; add a key to {}.
-            let sql = format!(
-                "WITH k AS (SELECT content, (SELECT min(x COLLATE \"C\") FROM jsonb_object_keys(content) x) AS key \
-                            FROM {tbl} WHERE ctid = $1::text::tid), \
-                      n AS (SELECT content, CASE \
-                              WHEN key IS NULL THEN jsonb_build_object('tampered', true) \
-                              WHEN $2 <> '' AND jsonb_set(content, ARRAY[key], $2::text::jsonb) <> content \
-                                THEN jsonb_set(content, ARRAY[key], $2::text::jsonb) \
-                              ELSE jsonb_set(content, ARRAY[key], jsonb_build_array(content -> key)) END AS new \
-                            FROM k) \
-                 UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
-            );
-            let changed = tx
-                .execute(&sql, &[&v.ctid, &replacement])
-                .contract(TAMPER_CLAUSE, "")?;
-            if changed != 1 {
-                return Err(CaseError::env("the edit tamper changed nothing"));
-            }
+            edit_content(&mut tx, &tbl, &v.ctid, edit)?;
             vec![v.table]
         }
         TamperKind::MoveType { to_pick } => {
@@ -269,6 +248,39 @@ fn apply_tamper(
     };
     tx.commit().env()?;
     Ok(affected)
+}
+
+/// The edit tamper: replace (or wrap) the value of the first key of the
+/// content at `ctid` in `tbl`, or add a key to `{}`; it must change the row.
+fn edit_content(
+    tx: &mut postgres::Transaction<'_>,
+    tbl: &str,
+    ctid: &str,
+    edit: &EditValue,
+) -> CaseResult {
+    let replacement = match edit {
+        EditValue::Replace(j) => j.clone(),
+        EditValue::Wrap => String::new(),
+    };
+    // Replace (or wrap) the value of the first key; add a key to {}.
+    let sql = format!(
+        "WITH k AS (SELECT content, (SELECT min(x COLLATE \"C\") FROM jsonb_object_keys(content) x) AS key \
+                    FROM {tbl} WHERE ctid = $1::text::tid), \
+              n AS (SELECT content, CASE \
+                      WHEN key IS NULL THEN jsonb_build_object('tampered', true) \
+                      WHEN $2 <> '' AND jsonb_set(content, ARRAY[key], $2::text::jsonb) <> content \
+                        THEN jsonb_set(content, ARRAY[key], $2::text::jsonb) \
+                      ELSE jsonb_set(content, ARRAY[key], jsonb_build_array(content -> key)) END AS new \
+                    FROM k) \
+         UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
+    );
+    let changed = tx
+        .execute(&sql, &[&ctid, &replacement])
+        .contract(TAMPER_CLAUSE, "")?;
+    if changed != 1 {
+        return Err(CaseError::env("the edit tamper changed nothing"));
+    }
+    Ok(())
 }
 
 impl Property for TamperDetected {
