@@ -4,6 +4,67 @@
 //! judges it with the Rust oracle (`pgconform_oracle`) reading both schemas:
 //! a kernel that says ok while the oracle sees a difference fails.
 
+/// Declares a durability property over agent histories: the struct, its
+/// constructor with the contract metadata, and a [`Property`] whose input
+/// comes from `strategy`, whose coverage is `coverage` of the input and whose
+/// check is `check(sandbox, history)`.
+///
+/// [`Property`]: crate::property::Property
+macro_rules! history_property {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            id: $id:literal,
+            title: $title:literal,
+            property: $property:literal,
+            cases: $cases:literal,
+            strategy: $strategy:path,
+            coverage: $coverage:path,
+            check: $check:path $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $name($crate::invariant::InvariantMeta);
+
+        impl $name {
+            /// The invariant.
+            pub fn new() -> Self {
+                Self($crate::durability::meta($id, $title, $property, $cases))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $crate::property::Property for $name {
+            type Input = pgconform_generators::durability::History;
+
+            fn meta(&self) -> &$crate::invariant::InvariantMeta {
+                &self.0
+            }
+
+            fn strategy(&self) -> proptest::strategy::BoxedStrategy<Self::Input> {
+                proptest::strategy::Strategy::boxed($strategy())
+            }
+
+            fn coverage(&self, input: &Self::Input) -> Vec<String> {
+                $coverage(input)
+            }
+
+            fn check(
+                &self,
+                sandbox: &dyn $crate::sandbox::Sandbox,
+                input: &Self::Input,
+            ) -> $crate::case::CaseResult {
+                $check(sandbox, input)
+            }
+        }
+    };
+}
+
 pub mod common;
 pub mod failclosed;
 pub mod guard;

@@ -271,6 +271,297 @@ fn drift_against(
     Ok(exp)
 }
 
+/// What DRIFT-FORWARD-ONLY sealed before tampering: one activated manifest
+/// version per index of `pgc_fo.t` (version `v` has indexes t_b_1..t_b_v).
+struct Versions {
+    schemas: Vec<String>,
+    /// How many versions (at least 2).
+    n: usize,
+    manifests: Vec<uuid::Uuid>,
+    activations: Vec<uuid::Uuid>,
+    /// The realized schema when each version was sealed.
+    snaps: Vec<kernel_client::Snapshot>,
+    /// The set's activations in the order the harness made them.
+    acts: Vec<Act>,
+}
+
+/// Seal and activate `n` versions of set [`SET`], each with one more index.
+fn seal_versions(db: &mut Client, n: usize) -> Result<Versions, CaseError> {
+    let schemas = vec!["pgc_fo".to_owned()];
+    kernel_client::run_all(
+        db,
+        &[
+            "CREATE SCHEMA pgc_fo".into(),
+            "CREATE TABLE pgc_fo.t (a int PRIMARY KEY, b text)".into(),
+        ],
+    )?;
+    let mut v = Versions {
+        schemas,
+        n,
+        manifests: Vec::new(),
+        activations: Vec::new(),
+        snaps: Vec::new(),
+        acts: Vec::new(),
+    };
+    for i in 0..n {
+        if i > 0 {
+            kernel_client::run_all(
+                db,
+                &[format!(
+                    "CREATE INDEX t_b_{i} ON pgc_fo.t (b) WHERE a > {i}"
+                )],
+            )?;
+        }
+        v.snaps.push(kernel_client::snapshot(db, &v.schemas)?);
+        let m = kernel_client::seal(db, SET, &v.schemas)?;
+        let ev = kernel_client::evidence(db)?;
+        let a = kernel_client::activate(db, m, ev)?;
+        v.manifests.push(m);
+        v.activations.push(a);
+        v.acts.push(Act {
+            manifest: m,
+            evidence: ev,
+        });
+    }
+    Ok(v)
+}
+
+/// Tampers are judged by the rows before and after, never by whether the
+/// statement raised (a statement that changes no row is no violation).
+fn check_tampers(db: &mut Client, v: &Versions, tampers: &[(usize, u8)]) -> CaseResult {
+    let d0 = dump(db)?;
+    for (i, which) in tampers {
+        let k = *which as usize % v.manifests.len();
+        let sql = TAMPERS[*i % TAMPERS.len()]
+            .replace("$M", &v.manifests[k].to_string())
+            .replace("$A", &v.activations[k].to_string());
+        let outcome = match answer(db.batch_execute(&sql))? {
+            Answer::Ok(()) => "the statement succeeded".to_owned(),
+            Answer::Err { sqlstate, .. } => format!("the statement raised {sqlstate}"),
+        };
+        let d = dump(db)?;
+        if d != d0 {
+            return Err(CaseError::mismatch(
+                format!(
+                    "CONTRACT §2 DRIFT-FORWARD-ONLY: existing manifest, scope and activation rows can't be \
+                     updated or deleted, but they changed ({outcome})"
+                ),
+                &d0,
+                &d,
+            )
+            .with_sql(sql));
+        }
+    }
+    Ok(())
+}
+
+/// Activate an older version (index `r` modulo the older ones): refused with
+/// history unchanged, or the latest activation wins (recorded in `v.acts`).
+fn check_reactivate(db: &mut Client, v: &mut Versions, r: u8) -> CaseResult {
+    let n = v.n;
+    let k = usize::from(r) % (n - 1);
+    let older = v.manifests[k];
+    let ev = kernel_client::evidence(db)?;
+    let sql = "SELECT qt001_cp.activate_manifest($1, $2)";
+    let before = dump(db)?;
+    match answer(db.query_one(sql, &[&older, &ev]))? {
+        Answer::Err { sqlstate, .. } => {
+            if dump(db)? != before {
+                return Err(CaseError::fail(format!(
+                    "CONTRACT §2: a refused activation (SQLSTATE {sqlstate}) of an older version changed \
+                     manifest history"
+                ))
+                .with_sql(sql));
+            }
+        }
+        Answer::Ok(row) => {
+            let _: uuid::Uuid = kernel_client::col(&row, 0, kernel_client::ACTIVATE_CLAUSE, sql)?;
+            v.acts.push(Act {
+                manifest: older,
+                evidence: ev,
+            });
+            let after = kernel_client::snapshot(db, &v.schemas)?;
+            let expected = drift_against(db, k, n)?;
+            let report = kernel_client::verify(db, SET)?;
+            kernel_client::check_report(&report, older, &expected, &v.snaps[k], &after).map_err(
+                |e| {
+                    e.with_sql(format!(
+                        "{sql} -- version {} of {n} activated again: the active version is the latest \
+                         activation, whatever its version number",
+                        k + 1
+                    ))
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The rollback statement of DRIFT-FORWARD-ONLY.
+const ROLLBACK_SQL: &str = "SELECT qt001_cp.rollback_manifest($1)";
+/// What the contract says a rollback does.
+const ROLLBACK_CLAUSE: &str = "CONTRACT §3 rollback_manifest(p_manifest_set text) returns uuid: a new version with the \
+                      prior active payload, activated with the set's rollback evidence; no old row edited";
+
+/// Rolling back a set with a single activation is refused and changes
+/// nothing (`d0`: the history before).
+fn check_refused_rollback(db: &mut Client, single: &str, d0: &Value) -> CaseResult {
+    let sql = ROLLBACK_SQL;
+    if let Answer::Ok(_) = answer(db.query_one(sql, &[&single]))? {
+        return Err(CaseError::fail(
+            "CONTRACT §2 DRIFT-FORWARD-ONLY: rollback of a set with a single activation succeeded",
+        )
+        .with_sql(sql));
+    }
+    if dump(db)? != *d0 {
+        return Err(CaseError::fail(
+            "CONTRACT §2 DRIFT-FORWARD-ONLY: a refused rollback changed manifest history",
+        )
+        .with_sql(sql));
+    }
+    Ok(())
+}
+
+/// The forward-only rollback of [`SET`]: no old row edited, one new version
+/// (the one returned) activated once with the set's rollback evidence,
+/// carrying the prior active payload and scope; verify then compares
+/// against that payload.
+fn check_rollback(db: &mut Client, v: &Versions, d0: &Value) -> CaseResult {
+    let (sql, clause) = (ROLLBACK_SQL, ROLLBACK_CLAUSE);
+    let row = kernel_client::by_contract(db.query_one(sql, &[&SET]), clause, sql)?;
+    let new: uuid::Uuid = kernel_client::col(&row, 0, clause, sql)?;
+    let d1 = dump(db)?;
+    check_rollback_rows(d0, &d1, new, &v.acts)?;
+    // the prior active payload: that of the activation before the latest
+    let prior = &v.acts[v.acts.len() - 2];
+    let k = v
+        .manifests
+        .iter()
+        .position(|m| *m == prior.manifest)
+        .unwrap_or(0);
+    check_rollback_payload(db, new, prior.manifest, k, v.n)?;
+    // verify now compares against the prior payload
+    let after = kernel_client::snapshot(db, &v.schemas)?;
+    let expected = drift_against(db, k, v.n)?;
+    let report = kernel_client::verify(db, SET)?;
+    kernel_client::check_report(&report, new, &expected, &v.snaps[k], &after)
+        .map_err(|e| e.with_sql(format!("{sql} -- then verify_object_authority")))
+}
+
+/// The history rows a rollback returning `new` left (`d0` before, `d1`
+/// after): every old row untouched, exactly one new version of [`SET`] and
+/// one activation of it with the evidence of one of the set's `acts`.
+fn check_rollback_rows(d0: &Value, d1: &Value, new: uuid::Uuid, acts: &[Act]) -> CaseResult {
+    let (sql, clause) = (ROLLBACK_SQL, ROLLBACK_CLAUSE);
+    for key in ["versions", "scope", "activations"] {
+        let old = d0[key].as_array().cloned().unwrap_or_default();
+        let now = d1[key].as_array().cloned().unwrap_or_default();
+        for r in &old {
+            if !now.contains(r) {
+                return Err(CaseError::fail(format!(
+                    "{clause}: rollback edited or removed an old {key} row: {r}"
+                ))
+                .with_sql(sql));
+            }
+        }
+    }
+    // exactly one new version (the one returned) and one new activation of it
+    let versions = new_rows(d0, d1, "versions");
+    let ids: Vec<String> = versions
+        .iter()
+        .map(|r| field(r, "manifest_id"))
+        .collect::<Result<_, _>>()?;
+    if ids != [new.to_string()] {
+        return Err(CaseError::mismatch(
+            format!("{clause}: rollback appends exactly one new version, the one it returns"),
+            new,
+            pgconform_reports::json_text(&ids),
+        )
+        .with_sql(sql));
+    }
+    if field(&versions[0], "manifest_set")? != SET {
+        return Err(CaseError::fail(format!(
+            "{clause}: the rollback version belongs to another set: {}",
+            versions[0]
+        )));
+    }
+    let activations_new = new_rows(d0, d1, "activations");
+    let [act] = activations_new.as_slice() else {
+        return Err(CaseError::fail(format!(
+            "{clause}: rollback activates its new version once; new activation rows: {activations_new:?}"
+        ))
+        .with_sql(sql));
+    };
+    if field(act, "manifest_id")? != new.to_string() {
+        return Err(CaseError::mismatch(
+            format!("{clause}: the rollback's activation activates the new version"),
+            new,
+            act,
+        ));
+    }
+    // the set's rollback evidence: evidence bound to one of its activations
+    let ev = field(act, "rollback_evidence_id")?;
+    if !acts.iter().any(|a| a.evidence.to_string() == ev) {
+        return Err(CaseError::mismatch(
+            format!("{clause}: the rollback is activated with the set's rollback evidence"),
+            acts.iter()
+                .map(|a| a.evidence.to_string())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            ev,
+        ));
+    }
+    Ok(())
+}
+
+/// The rollback version `new` carries the payload and scope rows of the
+/// prior active version `prior` (version index `k` of `n`) byte for byte.
+fn check_rollback_payload(
+    db: &mut Client,
+    new: uuid::Uuid,
+    prior: uuid::Uuid,
+    k: usize,
+    n: usize,
+) -> CaseResult {
+    let clause = ROLLBACK_CLAUSE;
+    let psql = "SELECT n.payload::text, n.payload_sha256, p.payload::text, p.payload_sha256 \
+                  FROM qt001_cp.manifest_version n, qt001_cp.manifest_version p \
+                 WHERE n.manifest_id = $1 AND p.manifest_id = $2";
+    let row =
+        kernel_client::by_contract(db.query_one(psql, &[&new, &prior]), HISTORY_CLAUSE, psql)?;
+    let np: String = kernel_client::col(&row, 0, HISTORY_CLAUSE, psql)?;
+    let ns: String = kernel_client::col(&row, 1, HISTORY_CLAUSE, psql)?;
+    let pp: String = kernel_client::col(&row, 2, HISTORY_CLAUSE, psql)?;
+    let ps: String = kernel_client::col(&row, 3, HISTORY_CLAUSE, psql)?;
+    if np != pp || ns != ps {
+        return Err(CaseError::mismatch(
+            format!(
+                "{clause}: the rollback payload is the prior active payload (version {} of {n}) byte for byte",
+                k + 1
+            ),
+            pp,
+            np,
+        ));
+    }
+    let ssql = "SELECT NOT EXISTS ((SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                  FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1 \
+                                EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                  FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2) \
+                               UNION ALL (SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                  FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2 \
+                                EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
+                                  FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1))";
+    let row =
+        kernel_client::by_contract(db.query_one(ssql, &[&new, &prior]), HISTORY_CLAUSE, ssql)?;
+    let scope_eq: bool = kernel_client::col(&row, 0, HISTORY_CLAUSE, ssql)?;
+    if !scope_eq {
+        return Err(CaseError::fail(format!(
+            "{clause}: the rollback version's scope rows differ from the prior active version's"
+        )));
+    }
+    Ok(())
+}
+
 impl Property for ForwardOnly {
     type Input = ForwardOnlyInput;
     fn meta(&self) -> &InvariantMeta {
@@ -291,242 +582,17 @@ impl Property for ForwardOnly {
     }
     fn check(&self, sandbox: &dyn Sandbox, input: &ForwardOnlyInput) -> CaseResult {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        let schemas = vec!["pgc_fo".to_owned()];
-        kernel_client::run_all(
-            &mut db,
-            &[
-                "CREATE SCHEMA pgc_fo".into(),
-                "CREATE TABLE pgc_fo.t (a int PRIMARY KEY, b text)".into(),
-            ],
-        )?;
-        let n = usize::from(input.versions.max(2));
-        let mut manifests = Vec::new();
-        let mut activations = Vec::new();
-        let mut snaps = Vec::new();
-        // the set's activations in the order the harness made them
-        let mut acts: Vec<Act> = Vec::new();
-        for v in 0..n {
-            if v > 0 {
-                kernel_client::run_all(
-                    &mut db,
-                    &[format!(
-                        "CREATE INDEX t_b_{v} ON pgc_fo.t (b) WHERE a > {v}"
-                    )],
-                )?;
-            }
-            snaps.push(kernel_client::snapshot(&mut db, &schemas)?);
-            let m = kernel_client::seal(&mut db, SET, &schemas)?;
-            let ev = kernel_client::evidence(&mut db)?;
-            let a = kernel_client::activate(&mut db, m, ev)?;
-            manifests.push(m);
-            activations.push(a);
-            acts.push(Act {
-                manifest: m,
-                evidence: ev,
-            });
-        }
+        let mut versions = seal_versions(&mut db, usize::from(input.versions.max(2)))?;
         // a second set with a single activation: nothing to roll back to
         let single = "pgc.drift.single";
-        kernel_client::seal_activate(&mut db, single, &schemas)?;
-
-        // tampers: judged by the rows before and after, never by whether the
-        // statement raised (a statement that changes no row is no violation)
-        let d0 = dump(&mut db)?;
-        for (i, which) in &input.tampers {
-            let k = *which as usize % manifests.len();
-            let sql = TAMPERS[*i % TAMPERS.len()]
-                .replace("$M", &manifests[k].to_string())
-                .replace("$A", &activations[k].to_string());
-            let outcome = match answer(db.batch_execute(&sql))? {
-                Answer::Ok(()) => "the statement succeeded".to_owned(),
-                Answer::Err { sqlstate, .. } => format!("the statement raised {sqlstate}"),
-            };
-            let d = dump(&mut db)?;
-            if d != d0 {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "CONTRACT §2 DRIFT-FORWARD-ONLY: existing manifest, scope and activation rows can't be \
-                         updated or deleted, but they changed ({outcome})"
-                    ),
-                    &d0,
-                    &d,
-                )
-                .with_sql(sql));
-            }
-        }
-
-        // an older version activated: refused, or the latest activation wins
+        kernel_client::seal_activate(&mut db, single, &versions.schemas)?;
+        check_tampers(&mut db, &versions, &input.tampers)?;
         if let Some(r) = input.reactivate {
-            let k = usize::from(r) % (n - 1);
-            let older = manifests[k];
-            let ev = kernel_client::evidence(&mut db)?;
-            let sql = "SELECT qt001_cp.activate_manifest($1, $2)";
-            let before = dump(&mut db)?;
-            match answer(db.query_one(sql, &[&older, &ev]))? {
-                Answer::Err { sqlstate, .. } => {
-                    if dump(&mut db)? != before {
-                        return Err(CaseError::fail(format!(
-                            "CONTRACT §2: a refused activation (SQLSTATE {sqlstate}) of an older version changed \
-                             manifest history"
-                        ))
-                        .with_sql(sql));
-                    }
-                }
-                Answer::Ok(row) => {
-                    let _: uuid::Uuid =
-                        kernel_client::col(&row, 0, kernel_client::ACTIVATE_CLAUSE, sql)?;
-                    acts.push(Act {
-                        manifest: older,
-                        evidence: ev,
-                    });
-                    let after = kernel_client::snapshot(&mut db, &schemas)?;
-                    let expected = drift_against(&mut db, k, n)?;
-                    let report = kernel_client::verify(&mut db, SET)?;
-                    kernel_client::check_report(&report, older, &expected, &snaps[k], &after).map_err(|e| {
-                        e.with_sql(format!(
-                            "{sql} -- version {} of {n} activated again: the active version is the latest \
-                             activation, whatever its version number",
-                            k + 1
-                        ))
-                    })?;
-                }
-            }
+            check_reactivate(&mut db, &mut versions, r)?;
         }
         let d0 = dump(&mut db)?;
-
-        // refused rollback: nothing changed
-        let sql = "SELECT qt001_cp.rollback_manifest($1)";
-        if let Answer::Ok(_) = answer(db.query_one(sql, &[&single]))? {
-            return Err(CaseError::fail(
-                "CONTRACT §2 DRIFT-FORWARD-ONLY: rollback of a set with a single activation succeeded",
-            )
-            .with_sql(sql));
-        }
-        if dump(&mut db)? != d0 {
-            return Err(CaseError::fail(
-                "CONTRACT §2 DRIFT-FORWARD-ONLY: a refused rollback changed manifest history",
-            )
-            .with_sql(sql));
-        }
-
-        // forward-only rollback
-        let clause = "CONTRACT §3 rollback_manifest(p_manifest_set text) returns uuid: a new version with the \
-                      prior active payload, activated with the set's rollback evidence; no old row edited";
-        let row = kernel_client::by_contract(db.query_one(sql, &[&SET]), clause, sql)?;
-        let new: uuid::Uuid = kernel_client::col(&row, 0, clause, sql)?;
-        let d1 = dump(&mut db)?;
-        // every old row is untouched
-        for key in ["versions", "scope", "activations"] {
-            let old = d0[key].as_array().cloned().unwrap_or_default();
-            let now = d1[key].as_array().cloned().unwrap_or_default();
-            for r in &old {
-                if !now.contains(r) {
-                    return Err(CaseError::fail(format!(
-                        "{clause}: rollback edited or removed an old {key} row: {r}"
-                    ))
-                    .with_sql(sql));
-                }
-            }
-        }
-        // exactly one new version (the one returned) and one new activation of it
-        let versions = new_rows(&d0, &d1, "versions");
-        let ids: Vec<String> = versions
-            .iter()
-            .map(|r| field(r, "manifest_id"))
-            .collect::<Result<_, _>>()?;
-        if ids != [new.to_string()] {
-            return Err(CaseError::mismatch(
-                format!("{clause}: rollback appends exactly one new version, the one it returns"),
-                new,
-                pgconform_reports::json_text(&ids),
-            )
-            .with_sql(sql));
-        }
-        if field(&versions[0], "manifest_set")? != SET {
-            return Err(CaseError::fail(format!(
-                "{clause}: the rollback version belongs to another set: {}",
-                versions[0]
-            )));
-        }
-        let activations_new = new_rows(&d0, &d1, "activations");
-        let [act] = activations_new.as_slice() else {
-            return Err(CaseError::fail(format!(
-                "{clause}: rollback activates its new version once; new activation rows: {activations_new:?}"
-            ))
-            .with_sql(sql));
-        };
-        if field(act, "manifest_id")? != new.to_string() {
-            return Err(CaseError::mismatch(
-                format!("{clause}: the rollback's activation activates the new version"),
-                new,
-                act,
-            ));
-        }
-        // the set's rollback evidence: evidence bound to one of its activations
-        let ev = field(act, "rollback_evidence_id")?;
-        if !acts.iter().any(|a| a.evidence.to_string() == ev) {
-            return Err(CaseError::mismatch(
-                format!("{clause}: the rollback is activated with the set's rollback evidence"),
-                acts.iter()
-                    .map(|a| a.evidence.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-                ev,
-            ));
-        }
-        // the prior active payload: that of the activation before the latest
-        let prior = &acts[acts.len() - 2];
-        let k = manifests
-            .iter()
-            .position(|m| *m == prior.manifest)
-            .unwrap_or(0);
-        let psql = "SELECT n.payload::text, n.payload_sha256, p.payload::text, p.payload_sha256 \
-                      FROM qt001_cp.manifest_version n, qt001_cp.manifest_version p \
-                     WHERE n.manifest_id = $1 AND p.manifest_id = $2";
-        let row = kernel_client::by_contract(
-            db.query_one(psql, &[&new, &prior.manifest]),
-            HISTORY_CLAUSE,
-            psql,
-        )?;
-        let np: String = kernel_client::col(&row, 0, HISTORY_CLAUSE, psql)?;
-        let ns: String = kernel_client::col(&row, 1, HISTORY_CLAUSE, psql)?;
-        let pp: String = kernel_client::col(&row, 2, HISTORY_CLAUSE, psql)?;
-        let ps: String = kernel_client::col(&row, 3, HISTORY_CLAUSE, psql)?;
-        if np != pp || ns != ps {
-            return Err(CaseError::mismatch(
-                format!(
-                    "{clause}: the rollback payload is the prior active payload (version {} of {n}) byte for byte",
-                    k + 1
-                ),
-                pp,
-                np,
-            ));
-        }
-        let ssql = "SELECT NOT EXISTS ((SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1 \
-                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2) \
-                                   UNION ALL (SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $2 \
-                                    EXCEPT ALL SELECT object_type, object_identity, parent_object_identity, expected_definition_sha256, expected_constraint_set_sha256 \
-                                      FROM qt001_cp.authority_scope_manifest WHERE manifest_id = $1))";
-        let row = kernel_client::by_contract(
-            db.query_one(ssql, &[&new, &prior.manifest]),
-            HISTORY_CLAUSE,
-            ssql,
-        )?;
-        let scope_eq: bool = kernel_client::col(&row, 0, HISTORY_CLAUSE, ssql)?;
-        if !scope_eq {
-            return Err(CaseError::fail(format!(
-                "{clause}: the rollback version's scope rows differ from the prior active version's"
-            )));
-        }
-        // verify now compares against the prior payload
-        let after = kernel_client::snapshot(&mut db, &schemas)?;
-        let expected = drift_against(&mut db, k, n)?;
-        let report = kernel_client::verify(&mut db, SET)?;
-        kernel_client::check_report(&report, new, &expected, &snaps[k], &after)
-            .map_err(|e| e.with_sql(format!("{sql} -- then verify_object_authority")))
+        check_refused_rollback(&mut db, single, &d0)?;
+        check_rollback(&mut db, &versions, &d0)
     }
     fn coverage(&self, input: &ForwardOnlyInput) -> Vec<String> {
         let mut v: Vec<String> = input

@@ -3,15 +3,11 @@
 //! autocommit, so a statement that wrongly succeeds really changes the data.
 
 use super::common::{apply_history, history_coverage, qualified, SOURCE, TABLES};
-use super::meta;
 use crate::case::{CaseError, CaseResult};
-use crate::invariant::InvariantMeta;
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
-use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{actor_uuid, arb_single_agent_history, History};
 use postgres::Client;
-use proptest::prelude::*;
 
 /// The contract's roles; `None` is the superuser session itself.
 const ROLES: [Option<&str>; 4] = [
@@ -67,24 +63,16 @@ fn insert_after_aperture(
     }
 }
 
-/// DUR-IMMUTABLE.
-pub struct Immutable(InvariantMeta);
-
-impl Immutable {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-IMMUTABLE",
-            "canonical rows can't be updated or deleted by any role; only the aperture inserts",
-            "On every canonical table, UPDATE, DELETE and TRUNCATE fail for the superuser, cpo_owner, cpo_writer and cpo_reader; a direct INSERT fails for the three cpo roles, and for cpo_writer also right after its own commit_action in the same transaction; the data is unchanged afterwards; how the aperture is told apart is never assumed; cpo_writer can commit through the aperture but cannot read or write tables; cpo_reader can read but cannot commit.",
-            8,
-        ))
-    }
-}
-
-impl Default for Immutable {
-    fn default() -> Self {
-        Self::new()
+history_property! {
+    /// DUR-IMMUTABLE.
+    Immutable {
+        id: "DUR-IMMUTABLE",
+        title: "canonical rows can't be updated or deleted by any role; only the aperture inserts",
+        property: "On every canonical table, UPDATE, DELETE and TRUNCATE fail for the superuser, cpo_owner, cpo_writer and cpo_reader; a direct INSERT fails for the three cpo roles, and for cpo_writer also right after its own commit_action in the same transaction; the data is unchanged afterwards; how the aperture is told apart is never assumed; cpo_writer can commit through the aperture but cannot read or write tables; cpo_reader can read but cannot commit.",
+        cases: 8,
+        strategy: arb_single_agent_history,
+        coverage: history_coverage,
+        check: check_immutable,
     }
 }
 
@@ -104,102 +92,87 @@ fn must_fail(
     }
 }
 
-impl Property for Immutable {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_single_agent_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let Some(agent) = h.agents.first().map(|a| a.agent_id.clone()) else {
-            return Err(CaseError::Reject(
-                "a history needs at least one agent".into(),
-            ));
-        };
-        let actor = actor_uuid(0x1111);
-        let before = crate::snapshot::take(&mut db, true).env()?;
-        for t in &TABLES {
-            let tbl = qualified(SOURCE, t.name);
-            for role in ROLES {
-                must_fail(
-                    &mut db,
-                    role,
-                    &format!("UPDATE {tbl} SET content = content || '{{\"x\": 1}}'::jsonb"),
-                    &[],
-                )?;
-                must_fail(&mut db, role, &format!("DELETE FROM {tbl}"), &[])?;
-                must_fail(&mut db, role, &format!("TRUNCATE {tbl}"), &[])?;
-                if role.is_some() {
-                    let insert = format!("INSERT INTO {tbl} (agent_id, content) VALUES ($1::text::uuid, '{{}}'::jsonb)");
-                    must_fail(&mut db, role, &insert, &[&agent])?;
-                }
+/// The check of DUR-IMMUTABLE.
+fn check_immutable(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let Some(agent) = h.agents.first().map(|a| a.agent_id.clone()) else {
+        return Err(CaseError::Reject(
+            "a history needs at least one agent".into(),
+        ));
+    };
+    let actor = actor_uuid(0x1111);
+    let before = crate::snapshot::take(&mut db, true).env()?;
+    for t in &TABLES {
+        let tbl = qualified(SOURCE, t.name);
+        for role in ROLES {
+            must_fail(
+                &mut db,
+                role,
+                &format!("UPDATE {tbl} SET content = content || '{{\"x\": 1}}'::jsonb"),
+                &[],
+            )?;
+            must_fail(&mut db, role, &format!("DELETE FROM {tbl}"), &[])?;
+            must_fail(&mut db, role, &format!("TRUNCATE {tbl}"), &[])?;
+            if role.is_some() {
+                let insert = format!(
+                    "INSERT INTO {tbl} (agent_id, content) VALUES ($1::text::uuid, '{{}}'::jsonb)"
+                );
+                must_fail(&mut db, role, &insert, &[&agent])?;
             }
         }
-        for t in &TABLES {
-            insert_after_aperture(
-                &mut db,
-                "cpo_writer",
-                &qualified(SOURCE, t.name),
-                &agent,
-                &actor,
-            )?;
-        }
-        let after = crate::snapshot::take(&mut db, true).env()?;
-        if before != after {
-            return Err(CaseError::mismatch(
-                "refused writes changed the database",
-                "unchanged",
-                crate::snapshot::describe_diff(&before, &after, 10),
-            ));
-        }
-        // The aperture works for the writer, and only the aperture.
-        let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, $2::text::uuid)::text";
-        db.batch_execute("SET ROLE cpo_writer").env()?;
-        let w = answer(db.query_one(commit, &[&agent, &actor]));
-        let w_read = answer(db.query_one(
-            &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
-            &[],
-        ));
-        db.batch_execute("RESET ROLE").env()?;
-        if let Answer::Err { message, .. } = w? {
-            return Err(CaseError::fail(format!(
-                "cpo_writer cannot commit through the aperture: {message}"
-            ))
-            .with_sql(commit));
-        }
-        if let Answer::Ok(_) = w_read? {
-            return Err(CaseError::fail(
-                "cpo_writer can SELECT a canonical table (it may only EXECUTE commit_action)",
-            ));
-        }
-        db.batch_execute("SET ROLE cpo_reader").env()?;
-        let r = answer(db.query_one(commit, &[&agent, &actor]));
-        let r_read = answer(db.query_one(
-            &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
-            &[],
-        ));
-        db.batch_execute("RESET ROLE").env()?;
-        if let Answer::Ok(_) = r? {
-            return Err(
-                CaseError::fail("cpo_reader can commit through the aperture").with_sql(commit),
-            );
-        }
-        if let Answer::Err { message, .. } = r_read? {
-            return Err(CaseError::fail(format!(
-                "cpo_reader cannot SELECT a canonical table: {message}"
-            )));
-        }
-        Ok(())
     }
+    for t in &TABLES {
+        insert_after_aperture(
+            &mut db,
+            "cpo_writer",
+            &qualified(SOURCE, t.name),
+            &agent,
+            &actor,
+        )?;
+    }
+    let after = crate::snapshot::take(&mut db, true).env()?;
+    if before != after {
+        return Err(CaseError::mismatch(
+            "refused writes changed the database",
+            "unchanged",
+            crate::snapshot::describe_diff(&before, &after, 10),
+        ));
+    }
+    // The aperture works for the writer, and only the aperture.
+    let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, $2::text::uuid)::text";
+    db.batch_execute("SET ROLE cpo_writer").env()?;
+    let w = answer(db.query_one(commit, &[&agent, &actor]));
+    let w_read = answer(db.query_one(
+        &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
+        &[],
+    ));
+    db.batch_execute("RESET ROLE").env()?;
+    if let Answer::Err { message, .. } = w? {
+        return Err(CaseError::fail(format!(
+            "cpo_writer cannot commit through the aperture: {message}"
+        ))
+        .with_sql(commit));
+    }
+    if let Answer::Ok(_) = w_read? {
+        return Err(CaseError::fail(
+            "cpo_writer can SELECT a canonical table (it may only EXECUTE commit_action)",
+        ));
+    }
+    db.batch_execute("SET ROLE cpo_reader").env()?;
+    let r = answer(db.query_one(commit, &[&agent, &actor]));
+    let r_read = answer(db.query_one(
+        &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
+        &[],
+    ));
+    db.batch_execute("RESET ROLE").env()?;
+    if let Answer::Ok(_) = r? {
+        return Err(CaseError::fail("cpo_reader can commit through the aperture").with_sql(commit));
+    }
+    if let Answer::Err { message, .. } = r_read? {
+        return Err(CaseError::fail(format!(
+            "cpo_reader cannot SELECT a canonical table: {message}"
+        )));
+    }
+    Ok(())
 }

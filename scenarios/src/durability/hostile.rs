@@ -12,9 +12,10 @@ use crate::pg::{Answer, PgResultExt};
 use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
-    arb_hostile_history, arb_target_schema, effective_schema_name, History,
+    arb_hostile_history, arb_target_schema, effective_schema_name, Commit, History,
 };
 use pgconform_oracle::{diff, DigestMultiset};
+use postgres::Client;
 use proptest::prelude::*;
 
 /// Input of DUR-HOSTILE.
@@ -102,65 +103,7 @@ impl Hostile {
         )
         .env()?;
         let agent = input.history.agents[0].agent_id.clone();
-        // What the oracle says the kernel must hold after the accepted commits.
-        let mut expected = DigestMultiset::new();
-        for t in &TABLES {
-            expected.ensure_type(t.name);
-        }
-        let mut accepted = 0usize;
-        let mut refused = 0usize;
-        for c in &input.history.agents[0].commits {
-            let before = oracle_multiset(&mut db, SOURCE, &agent)?;
-            match commit(&mut db, &agent, c)? {
-                Answer::Ok(_) => {
-                    if !c.is_accepted() {
-                        return Err(CaseError::fail(format!(
-                            "commit_action accepted content jsonb cannot represent: {}",
-                            c.artifacts_json().chars().take(200).collect::<String>()
-                        )));
-                    }
-                    accepted += 1;
-                    expected
-                        .insert_json(TABLES[0].name, &expected_action_json(c))
-                        .map_err(|e| {
-                            CaseError::env(format!("oracle rejects the action JSON: {e}"))
-                        })?;
-                    for b in &c.artifacts {
-                        for row in &b.rows {
-                            expected
-                                .insert_json(&b.artifact_type, &row.json)
-                                .map_err(|e| {
-                                    CaseError::fail(format!(
-                                        "the kernel accepted content the oracle rejects ({e}): {}",
-                                        row.json.chars().take(200).collect::<String>()
-                                    ))
-                                })?;
-                        }
-                    }
-                }
-                Answer::Err { .. } => {
-                    refused += 1;
-                    let after = oracle_multiset(&mut db, SOURCE, &agent)?;
-                    let d = diff(&before, &after);
-                    if !d.is_equal() {
-                        return Err(CaseError::mismatch(
-                            "a refused commit wrote rows",
-                            "nothing written",
-                            d.to_string(),
-                        ));
-                    }
-                }
-            }
-        }
-        let stored = oracle_multiset(&mut db, SOURCE, &agent)?;
-        let d = diff(&expected, &stored);
-        if !d.is_equal() {
-            return Err(CaseError::mismatch(
-                "the kernel stored content different from what was committed (oracle rendering)",
-                "stored rows = oracle rendering of the committed JSON",
-                d.to_string(),
-            ));
-        }
+        let (accepted, refused) = commit_all(&mut db, &agent, &input.history)?;
         if refused > 0 {
             seen.push("hostile:refused_commit".to_owned());
         }
@@ -175,75 +118,176 @@ impl Hostile {
         match rehydrate(&mut db, &pack, target)? {
             Answer::Err { sqlstate, message } => {
                 seen.push("schema:hostile_refused".to_owned());
-                // A deliberate refusal is a data exception, a raised error or
-                // a privilege/state refusal; anything else (a syntax error, a
-                // duplicate or missing object) means the name reached SQL text.
-                // PostgreSQL's own refusal of a name it cannot use (empty,
-                // over 63 bytes, reserved pg_ prefix) is a correct refusal.
-                // An empty name carries no SQL to inject: PostgreSQL's parser
-                // refuses `""` itself (42601 "zero-length delimited
-                // identifier"), so any refusal of it is correct.
-                let deliberate = ["22", "P0", "55"].iter().any(|c| sqlstate.starts_with(c))
-                    || ["42501", "42602", "42622", "42939"].contains(&sqlstate.as_str())
-                    || target.is_empty();
-                if !deliberate {
-                    return Err(CaseError::Fail(Box::new(pgconform_reports::FailureDetail {
-                        message: format!(
-                            "rehydrate into {target:?} failed as if the name had been spliced into SQL: {message}"
-                        ),
-                        sql: Some(super::common::REHYDRATE_SQL.to_owned()),
-                        sqlstate: Some(sqlstate),
-                        ..Default::default()
-                    })));
-                }
-                let snap_after = crate::snapshot::take(&mut db, true).env()?;
-                if snap_before != snap_after {
-                    return Err(CaseError::mismatch(
-                        format!("a refused rehydrate into {target:?} changed the database"),
-                        "unchanged",
-                        crate::snapshot::describe_diff(&snap_before, &snap_after, 10),
-                    ));
-                }
+                check_refused_rehydrate(&mut db, target, sqlstate, message, &snap_before)?;
             }
             Answer::Ok(_) => {
-                // An over-long name is truncated by PostgreSQL itself.
-                let effective = effective_schema_name(target);
-                let target = effective.as_str();
-                let mut want = schemas_before.clone();
-                if !want.iter().any(|s| s == target) {
-                    want.push(target.to_owned());
-                    want.sort();
-                }
-                let got = user_schemas(&mut db)?;
-                if got != want {
-                    return Err(CaseError::mismatch(
-                        format!("rehydrating into {target:?} created or dropped other schemas"),
-                        pgconform_reports::json_text(&want),
-                        pgconform_reports::json_text(&got),
-                    ));
-                }
-                let canary: i64 = db
-                    .query_one("SELECT count(*) FROM public.pgc_canary", &[])
-                    .kernel("SELECT count(*) FROM public.pgc_canary")?
-                    .get(0);
-                if canary != 1 {
-                    return Err(CaseError::fail("the canary table changed during rehydrate"));
-                }
-                let kernel = kernel_verify(&mut db, &agent, SOURCE, target)?;
-                let oracle = oracle_diff(&mut db, SOURCE, target, &agent)?;
-                if !oracle.is_ok() {
-                    return Err(CaseError::mismatch(
-                        format!("hostile content did not survive the round trip into {target:?}"),
-                        "equal",
-                        oracle.to_string(),
-                    ));
-                }
-                agree(&kernel, &oracle)?;
-                let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
-                db.query_one(sql, &[&target]).kernel(sql)?;
+                check_hostile_round_trip(&mut db, &agent, target, &schemas_before)?;
                 seen.push("hostile:round_trip".to_owned());
             }
         }
         Ok(())
     }
+}
+
+/// Commit the first agent's commits one by one: an accepted commit must be
+/// representable and is added to what the oracle expects stored, a refused
+/// one must write nothing; in the end the stored rows must be exactly the
+/// expected ones. How many commits were accepted and refused.
+fn commit_all(
+    db: &mut Client,
+    agent: &str,
+    history: &History,
+) -> Result<(usize, usize), CaseError> {
+    // What the oracle says the kernel must hold after the accepted commits.
+    let mut expected = DigestMultiset::new();
+    for t in &TABLES {
+        expected.ensure_type(t.name);
+    }
+    let mut accepted = 0usize;
+    let mut refused = 0usize;
+    for c in &history.agents[0].commits {
+        let before = oracle_multiset(db, SOURCE, agent)?;
+        match commit(db, agent, c)? {
+            Answer::Ok(_) => {
+                if !c.is_accepted() {
+                    return Err(CaseError::fail(format!(
+                        "commit_action accepted content jsonb cannot represent: {}",
+                        c.artifacts_json().chars().take(200).collect::<String>()
+                    )));
+                }
+                accepted += 1;
+                expect_committed(&mut expected, c)?;
+            }
+            Answer::Err { .. } => {
+                refused += 1;
+                let after = oracle_multiset(db, SOURCE, agent)?;
+                let d = diff(&before, &after);
+                if !d.is_equal() {
+                    return Err(CaseError::mismatch(
+                        "a refused commit wrote rows",
+                        "nothing written",
+                        d.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    let stored = oracle_multiset(db, SOURCE, agent)?;
+    let d = diff(&expected, &stored);
+    if !d.is_equal() {
+        return Err(CaseError::mismatch(
+            "the kernel stored content different from what was committed (oracle rendering)",
+            "stored rows = oracle rendering of the committed JSON",
+            d.to_string(),
+        ));
+    }
+    Ok((accepted, refused))
+}
+
+/// Add an accepted commit's action and artifact rows to `expected`.
+fn expect_committed(expected: &mut DigestMultiset, c: &Commit) -> CaseResult {
+    expected
+        .insert_json(TABLES[0].name, &expected_action_json(c))
+        .map_err(|e| CaseError::env(format!("oracle rejects the action JSON: {e}")))?;
+    for b in &c.artifacts {
+        for row in &b.rows {
+            expected
+                .insert_json(&b.artifact_type, &row.json)
+                .map_err(|e| {
+                    CaseError::fail(format!(
+                        "the kernel accepted content the oracle rejects ({e}): {}",
+                        row.json.chars().take(200).collect::<String>()
+                    ))
+                })?;
+        }
+    }
+    Ok(())
+}
+
+/// A refused rehydrate into the hostile `target` must be a deliberate
+/// refusal and leave the database as it was (`snap_before`).
+fn check_refused_rehydrate(
+    db: &mut Client,
+    target: &str,
+    sqlstate: String,
+    message: String,
+    snap_before: &crate::snapshot::Snapshot,
+) -> CaseResult {
+    // A deliberate refusal is a data exception, a raised error or
+    // a privilege/state refusal; anything else (a syntax error, a
+    // duplicate or missing object) means the name reached SQL text.
+    // PostgreSQL's own refusal of a name it cannot use (empty,
+    // over 63 bytes, reserved pg_ prefix) is a correct refusal.
+    // An empty name carries no SQL to inject: PostgreSQL's parser
+    // refuses `""` itself (42601 "zero-length delimited
+    // identifier"), so any refusal of it is correct.
+    let deliberate = ["22", "P0", "55"].iter().any(|c| sqlstate.starts_with(c))
+        || ["42501", "42602", "42622", "42939"].contains(&sqlstate.as_str())
+        || target.is_empty();
+    if !deliberate {
+        return Err(CaseError::Fail(Box::new(pgconform_reports::FailureDetail {
+            message: format!(
+                "rehydrate into {target:?} failed as if the name had been spliced into SQL: {message}"
+            ),
+            sql: Some(super::common::REHYDRATE_SQL.to_owned()),
+            sqlstate: Some(sqlstate),
+            ..Default::default()
+        })));
+    }
+    let snap_after = crate::snapshot::take(db, true).env()?;
+    if *snap_before != snap_after {
+        return Err(CaseError::mismatch(
+            format!("a refused rehydrate into {target:?} changed the database"),
+            "unchanged",
+            crate::snapshot::describe_diff(snap_before, &snap_after, 10),
+        ));
+    }
+    Ok(())
+}
+
+/// An accepted rehydrate into the hostile `target`: only that schema
+/// appeared, the canary is intact, the content came back (kernel and oracle
+/// agree) and the heads rebuild there.
+fn check_hostile_round_trip(
+    db: &mut Client,
+    agent: &str,
+    target: &str,
+    schemas_before: &[String],
+) -> CaseResult {
+    // An over-long name is truncated by PostgreSQL itself.
+    let effective = effective_schema_name(target);
+    let target = effective.as_str();
+    let mut want = schemas_before.to_vec();
+    if !want.iter().any(|s| s == target) {
+        want.push(target.to_owned());
+        want.sort();
+    }
+    let got = user_schemas(db)?;
+    if got != want {
+        return Err(CaseError::mismatch(
+            format!("rehydrating into {target:?} created or dropped other schemas"),
+            pgconform_reports::json_text(&want),
+            pgconform_reports::json_text(&got),
+        ));
+    }
+    let canary: i64 = db
+        .query_one("SELECT count(*) FROM public.pgc_canary", &[])
+        .kernel("SELECT count(*) FROM public.pgc_canary")?
+        .get(0);
+    if canary != 1 {
+        return Err(CaseError::fail("the canary table changed during rehydrate"));
+    }
+    let kernel = kernel_verify(db, agent, SOURCE, target)?;
+    let oracle = oracle_diff(db, SOURCE, target, agent)?;
+    if !oracle.is_ok() {
+        return Err(CaseError::mismatch(
+            format!("hostile content did not survive the round trip into {target:?}"),
+            "equal",
+            oracle.to_string(),
+        ));
+    }
+    agree(&kernel, &oracle)?;
+    let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
+    db.query_one(sql, &[&target]).kernel(sql)?;
+    Ok(())
 }

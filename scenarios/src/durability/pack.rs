@@ -6,17 +6,13 @@ use super::common::{
     qualified, rehydrate_ok, require_table, rows, ContractExt, HEADS, PACK_CLAUSE, SOURCE, TABLES,
     TABLE_CLAUSE, TAMPER_CLAUSE,
 };
-use super::meta;
 use super::roundtrip::{round_trip_all, TARGET};
 use crate::case::{CaseError, CaseResult};
-use crate::invariant::InvariantMeta;
 use crate::pg::{quote_ident, PgResultExt};
-use crate::property::Property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{arb_history, History};
 use pgconform_oracle::DigestMultiset;
 use postgres::Client;
-use proptest::prelude::*;
 use std::collections::BTreeMap;
 
 /// The pack's rows per canonical type as a digest multiset (rows as
@@ -51,139 +47,108 @@ fn check_pack_types(rows: &BTreeMap<String, Vec<String>>, agent: &str) -> CaseRe
     Ok(())
 }
 
-/// DUR-ISOLATION.
-pub struct Isolation(InvariantMeta);
-
-impl Isolation {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-ISOLATION",
-            "a pack holds exactly its agent's rows; rehydrating one agent touches no other",
-            "Each agent's pack holds exactly that agent's source rows per type (oracle multisets); rehydrating agent 0 into a target already holding the other agents leaves their rows and the whole source database unchanged.",
-            24,
-        ))
+history_property! {
+    /// DUR-ISOLATION.
+    Isolation {
+        id: "DUR-ISOLATION",
+        title: "a pack holds exactly its agent's rows; rehydrating one agent touches no other",
+        property: "Each agent's pack holds exactly that agent's source rows per type (oracle multisets); rehydrating agent 0 into a target already holding the other agents leaves their rows and the whole source database unchanged.",
+        cases: 24,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_isolation,
     }
 }
 
-impl Default for Isolation {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for Isolation {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let mut packs = Vec::new();
-        for a in &h.agents {
-            let pack = export(&mut db, &a.agent_id)?;
-            let (m, _) = pack_multiset(&mut db, &pack)?;
-            let own = oracle_multiset(&mut db, SOURCE, &a.agent_id)?;
-            let d = pgconform_oracle::diff(&own, &m);
-            if !d.is_equal() {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the pack of {} does not hold exactly its own rows",
-                        a.agent_id
-                    ),
-                    "pack multiset = the agent's source multiset",
-                    d.to_string(),
-                ));
-            }
-            packs.push(pack);
-        }
-        let Some(first_pack) = packs.first() else {
-            return Err(CaseError::Reject(
-                "a history needs at least one agent".into(),
-            ));
-        };
-        let first_pack = first_pack.clone();
-        // Rehydrate the others first, then agent 0.
-        for pack in packs.iter().skip(1) {
-            rehydrate_ok(&mut db, pack, TARGET)?;
-        }
-        let source_before = crate::snapshot::take(&mut db, true).env()?;
-        let mut others_before = Vec::new();
-        for a in h.agents.iter().skip(1) {
-            others_before.push(oracle_multiset(&mut db, TARGET, &a.agent_id)?);
-        }
-        rehydrate_ok(&mut db, &first_pack, TARGET)?;
-        for (a, before) in h.agents.iter().skip(1).zip(&others_before) {
-            let after = oracle_multiset(&mut db, TARGET, &a.agent_id)?;
-            let d = pgconform_oracle::diff(before, &after);
-            if !d.is_equal() {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "rehydrating {} changed agent {}'s rows in the target",
-                        h.agents[0].agent_id, a.agent_id
-                    ),
-                    "unchanged",
-                    d.to_string(),
-                ));
-            }
-        }
-        let source_after = crate::snapshot::take(&mut db, true).env()?;
-        let outside = |s: crate::snapshot::Snapshot| -> crate::snapshot::Snapshot {
-            s.into_iter()
-                .filter(|(k, _)| !crate::snapshot::in_schema(k, TARGET))
-                .collect()
-        };
-        let (source_before, source_after) = (outside(source_before), outside(source_after));
-        if source_before != source_after {
-            return Err(CaseError::mismatch(
-                "rehydrating an agent changed the database outside the target schema",
-                "unchanged",
-                crate::snapshot::describe_diff(&source_before, &source_after, 10),
-            ));
-        }
-        let got = oracle_multiset(&mut db, TARGET, &h.agents[0].agent_id)?;
-        let own = oracle_multiset(&mut db, SOURCE, &h.agents[0].agent_id)?;
-        let d = pgconform_oracle::diff(&own, &got);
+/// The check of DUR-ISOLATION.
+fn check_isolation(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let mut packs = Vec::new();
+    for a in &h.agents {
+        let pack = export(&mut db, &a.agent_id)?;
+        let (m, _) = pack_multiset(&mut db, &pack)?;
+        let own = oracle_multiset(&mut db, SOURCE, &a.agent_id)?;
+        let d = pgconform_oracle::diff(&own, &m);
         if !d.is_equal() {
             return Err(CaseError::mismatch(
-                "the rehydrated agent does not hold exactly its own rows",
-                "equal",
+                format!(
+                    "the pack of {} does not hold exactly its own rows",
+                    a.agent_id
+                ),
+                "pack multiset = the agent's source multiset",
                 d.to_string(),
             ));
         }
-        Ok(())
+        packs.push(pack);
     }
+    let Some(first_pack) = packs.first() else {
+        return Err(CaseError::Reject(
+            "a history needs at least one agent".into(),
+        ));
+    };
+    let first_pack = first_pack.clone();
+    // Rehydrate the others first, then agent 0.
+    for pack in packs.iter().skip(1) {
+        rehydrate_ok(&mut db, pack, TARGET)?;
+    }
+    let source_before = crate::snapshot::take(&mut db, true).env()?;
+    let mut others_before = Vec::new();
+    for a in h.agents.iter().skip(1) {
+        others_before.push(oracle_multiset(&mut db, TARGET, &a.agent_id)?);
+    }
+    rehydrate_ok(&mut db, &first_pack, TARGET)?;
+    for (a, before) in h.agents.iter().skip(1).zip(&others_before) {
+        let after = oracle_multiset(&mut db, TARGET, &a.agent_id)?;
+        let d = pgconform_oracle::diff(before, &after);
+        if !d.is_equal() {
+            return Err(CaseError::mismatch(
+                format!(
+                    "rehydrating {} changed agent {}'s rows in the target",
+                    h.agents[0].agent_id, a.agent_id
+                ),
+                "unchanged",
+                d.to_string(),
+            ));
+        }
+    }
+    let source_after = crate::snapshot::take(&mut db, true).env()?;
+    let outside = |s: crate::snapshot::Snapshot| -> crate::snapshot::Snapshot {
+        s.into_iter()
+            .filter(|(k, _)| !crate::snapshot::in_schema(k, TARGET))
+            .collect()
+    };
+    let (source_before, source_after) = (outside(source_before), outside(source_after));
+    if source_before != source_after {
+        return Err(CaseError::mismatch(
+            "rehydrating an agent changed the database outside the target schema",
+            "unchanged",
+            crate::snapshot::describe_diff(&source_before, &source_after, 10),
+        ));
+    }
+    let got = oracle_multiset(&mut db, TARGET, &h.agents[0].agent_id)?;
+    let own = oracle_multiset(&mut db, SOURCE, &h.agents[0].agent_id)?;
+    let d = pgconform_oracle::diff(&own, &got);
+    if !d.is_equal() {
+        return Err(CaseError::mismatch(
+            "the rehydrated agent does not hold exactly its own rows",
+            "equal",
+            d.to_string(),
+        ));
+    }
+    Ok(())
 }
 
-/// DUR-DETERMINISM.
-pub struct Determinism(InvariantMeta);
-
-impl Determinism {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-DETERMINISM",
-            "exporting twice gives identical bytes; the rebuilt copy exports the same pack",
-            "Two exports of an agent are byte-identical; replaying the pack through the aperture in another database and exporting there gives the same bytes; the rehydrated copy holds, per ordered type, the pack's rows in the pack's order.",
-            24,
-        ))
-    }
-}
-
-impl Default for Determinism {
-    fn default() -> Self {
-        Self::new()
+history_property! {
+    /// DUR-DETERMINISM.
+    Determinism {
+        id: "DUR-DETERMINISM",
+        title: "exporting twice gives identical bytes; the rebuilt copy exports the same pack",
+        property: "Two exports of an agent are byte-identical; replaying the pack through the aperture in another database and exporting there gives the same bytes; the rehydrated copy holds, per ordered type, the pack's rows in the pack's order.",
+        cases: 24,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_determinism,
     }
 }
 
@@ -236,88 +201,73 @@ fn replay_pack(client: &mut Client, pack: &str, agent: &str) -> CaseResult {
     Ok(())
 }
 
-impl Property for Determinism {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let packs = round_trip_all(&mut db, h, TARGET)?;
-        for (a, pack) in h.agents.iter().zip(&packs) {
-            let again = export(&mut db, &a.agent_id)?;
-            if &again != pack {
-                return Err(CaseError::mismatch(
-                    format!("two exports of {} differ", a.agent_id),
-                    pack,
-                    again,
-                ));
-            }
-            // The copy holds the pack's rows in pack order.
-            let prows = pack_rows(&mut db, pack)?;
-            for t in TABLES.iter().filter(|t| t.order_column().is_some()) {
-                let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
-                let want = prows.get(t.name).cloned().unwrap_or_default();
-                if copy != want {
-                    return Err(CaseError::mismatch(
-                        format!(
-                            "the rehydrated {} of {} are not the pack's rows in pack order",
-                            t.name, a.agent_id
-                        ),
-                        pgconform_reports::json_rows_text(&want),
-                        pgconform_reports::json_rows_text(&copy),
-                    ));
-                }
-            }
+/// The check of DUR-DETERMINISM.
+fn check_determinism(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let packs = round_trip_all(&mut db, h, TARGET)?;
+    for (a, pack) in h.agents.iter().zip(&packs) {
+        let again = export(&mut db, &a.agent_id)?;
+        if &again != pack {
+            return Err(CaseError::mismatch(
+                format!("two exports of {} differ", a.agent_id),
+                pack,
+                again,
+            ));
         }
-        // Rebuild the world from the packs alone, elsewhere, and export again;
-        // also under alias agent ids, so an order that depends on generated
-        // values (random ids) shows up with high probability.
-        let mut other = sandbox.fresh_db().map_err(CaseError::env)?;
-        for (i, (a, pack)) in h.agents.iter().zip(&packs).enumerate() {
-            replay_pack(&mut other, pack, &a.agent_id)?;
-            let rebuilt = export(&mut other, &a.agent_id)?;
-            if &rebuilt != pack {
+        // The copy holds the pack's rows in pack order.
+        let prows = pack_rows(&mut db, pack)?;
+        for t in TABLES.iter().filter(|t| t.order_column().is_some()) {
+            let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
+            let want = prows.get(t.name).cloned().unwrap_or_default();
+            if copy != want {
                 return Err(CaseError::mismatch(
                     format!(
-                        "the world rebuilt from the pack of {} exports different bytes",
-                        a.agent_id
+                        "the rehydrated {} of {} are not the pack's rows in pack order",
+                        t.name, a.agent_id
                     ),
-                    pack,
-                    rebuilt,
+                    pgconform_reports::json_rows_text(&want),
+                    pgconform_reports::json_rows_text(&copy),
                 ));
             }
-            let want = artifacts_text(&mut other, pack)?;
-            for k in 0..ALIASES {
-                let alias = format!("c0000000-0000-4000-8000-{:06x}{:06x}", i + 1, k + 1);
-                replay_pack(&mut other, pack, &alias)?;
-                let alias_pack = export(&mut other, &alias)?;
-                let got = artifacts_text(&mut other, &alias_pack)?;
-                if got != want {
-                    return Err(CaseError::mismatch(
-                        format!(
-                            "the same rows committed for another agent ({alias}) export different artifacts than {}",
-                            a.agent_id
-                        ),
-                        want,
-                        got,
-                    ));
-                }
+        }
+    }
+    // Rebuild the world from the packs alone, elsewhere, and export again;
+    // also under alias agent ids, so an order that depends on generated
+    // values (random ids) shows up with high probability.
+    let mut other = sandbox.fresh_db().map_err(CaseError::env)?;
+    for (i, (a, pack)) in h.agents.iter().zip(&packs).enumerate() {
+        replay_pack(&mut other, pack, &a.agent_id)?;
+        let rebuilt = export(&mut other, &a.agent_id)?;
+        if &rebuilt != pack {
+            return Err(CaseError::mismatch(
+                format!(
+                    "the world rebuilt from the pack of {} exports different bytes",
+                    a.agent_id
+                ),
+                pack,
+                rebuilt,
+            ));
+        }
+        let want = artifacts_text(&mut other, pack)?;
+        for k in 0..ALIASES {
+            let alias = format!("c0000000-0000-4000-8000-{:06x}{:06x}", i + 1, k + 1);
+            replay_pack(&mut other, pack, &alias)?;
+            let alias_pack = export(&mut other, &alias)?;
+            let got = artifacts_text(&mut other, &alias_pack)?;
+            if got != want {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "the same rows committed for another agent ({alias}) export different artifacts than {}",
+                        a.agent_id
+                    ),
+                    want,
+                    got,
+                ));
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// Replays of each pack under alias agents in DUR-DETERMINISM.
@@ -331,189 +281,133 @@ fn artifacts_text(client: &mut Client, pack: &str) -> Result<String, CaseError> 
         .get(0))
 }
 
-/// DUR-ORDER.
-pub struct Order(InvariantMeta);
-
-impl Order {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-ORDER",
-            "per-type row order (seq order) survives the round trip",
-            "For every type with a seq column (cpo_action_logs, cpo_charter_activations, cpo_state_snapshots), the pack lists the agent's rows in seq order and the rehydrated copy, read in its own recomputed seq order, holds the same sequence. Types without a seq may be listed in any deterministic order (DUR-DETERMINISM).",
-            24,
-        ))
+history_property! {
+    /// DUR-ORDER.
+    Order {
+        id: "DUR-ORDER",
+        title: "per-type row order (seq order) survives the round trip",
+        property: "For every type with a seq column (cpo_action_logs, cpo_charter_activations, cpo_state_snapshots), the pack lists the agent's rows in seq order and the rehydrated copy, read in its own recomputed seq order, holds the same sequence. Types without a seq may be listed in any deterministic order (DUR-DETERMINISM).",
+        cases: 24,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_order,
     }
 }
 
-impl Default for Order {
-    fn default() -> Self {
-        Self::new()
+/// The check of DUR-ORDER.
+fn check_order(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let packs = round_trip_all(&mut db, h, TARGET)?;
+    for (a, pack) in h.agents.iter().zip(&packs) {
+        let prows = pack_rows(&mut db, pack)?;
+        for t in TABLES.iter().filter(|t| t.seq.is_some()) {
+            let source = rows(&mut db, SOURCE, t, &a.agent_id)?;
+            let in_pack = prows.get(t.name).cloned().unwrap_or_default();
+            if in_pack != source {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "the pack lists {} of {} out of seq order",
+                        t.name, a.agent_id
+                    ),
+                    pgconform_reports::json_rows_text(&source),
+                    pgconform_reports::json_rows_text(&in_pack),
+                ));
+            }
+            let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
+            if copy != source {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "the rehydrated {} of {} lost the source order",
+                        t.name, a.agent_id
+                    ),
+                    pgconform_reports::json_rows_text(&source),
+                    pgconform_reports::json_rows_text(&copy),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+history_property! {
+    /// DUR-GENERATED.
+    Generated {
+        id: "DUR-GENERATED",
+        title: "ids and seq are not in the pack and are recomputed on rehydrate",
+        property: "Each pack row is exactly the source row's content (no id, seq or agent column added); in the copy every generated column is set, uuid ids are fresh (none equals a source id), seq/id values are unique, and bigserial tables compare by content.",
+        cases: 24,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_generated,
     }
 }
 
-impl Property for Order {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let packs = round_trip_all(&mut db, h, TARGET)?;
-        for (a, pack) in h.agents.iter().zip(&packs) {
-            let prows = pack_rows(&mut db, pack)?;
-            for t in TABLES.iter().filter(|t| t.seq.is_some()) {
-                let source = rows(&mut db, SOURCE, t, &a.agent_id)?;
-                let in_pack = prows.get(t.name).cloned().unwrap_or_default();
-                if in_pack != source {
+/// The check of DUR-GENERATED.
+fn check_generated(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let packs = round_trip_all(&mut db, h, TARGET)?;
+    for (a, pack) in h.agents.iter().zip(&packs) {
+        let prows = pack_rows(&mut db, pack)?;
+        for t in &TABLES {
+            let mut source = rows(&mut db, SOURCE, t, &a.agent_id)?;
+            let mut in_pack = prows.get(t.name).cloned().unwrap_or_default();
+            source.sort();
+            in_pack.sort();
+            if source != in_pack {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "the pack's {} rows of {} are not exactly the source contents",
+                        t.name, a.agent_id
+                    ),
+                    pgconform_reports::json_rows_text(&source),
+                    pgconform_reports::json_rows_text(&in_pack),
+                ));
+            }
+            for col in t.generated() {
+                let c = quote_ident(col);
+                let sql = format!(
+                    "SELECT count(*) FILTER (WHERE x.{c} IS NULL), count(*) - count(DISTINCT x.{c}), \
+                            count(*) FILTER (WHERE x.{c} IN (SELECT s.{c} FROM {} s WHERE s.agent_id = $1::text::uuid)) \
+                       FROM {} x WHERE x.agent_id = $1::text::uuid",
+                    qualified(SOURCE, t.name),
+                    qualified(TARGET, t.name)
+                );
+                require_table(&mut db, SOURCE, t, &[col])?;
+                require_table(&mut db, TARGET, t, &[col])?;
+                let r = db
+                    .query_one(&sql, &[&a.agent_id])
+                    .contract(TABLE_CLAUSE, &sql)?;
+                let (nulls, dups, copied): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+                let is_uuid = t.uuid_id == Some(col);
+                if nulls > 0 || dups > 0 || (is_uuid && copied > 0) {
                     return Err(CaseError::mismatch(
                         format!(
-                            "the pack lists {} of {} out of seq order",
-                            t.name, a.agent_id
+                            "generated column {}.{col} was not recomputed on rehydrate",
+                            t.name
                         ),
-                        pgconform_reports::json_rows_text(&source),
-                        pgconform_reports::json_rows_text(&in_pack),
-                    ));
-                }
-                let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
-                if copy != source {
-                    return Err(CaseError::mismatch(
-                        format!(
-                            "the rehydrated {} of {} lost the source order",
-                            t.name, a.agent_id
-                        ),
-                        pgconform_reports::json_rows_text(&source),
-                        pgconform_reports::json_rows_text(&copy),
-                    ));
+                        "set, unique, and (uuid ids) fresh",
+                        format!("{nulls} null, {dups} duplicate, {copied} equal to a source id"),
+                    )
+                    .with_sql(sql));
                 }
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
-/// DUR-GENERATED.
-pub struct Generated(InvariantMeta);
-
-impl Generated {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-GENERATED",
-            "ids and seq are not in the pack and are recomputed on rehydrate",
-            "Each pack row is exactly the source row's content (no id, seq or agent column added); in the copy every generated column is set, uuid ids are fresh (none equals a source id), seq/id values are unique, and bigserial tables compare by content.",
-            24,
-        ))
-    }
-}
-
-impl Default for Generated {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for Generated {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let packs = round_trip_all(&mut db, h, TARGET)?;
-        for (a, pack) in h.agents.iter().zip(&packs) {
-            let prows = pack_rows(&mut db, pack)?;
-            for t in &TABLES {
-                let mut source = rows(&mut db, SOURCE, t, &a.agent_id)?;
-                let mut in_pack = prows.get(t.name).cloned().unwrap_or_default();
-                source.sort();
-                in_pack.sort();
-                if source != in_pack {
-                    return Err(CaseError::mismatch(
-                        format!(
-                            "the pack's {} rows of {} are not exactly the source contents",
-                            t.name, a.agent_id
-                        ),
-                        pgconform_reports::json_rows_text(&source),
-                        pgconform_reports::json_rows_text(&in_pack),
-                    ));
-                }
-                for col in t.generated() {
-                    let c = quote_ident(col);
-                    let sql = format!(
-                        "SELECT count(*) FILTER (WHERE x.{c} IS NULL), count(*) - count(DISTINCT x.{c}), \
-                                count(*) FILTER (WHERE x.{c} IN (SELECT s.{c} FROM {} s WHERE s.agent_id = $1::text::uuid)) \
-                           FROM {} x WHERE x.agent_id = $1::text::uuid",
-                        qualified(SOURCE, t.name),
-                        qualified(TARGET, t.name)
-                    );
-                    require_table(&mut db, SOURCE, t, &[col])?;
-                    require_table(&mut db, TARGET, t, &[col])?;
-                    let r = db
-                        .query_one(&sql, &[&a.agent_id])
-                        .contract(TABLE_CLAUSE, &sql)?;
-                    let (nulls, dups, copied): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
-                    let is_uuid = t.uuid_id == Some(col);
-                    if nulls > 0 || dups > 0 || (is_uuid && copied > 0) {
-                        return Err(CaseError::mismatch(
-                            format!(
-                                "generated column {}.{col} was not recomputed on rehydrate",
-                                t.name
-                            ),
-                            "set, unique, and (uuid ids) fresh",
-                            format!(
-                                "{nulls} null, {dups} duplicate, {copied} equal to a source id"
-                            ),
-                        )
-                        .with_sql(sql));
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// DUR-PROJECTION.
-pub struct Projection(InvariantMeta);
-
-impl Projection {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-PROJECTION",
-            "heads are not exported; rebuilt heads match",
-            "No pack carries a projection (cpo_agent_heads or any registry projection); after rehydrating every agent and rebuild_agent_heads(target), verify_heads_equivalence is ok for each agent, the copy holds one heads row per agent, and removing the agent's latest action from the copy makes it not ok.",
-            24,
-        ))
-    }
-}
-
-impl Default for Projection {
-    fn default() -> Self {
-        Self::new()
+history_property! {
+    /// DUR-PROJECTION.
+    Projection {
+        id: "DUR-PROJECTION",
+        title: "heads are not exported; rebuilt heads match",
+        property: "No pack carries a projection (cpo_agent_heads or any registry projection); after rehydrating every agent and rebuild_agent_heads(target), verify_heads_equivalence is ok for each agent, the copy holds one heads row per agent, and removing the agent's latest action from the copy makes it not ok.",
+        cases: 24,
+        strategy: arb_history,
+        coverage: projection_coverage,
+        check: check_projection,
     }
 }
 
@@ -648,95 +542,85 @@ fn rebuild(client: &mut Client) -> CaseResult {
     Ok(())
 }
 
-impl Property for Projection {
-    type Input = History;
+/// A history's coverage plus the heads projection DUR-PROJECTION rebuilds.
+fn projection_coverage(input: &History) -> Vec<String> {
+    let mut c = history_coverage(input);
+    c.push(format!("artifact:{HEADS}"));
+    c
+}
 
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        let mut c = history_coverage(input);
-        c.push(format!("artifact:{HEADS}"));
-        c
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, h)?;
-        let projections: Vec<String> = db
-            .query(
-                "SELECT artifact_type FROM cpo.artifact_table_registry WHERE table_kind <> 'canonical' OR NOT is_canonical",
-                &[],
-            )
-            .env()?
-            .into_iter()
-            .map(|r| r.get(0))
-            .collect();
-        let packs = round_trip_all(&mut db, h, TARGET)?;
-        for (a, pack) in h.agents.iter().zip(&packs) {
-            let prows = pack_rows(&mut db, pack)?;
-            if let Some(p) = prows
-                .keys()
-                .find(|k| k.as_str() == HEADS || projections.contains(k))
-            {
-                return Err(CaseError::mismatch(
-                    format!("the pack of {} carries the projection {p}", a.agent_id),
-                    "no projection in a pack",
-                    pgconform_reports::json_text(&prows.keys().collect::<Vec<_>>()),
-                ));
-            }
-            check_pack_types(&prows, &a.agent_id)?;
-        }
-        rebuild(&mut db)?;
-        let sql = format!(
-            "SELECT count(*), count(DISTINCT agent_id) FROM {}",
-            qualified(TARGET, HEADS)
-        );
-        let r = db.query_one(&sql, &[]).contract(HEADS_CLAUSE, &sql)?;
-        let (n, distinct): (i64, i64) = (r.get(0), r.get(1));
-        if n != h.agents.len() as i64 || distinct != n {
+/// The check of DUR-PROJECTION.
+fn check_projection(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, h)?;
+    let projections: Vec<String> = db
+        .query(
+            "SELECT artifact_type FROM cpo.artifact_table_registry WHERE table_kind <> 'canonical' OR NOT is_canonical",
+            &[],
+        )
+        .env()?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    let packs = round_trip_all(&mut db, h, TARGET)?;
+    for (a, pack) in h.agents.iter().zip(&packs) {
+        let prows = pack_rows(&mut db, pack)?;
+        if let Some(p) = prows
+            .keys()
+            .find(|k| k.as_str() == HEADS || projections.contains(k))
+        {
             return Err(CaseError::mismatch(
-                "the rebuilt heads do not hold one row per rehydrated agent",
-                h.agents.len(),
-                format!("{n} rows, {distinct} agents"),
+                format!("the pack of {} carries the projection {p}", a.agent_id),
+                "no projection in a pack",
+                pgconform_reports::json_text(&prows.keys().collect::<Vec<_>>()),
             ));
         }
-        for a in &h.agents {
-            let (ok, errors) = heads_ok(&mut db, &a.agent_id)?;
-            if !ok {
-                return Err(CaseError::mismatch(
-                    format!("rebuilt heads of {} differ from the source's", a.agent_id),
-                    "ok",
-                    errors,
-                ));
-            }
-            compare_heads(&mut db, &a.agent_id)?;
-        }
-        // Sensitivity: drop agent 0's latest action from the copy.
-        let agent = &h.agents[0].agent_id;
-        let log = qualified(TARGET, TABLES[0].name);
-        db.batch_execute("SET session_replication_role = replica")
-            .contract(TAMPER_CLAUSE, "")?;
-        db.execute(
-            &format!(
-                "DELETE FROM {log} WHERE seq = (SELECT max(seq) FROM {log} WHERE agent_id = $1::text::uuid)"
-            ),
-            &[agent],
-        )
-        .contract(TAMPER_CLAUSE, "")?;
-        db.batch_execute("RESET session_replication_role").env()?;
-        rebuild(&mut db)?;
-        let (ok, _) = heads_ok(&mut db, agent)?;
-        if ok {
-            return Err(CaseError::fail(format!(
-                "verify_heads_equivalence still says ok after {agent}'s latest action was removed from the copy"
-            )));
-        }
-        Ok(())
+        check_pack_types(&prows, &a.agent_id)?;
     }
+    rebuild(&mut db)?;
+    let sql = format!(
+        "SELECT count(*), count(DISTINCT agent_id) FROM {}",
+        qualified(TARGET, HEADS)
+    );
+    let r = db.query_one(&sql, &[]).contract(HEADS_CLAUSE, &sql)?;
+    let (n, distinct): (i64, i64) = (r.get(0), r.get(1));
+    if n != h.agents.len() as i64 || distinct != n {
+        return Err(CaseError::mismatch(
+            "the rebuilt heads do not hold one row per rehydrated agent",
+            h.agents.len(),
+            format!("{n} rows, {distinct} agents"),
+        ));
+    }
+    for a in &h.agents {
+        let (ok, errors) = heads_ok(&mut db, &a.agent_id)?;
+        if !ok {
+            return Err(CaseError::mismatch(
+                format!("rebuilt heads of {} differ from the source's", a.agent_id),
+                "ok",
+                errors,
+            ));
+        }
+        compare_heads(&mut db, &a.agent_id)?;
+    }
+    // Sensitivity: drop agent 0's latest action from the copy.
+    let agent = &h.agents[0].agent_id;
+    let log = qualified(TARGET, TABLES[0].name);
+    db.batch_execute("SET session_replication_role = replica")
+        .contract(TAMPER_CLAUSE, "")?;
+    db.execute(
+        &format!(
+            "DELETE FROM {log} WHERE seq = (SELECT max(seq) FROM {log} WHERE agent_id = $1::text::uuid)"
+        ),
+        &[agent],
+    )
+    .contract(TAMPER_CLAUSE, "")?;
+    db.batch_execute("RESET session_replication_role").env()?;
+    rebuild(&mut db)?;
+    let (ok, _) = heads_ok(&mut db, agent)?;
+    if ok {
+        return Err(CaseError::fail(format!(
+            "verify_heads_equivalence still says ok after {agent}'s latest action was removed from the copy"
+        )));
+    }
+    Ok(())
 }

@@ -35,89 +35,66 @@ pub fn round_trip_all(
     Ok(packs)
 }
 
-/// DUR-RT.
-pub struct RoundTrip(InvariantMeta);
-
-impl RoundTrip {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
-            "DUR-RT",
-            "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
-            "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
-            32,
-        ))
+history_property! {
+    /// DUR-RT.
+    RoundTrip {
+        id: "DUR-RT",
+        title: "export → rehydrate → verify is ok for every agent, and the Rust oracle agrees",
+        property: "For any agents and histories committed through the aperture (real actors), the stored rows are exactly the committed ones (harness's own reading); every agent's pack rehydrates into a fresh schema where verify_reconstruction is ok, the oracle's per-type sha256 multisets of both schemas are equal and agree with the kernel type by type, the pack's digests match the oracle's rendering, and durability_round_trip_test passes leaving no schema behind.",
+        cases: 32,
+        strategy: arb_history,
+        coverage: history_coverage,
+        check: check_round_trip,
     }
 }
 
-impl Default for RoundTrip {
-    fn default() -> Self {
-        Self::new()
+/// The check of DUR-RT.
+fn check_round_trip(sandbox: &dyn Sandbox, history: &History) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, history)?;
+    for a in &history.agents {
+        common::check_stored(&mut db, history, &a.agent_id)?;
     }
-}
-
-impl Property for RoundTrip {
-    type Input = History;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<History> {
-        arb_history().boxed()
-    }
-
-    fn coverage(&self, input: &History) -> Vec<String> {
-        history_coverage(input)
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, history: &History) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, history)?;
-        for a in &history.agents {
-            common::check_stored(&mut db, history, &a.agent_id)?;
-        }
-        let packs = round_trip_all(&mut db, history, TARGET)?;
-        for (a, pack) in history.agents.iter().zip(&packs) {
-            let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
-            let oracle = oracle_diff(&mut db, SOURCE, TARGET, &a.agent_id)?;
-            if !oracle.is_ok() {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the rehydrated copy of agent {} differs from the source (Rust oracle)",
-                        a.agent_id
-                    ),
-                    "equal multisets",
-                    oracle.to_string(),
-                ));
-            }
-            agree(&kernel, &oracle)?;
-            check_pack_digests(&mut db, pack, &a.agent_id)?;
-        }
-        // The kernel's own drill, which must clean up after itself.
-        let before = user_schemas(&mut db)?;
-        for a in &history.agents {
-            let sql = "SELECT (cpo.durability_round_trip_test($1::text::uuid) ->> 'pass')::boolean";
-            let pass: Option<bool> = db.query_one(sql, &[&a.agent_id]).kernel(sql)?.get(0);
-            if pass != Some(true) {
-                return Err(CaseError::mismatch(
-                    format!("durability_round_trip_test({}) did not pass", a.agent_id),
-                    "pass = true",
-                    pgconform_reports::json_text(&pass),
-                )
-                .with_sql(sql));
-            }
-        }
-        let after = user_schemas(&mut db)?;
-        if before != after {
+    let packs = round_trip_all(&mut db, history, TARGET)?;
+    for (a, pack) in history.agents.iter().zip(&packs) {
+        let kernel = kernel_verify(&mut db, &a.agent_id, SOURCE, TARGET)?;
+        let oracle = oracle_diff(&mut db, SOURCE, TARGET, &a.agent_id)?;
+        if !oracle.is_ok() {
             return Err(CaseError::mismatch(
-                "durability_round_trip_test left schemas behind",
-                pgconform_reports::json_text(&before),
-                pgconform_reports::json_text(&after),
+                format!(
+                    "the rehydrated copy of agent {} differs from the source (Rust oracle)",
+                    a.agent_id
+                ),
+                "equal multisets",
+                oracle.to_string(),
             ));
         }
-        Ok(())
+        agree(&kernel, &oracle)?;
+        check_pack_digests(&mut db, pack, &a.agent_id)?;
     }
+    // The kernel's own drill, which must clean up after itself.
+    let before = user_schemas(&mut db)?;
+    for a in &history.agents {
+        let sql = "SELECT (cpo.durability_round_trip_test($1::text::uuid) ->> 'pass')::boolean";
+        let pass: Option<bool> = db.query_one(sql, &[&a.agent_id]).kernel(sql)?.get(0);
+        if pass != Some(true) {
+            return Err(CaseError::mismatch(
+                format!("durability_round_trip_test({}) did not pass", a.agent_id),
+                "pass = true",
+                pgconform_reports::json_text(&pass),
+            )
+            .with_sql(sql));
+        }
+    }
+    let after = user_schemas(&mut db)?;
+    if before != after {
+        return Err(CaseError::mismatch(
+            "durability_round_trip_test left schemas behind",
+            pgconform_reports::json_text(&before),
+            pgconform_reports::json_text(&after),
+        ));
+    }
+    Ok(())
 }
 
 /// The pack, verified offline by the oracle (its own jsonb rendering of each
@@ -239,28 +216,7 @@ fn apply_tamper(
             vec![v.table]
         }
         TamperKind::Edit(edit) => {
-            let replacement = match edit {
-                EditValue::Replace(j) => j.clone(),
-                EditValue::Wrap => String::new(),
-            };
-            // Replace (or wrap) the value of the first key; add a key to {}.
-            let sql = format!(
-                "WITH k AS (SELECT content, (SELECT min(x COLLATE \"C\") FROM jsonb_object_keys(content) x) AS key \
-                            FROM {tbl} WHERE ctid = $1::text::tid), \
-                      n AS (SELECT content, CASE \
-                              WHEN key IS NULL THEN jsonb_build_object('tampered', true) \
-                              WHEN $2 <> '' AND jsonb_set(content, ARRAY[key], $2::text::jsonb) <> content \
-                                THEN jsonb_set(content, ARRAY[key], $2::text::jsonb) \
-                              ELSE jsonb_set(content, ARRAY[key], jsonb_build_array(content -> key)) END AS new \
-                            FROM k) \
-                 UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
-            );
-            let changed = tx
-                .execute(&sql, &[&v.ctid, &replacement])
-                .contract(TAMPER_CLAUSE, "")?;
-            if changed != 1 {
-                return Err(CaseError::env("the edit tamper changed nothing"));
-            }
+            edit_content(&mut tx, &tbl, &v.ctid, edit)?;
             vec![v.table]
         }
         TamperKind::MoveType { to_pick } => {
@@ -292,6 +248,39 @@ fn apply_tamper(
     };
     tx.commit().env()?;
     Ok(affected)
+}
+
+/// The edit tamper: replace (or wrap) the value of the first key of the
+/// content at `ctid` in `tbl`, or add a key to `{}`; it must change the row.
+fn edit_content(
+    tx: &mut postgres::Transaction<'_>,
+    tbl: &str,
+    ctid: &str,
+    edit: &EditValue,
+) -> CaseResult {
+    let replacement = match edit {
+        EditValue::Replace(j) => j.clone(),
+        EditValue::Wrap => String::new(),
+    };
+    // Replace (or wrap) the value of the first key; add a key to {}.
+    let sql = format!(
+        "WITH k AS (SELECT content, (SELECT min(x COLLATE \"C\") FROM jsonb_object_keys(content) x) AS key \
+                    FROM {tbl} WHERE ctid = $1::text::tid), \
+              n AS (SELECT content, CASE \
+                      WHEN key IS NULL THEN jsonb_build_object('tampered', true) \
+                      WHEN $2 <> '' AND jsonb_set(content, ARRAY[key], $2::text::jsonb) <> content \
+                        THEN jsonb_set(content, ARRAY[key], $2::text::jsonb) \
+                      ELSE jsonb_set(content, ARRAY[key], jsonb_build_array(content -> key)) END AS new \
+                    FROM k) \
+         UPDATE {tbl} t SET content = n.new FROM n WHERE t.ctid = $1::text::tid AND n.new <> n.content"
+    );
+    let changed = tx
+        .execute(&sql, &[&ctid, &replacement])
+        .contract(TAMPER_CLAUSE, "")?;
+    if changed != 1 {
+        return Err(CaseError::env("the edit tamper changed nothing"));
+    }
+    Ok(())
 }
 
 impl Property for TamperDetected {

@@ -2,6 +2,7 @@
 //! changes; revoke_only leaves the body intact and EXECUTE effectively revoked
 //! (PUBLIC, grantees, inherited) with the owner isolated.
 
+use super::fixture::ObjState;
 use super::kernel_client::{self, Outcome};
 use super::restore::{expect_accepted, DAY_SECS};
 use super::setup::FnFixture;
@@ -13,6 +14,7 @@ use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
 use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The EVID-NO-SOURCE-NO-CHANGE property.
@@ -158,98 +160,9 @@ impl Property for EvidNoSource {
 
         self.attempts(&mut ff, t, &input.attempts)?;
 
-        expect_accepted(
-            kernel_client::revoke_only(&mut ff.fx.db, oid)?,
-            "revoke_only",
-            kernel_client::REVOKE_ONLY_SQL,
-        )?;
-        let after = ff.fx.fn_states()?;
-        for (o, s) in &start {
-            let now = after.get(o).and_then(|x| x.definition_sha256.clone());
-            if now != s.definition_sha256 {
-                return Err(CaseError::mismatch(
-                    format!("revoke_only changed the definition of {}", (ff.namer())(*o)),
-                    pgconform_reports::json_text(&s.definition_sha256),
-                    pgconform_reports::json_text(&now),
-                )
-                .with_sql(kernel_client::REVOKE_ONLY_SQL));
-            }
-        }
-        let st = after
-            .get(&oid)
-            .cloned()
-            .ok_or_else(|| CaseError::fail("the function vanished"))?;
-        if let Some(p) = st.acl.iter().find(|i| i.grantee.is_none()) {
-            return Err(CaseError::mismatch(
-                format!("after revoke_only PUBLIC still holds a privilege on {ident}"),
-                "no PUBLIC aclitem",
-                pgconform_reports::json_text(&p),
-            ));
-        }
-        const HOLDERS: &str = "SELECT r.rolname::text FROM pg_roles r \
-                                WHERE NOT r.rolsuper AND has_function_privilege(r.oid, $1::oid, 'EXECUTE') \
-                                ORDER BY 1";
-        let holders: Vec<String> = ff
-            .fx
-            .db
-            .query(HOLDERS, &[&oid])
-            .env()?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        let case_roles = ff.fx.role_names().to_vec();
-        if holders
-            .iter()
-            .any(|h| *h != st.owner || case_roles.contains(h))
-        {
-            return Err(CaseError::mismatch(
-                format!("after revoke_only non-superuser roles still have EXECUTE on {ident}"),
-                "none (at most the isolated owner)",
-                holders.join(", "),
-            )
-            .with_sql(HOLDERS));
-        }
-        // owner isolation: no case role owns it or can act as its owner
-        const ISOLATION: &str = "SELECT r.rolname::text FROM pg_roles r, pg_roles o \
-                                  WHERE o.rolname = $1 AND r.rolname = ANY($2) AND pg_has_role(r.oid, o.oid, 'MEMBER')";
-        let members: Vec<String> = ff
-            .fx
-            .db
-            .query(ISOLATION, &[&st.owner, &case_roles])
-            .env()?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        if !members.is_empty() {
-            return Err(CaseError::mismatch(
-                format!("after revoke_only, case roles can act as the owner of {ident}"),
-                "an isolated owner",
-                format!("owner {} reachable from {}", st.owner, members.join(", ")),
-            ));
-        }
-        // and really: calling it as a case role is refused
-        if ff.fx.fns[t].precall.is_some() {
-            let call = ff.fx.fns[t].call.clone();
-            for r in &case_roles {
-                ff.fx
-                    .db
-                    .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
-                    .env()?;
-                let res = answer(ff.fx.db.query_one(call.as_str(), &[]));
-                ff.fx.db.batch_execute("RESET ROLE").env()?;
-                match res? {
-                    Answer::Err { sqlstate, .. } if sqlstate == "42501" => {}
-                    other => {
-                        return Err(CaseError::mismatch(
-                            format!("after revoke_only, role {r} calling {ident} was not refused with 42501"),
-                            "SQLSTATE 42501",
-                            pgconform_reports::json_text(&other.sqlstate().map(str::to_owned).unwrap_or_else(|| "success".into())),
-                        )
-                        .with_sql(call));
-                    }
-                }
-            }
-        }
+        let st = revoke_only_keeping_definitions(&mut ff, oid, &start)?;
+        check_owner_isolated(&mut ff, oid, &st, &ident)?;
+        check_calls_refused(&mut ff, t, &ident)?;
         // still no body change without a source
         self.attempts(&mut ff, t, &input.attempts)?;
         let end = ff.fx.fn_states()?;
@@ -266,4 +179,117 @@ impl Property for EvidNoSource {
         }
         Ok(())
     }
+}
+
+/// Call revoke_only on `oid`: no function's definition may change (`start`:
+/// the states before). The function's state afterwards.
+fn revoke_only_keeping_definitions(
+    ff: &mut FnFixture,
+    oid: u32,
+    start: &BTreeMap<u32, ObjState>,
+) -> Result<ObjState, CaseError> {
+    expect_accepted(
+        kernel_client::revoke_only(&mut ff.fx.db, oid)?,
+        "revoke_only",
+        kernel_client::REVOKE_ONLY_SQL,
+    )?;
+    let after = ff.fx.fn_states()?;
+    for (o, s) in start {
+        let now = after.get(o).and_then(|x| x.definition_sha256.clone());
+        if now != s.definition_sha256 {
+            return Err(CaseError::mismatch(
+                format!("revoke_only changed the definition of {}", (ff.namer())(*o)),
+                pgconform_reports::json_text(&s.definition_sha256),
+                pgconform_reports::json_text(&now),
+            )
+            .with_sql(kernel_client::REVOKE_ONLY_SQL));
+        }
+    }
+    after
+        .get(&oid)
+        .cloned()
+        .ok_or_else(|| CaseError::fail("the function vanished"))
+}
+
+/// After revoke_only (`st`: the function's state): no PUBLIC privilege, no
+/// non-superuser role but the isolated owner holds EXECUTE, and no case role
+/// can act as the owner.
+fn check_owner_isolated(ff: &mut FnFixture, oid: u32, st: &ObjState, ident: &str) -> CaseResult {
+    if let Some(p) = st.acl.iter().find(|i| i.grantee.is_none()) {
+        return Err(CaseError::mismatch(
+            format!("after revoke_only PUBLIC still holds a privilege on {ident}"),
+            "no PUBLIC aclitem",
+            pgconform_reports::json_text(&p),
+        ));
+    }
+    const HOLDERS: &str = "SELECT r.rolname::text FROM pg_roles r \
+                            WHERE NOT r.rolsuper AND has_function_privilege(r.oid, $1::oid, 'EXECUTE') \
+                            ORDER BY 1";
+    let holders: Vec<String> = ff
+        .fx
+        .db
+        .query(HOLDERS, &[&oid])
+        .env()?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let case_roles = ff.fx.role_names().to_vec();
+    if holders
+        .iter()
+        .any(|h| *h != st.owner || case_roles.contains(h))
+    {
+        return Err(CaseError::mismatch(
+            format!("after revoke_only non-superuser roles still have EXECUTE on {ident}"),
+            "none (at most the isolated owner)",
+            holders.join(", "),
+        )
+        .with_sql(HOLDERS));
+    }
+    // owner isolation: no case role owns it or can act as its owner
+    const ISOLATION: &str = "SELECT r.rolname::text FROM pg_roles r, pg_roles o \
+                              WHERE o.rolname = $1 AND r.rolname = ANY($2) AND pg_has_role(r.oid, o.oid, 'MEMBER')";
+    let members: Vec<String> = ff
+        .fx
+        .db
+        .query(ISOLATION, &[&st.owner, &case_roles])
+        .env()?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if !members.is_empty() {
+        return Err(CaseError::mismatch(
+            format!("after revoke_only, case roles can act as the owner of {ident}"),
+            "an isolated owner",
+            format!("owner {} reachable from {}", st.owner, members.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+/// Calling the revoked function `t` as any case role is refused with 42501.
+fn check_calls_refused(ff: &mut FnFixture, t: usize, ident: &str) -> CaseResult {
+    let case_roles = ff.fx.role_names().to_vec();
+    if ff.fx.fns[t].precall.is_some() {
+        let call = ff.fx.fns[t].call.clone();
+        for r in &case_roles {
+            ff.fx
+                .db
+                .batch_execute(&format!("SET ROLE {}", quote_ident(r)))
+                .env()?;
+            let res = answer(ff.fx.db.query_one(call.as_str(), &[]));
+            ff.fx.db.batch_execute("RESET ROLE").env()?;
+            match res? {
+                Answer::Err { sqlstate, .. } if sqlstate == "42501" => {}
+                other => {
+                    return Err(CaseError::mismatch(
+                        format!("after revoke_only, role {r} calling {ident} was not refused with 42501"),
+                        "SQLSTATE 42501",
+                        pgconform_reports::json_text(&other.sqlstate().map(str::to_owned).unwrap_or_else(|| "success".into())),
+                    )
+                    .with_sql(call));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -11,6 +11,7 @@ use pgconform_generators::evidence::{arb_restore_input, Decoy, RestoreInput};
 use pgconform_oracle::sha256_hex;
 use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeSet;
+use uuid::Uuid;
 
 /// Validity of the harness's ordinary seals.
 pub const DAY_SECS: i64 = 86_400;
@@ -93,110 +94,10 @@ impl Property for EvidRestore {
         let targets: BTreeSet<usize> = input.targets.iter().map(|t| ff.member(*t)).collect();
         let mut sealed = Vec::new();
         for &t in &targets {
-            let oid = ff.fx.fns[t].oid;
-            let def = ff.fx.live_def(oid)?;
-            let pin = sha256_hex(def.as_bytes());
-            let ev = kernel_client::seal(
-                &mut ff.fx.db,
-                def.as_bytes(),
-                kernel_client::KIND_FUNCTION_SOURCE,
-                DAY_SECS,
-            )?;
-            expect_accepted(
-                kernel_client::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
-                "stub_fail_closed",
-                kernel_client::STUB_SQL,
-            )?;
-            let stubbed = ff.fx.fn_states()?;
-            let now = stubbed
-                .get(&oid)
-                .and_then(|s| s.definition_sha256.clone())
-                .unwrap_or_default();
-            if now == pin {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "stub_fail_closed reported success but the body of {} did not change",
-                        ff.fx.fns[t].ident
-                    ),
-                    "a different definition hash",
-                    now,
-                ));
-            }
-            if ff.fx.fns[t].precall.is_some() {
-                if let Some(r) = ff.call(t)? {
-                    return Err(CaseError::mismatch(
-                        format!("the stub of {} does not raise", ff.fx.fns[t].ident),
-                        "an error",
-                        r,
-                    ));
-                }
-            }
-            if input.isolate {
-                expect_accepted(
-                    kernel_client::revoke_only(&mut ff.fx.db, oid)?,
-                    "revoke_only",
-                    kernel_client::REVOKE_ONLY_SQL,
-                )?;
-            }
-            sealed.push((t, pin, ev, def));
+            sealed.push(seal_and_stub(&mut ff, t, input.isolate)?);
         }
-
-        for (t, pin, ev, def) in &sealed {
-            let oid = ff.fx.fns[*t].oid;
-            if input.by_hash {
-                for d in &input.decoys {
-                    match d {
-                        Decoy::Revoked => {
-                            let x = kernel_client::seal(
-                                &mut ff.fx.db,
-                                def.as_bytes(),
-                                kernel_client::KIND_FUNCTION_SOURCE,
-                                DAY_SECS,
-                            )?;
-                            kernel_client::revoke(&mut ff.fx.db, x)?;
-                        }
-                        Decoy::Expired => {
-                            let x = kernel_client::seal(
-                                &mut ff.fx.db,
-                                def.as_bytes(),
-                                kernel_client::KIND_FUNCTION_SOURCE,
-                                60,
-                            )?;
-                            kernel_client::expire(&mut ff.fx.db, x, 0)?;
-                        }
-                        Decoy::NeverReadBack => {
-                            kernel_client::seal_unread(
-                                &mut ff.fx.db,
-                                def.as_bytes(),
-                                kernel_client::KIND_FUNCTION_SOURCE,
-                            )?;
-                        }
-                    }
-                }
-                expect_accepted(
-                    kernel_client::restore_by_hash(&mut ff.fx.db, oid, pin)?,
-                    "restore_function_by_hash with exactly one valid artifact",
-                    kernel_client::BY_HASH_SQL,
-                )?;
-            } else {
-                expect_accepted(
-                    kernel_client::restore(&mut ff.fx.db, oid, *ev, pin)?,
-                    "restore_function",
-                    kernel_client::RESTORE_SQL,
-                )?;
-            }
-            let live = ff.fx.live_def(oid)?;
-            let live_sha = sha256_hex(live.as_bytes());
-            if &live_sha != pin {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "after restore, the live definition of {} does not hash to the pin",
-                        ff.fx.fns[*t].ident
-                    ),
-                    format!("{pin}\n{def}"),
-                    format!("{live_sha}\n{live}"),
-                ));
-            }
+        for s in &sealed {
+            restore_sealed(&mut ff, input, s)?;
         }
 
         expect_accepted(
@@ -208,21 +109,160 @@ impl Property for EvidRestore {
             &before,
             "after stub, restore and replay, definition, owner or ACL differ from before",
         )?;
-        for &t in &targets {
-            if let Some(pre) = ff.fx.fns[t].precall.clone() {
-                let post = ff.call(t)?;
-                if post.as_deref() != Some(pre.as_str()) {
-                    return Err(CaseError::mismatch(
-                        format!(
-                            "the restored {} does not compute what it did before",
-                            ff.fx.fns[t].ident
-                        ),
-                        pre,
-                        pgconform_reports::json_text(&post),
-                    ));
-                }
+        check_computes_as_before(&mut ff, &targets)
+    }
+}
+
+/// A target function sealed and stubbed: its member index, pin, evidence
+/// and the definition that was sealed.
+struct Sealed {
+    member: usize,
+    pin: String,
+    evidence: Uuid,
+    definition: String,
+}
+
+/// Seal member `t`'s live definition and stub it (then revoke-only it when
+/// `isolate`): the stub must change the body and raise when called.
+fn seal_and_stub(ff: &mut FnFixture, t: usize, isolate: bool) -> Result<Sealed, CaseError> {
+    let oid = ff.fx.fns[t].oid;
+    let def = ff.fx.live_def(oid)?;
+    let pin = sha256_hex(def.as_bytes());
+    let ev = kernel_client::seal(
+        &mut ff.fx.db,
+        def.as_bytes(),
+        kernel_client::KIND_FUNCTION_SOURCE,
+        DAY_SECS,
+    )?;
+    expect_accepted(
+        kernel_client::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
+        "stub_fail_closed",
+        kernel_client::STUB_SQL,
+    )?;
+    let stubbed = ff.fx.fn_states()?;
+    let now = stubbed
+        .get(&oid)
+        .and_then(|s| s.definition_sha256.clone())
+        .unwrap_or_default();
+    if now == pin {
+        return Err(CaseError::mismatch(
+            format!(
+                "stub_fail_closed reported success but the body of {} did not change",
+                ff.fx.fns[t].ident
+            ),
+            "a different definition hash",
+            now,
+        ));
+    }
+    if ff.fx.fns[t].precall.is_some() {
+        if let Some(r) = ff.call(t)? {
+            return Err(CaseError::mismatch(
+                format!("the stub of {} does not raise", ff.fx.fns[t].ident),
+                "an error",
+                r,
+            ));
+        }
+    }
+    if isolate {
+        expect_accepted(
+            kernel_client::revoke_only(&mut ff.fx.db, oid)?,
+            "revoke_only",
+            kernel_client::REVOKE_ONLY_SQL,
+        )?;
+    }
+    Ok(Sealed {
+        member: t,
+        pin,
+        evidence: ev,
+        definition: def,
+    })
+}
+
+/// Seal the input's invalid decoys of `def` (revoked, expired, never read
+/// back) for the hash lookup to pass over.
+fn seal_decoys(ff: &mut FnFixture, def: &str, decoys: &[Decoy]) -> CaseResult {
+    for d in decoys {
+        match d {
+            Decoy::Revoked => {
+                let x = kernel_client::seal(
+                    &mut ff.fx.db,
+                    def.as_bytes(),
+                    kernel_client::KIND_FUNCTION_SOURCE,
+                    DAY_SECS,
+                )?;
+                kernel_client::revoke(&mut ff.fx.db, x)?;
+            }
+            Decoy::Expired => {
+                let x = kernel_client::seal(
+                    &mut ff.fx.db,
+                    def.as_bytes(),
+                    kernel_client::KIND_FUNCTION_SOURCE,
+                    60,
+                )?;
+                kernel_client::expire(&mut ff.fx.db, x, 0)?;
+            }
+            Decoy::NeverReadBack => {
+                kernel_client::seal_unread(
+                    &mut ff.fx.db,
+                    def.as_bytes(),
+                    kernel_client::KIND_FUNCTION_SOURCE,
+                )?;
             }
         }
-        Ok(())
     }
+    Ok(())
+}
+
+/// Restore a stubbed function by evidence id or by hash (past the decoys):
+/// its live definition must hash to the pin again.
+fn restore_sealed(ff: &mut FnFixture, input: &RestoreInput, s: &Sealed) -> CaseResult {
+    let (t, pin, def) = (s.member, &s.pin, &s.definition);
+    let oid = ff.fx.fns[t].oid;
+    if input.by_hash {
+        seal_decoys(ff, def, &input.decoys)?;
+        expect_accepted(
+            kernel_client::restore_by_hash(&mut ff.fx.db, oid, pin)?,
+            "restore_function_by_hash with exactly one valid artifact",
+            kernel_client::BY_HASH_SQL,
+        )?;
+    } else {
+        expect_accepted(
+            kernel_client::restore(&mut ff.fx.db, oid, s.evidence, pin)?,
+            "restore_function",
+            kernel_client::RESTORE_SQL,
+        )?;
+    }
+    let live = ff.fx.live_def(oid)?;
+    let live_sha = sha256_hex(live.as_bytes());
+    if &live_sha != pin {
+        return Err(CaseError::mismatch(
+            format!(
+                "after restore, the live definition of {} does not hash to the pin",
+                ff.fx.fns[t].ident
+            ),
+            format!("{pin}\n{def}"),
+            format!("{live_sha}\n{live}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every restored target that could be called before computes the same again.
+fn check_computes_as_before(ff: &mut FnFixture, targets: &BTreeSet<usize>) -> CaseResult {
+    for &t in targets {
+        if let Some(pre) = ff.fx.fns[t].precall.clone() {
+            let post = ff.call(t)?;
+            if post.as_deref() != Some(pre.as_str()) {
+                return Err(CaseError::mismatch(
+                    format!(
+                        "the restored {} does not compute what it did before",
+                        ff.fx.fns[t].ident
+                    ),
+                    pre,
+                    pgconform_reports::json_text(&post),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
