@@ -270,6 +270,29 @@ fn missing_sut_manifest_is_a_clear_error() {
     );
 }
 
+/// Send SIGINT to the running `child` (to its whole process group if
+/// `group`, after `after`) and assert that it exits 2 within `within_s`
+/// seconds, leaving no cluster directory and no postgres behind.
+fn ctrl_c_ends_it_cleanly(child: &mut Child, group: bool, after: Duration, within_s: u64) {
+    let pid = child.id();
+    let dirs = run_dirs_of(pid);
+    assert_eq!(dirs.len(), 1, "one cluster while running");
+    std::thread::sleep(after);
+    let raw = i32::try_from(pid).expect("pid fits i32");
+    let target = if group { -raw } else { raw };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(target),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
+    assert_eq!(wait_exit(child, Duration::from_secs(within_s)), Some(2));
+    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
+    assert!(
+        !postgres_running_in(&dirs[0]),
+        "postgres left running after Ctrl-C"
+    );
+}
+
 /// A terminal's Ctrl-C signals the whole foreground process group: the run
 /// stops (exit 2), records no kernel failure and no case file, and leaves
 /// nothing running.
@@ -277,21 +300,7 @@ fn missing_sut_manifest_is_a_clear_error() {
 fn ctrl_c_to_the_process_group_records_no_failure() {
     let out = tmp("sigint-group");
     let mut child = start_long_run_of(&out, "DUR-DETERMINISM", true);
-    let pid = child.id();
-    let dirs = run_dirs_of(pid);
-    assert_eq!(dirs.len(), 1, "one cluster while running");
-    std::thread::sleep(Duration::from_millis(1500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(-(pid as i32)),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("send SIGINT to the process group");
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), Some(2));
-    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
-    assert!(
-        !postgres_running_in(&dirs[0]),
-        "postgres left running after Ctrl-C"
-    );
+    ctrl_c_ends_it_cleanly(&mut child, true, Duration::from_millis(1500), 60);
     let report = std::fs::read_to_string(out.join("report.json")).expect("a partial report");
     let v: serde_json::Value = serde_json::from_str(&report).expect("report JSON");
     for r in v["results"].as_array().expect("results") {
@@ -310,20 +319,7 @@ fn ctrl_c_to_the_process_group_records_no_failure() {
 fn ctrl_c_stops_cleans_up_and_exits_2() {
     let out = tmp("sigint");
     let mut child = start_long_run(&out);
-    let pid = child.id();
-    let dirs = run_dirs_of(pid);
-    assert_eq!(dirs.len(), 1, "one cluster while running");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("send SIGINT");
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(40)), Some(2));
-    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
-    assert!(
-        !postgres_running_in(&dirs[0]),
-        "postgres left running after Ctrl-C"
-    );
+    ctrl_c_ends_it_cleanly(&mut child, false, Duration::ZERO, 40);
     assert!(
         out.join("report.json").is_file(),
         "a partial report is written"
