@@ -22,7 +22,7 @@ use crate::provision::ProvisionOptions;
 use crate::sandbox::PrepareError;
 use crate::session::{Session, SessionError};
 use pgconform_reports::{
-    FailureRecord, MutantOutcome, MutantStatus, RunReport, TriedInvariant, Verdict,
+    FailureRecord, InvariantResult, MutantOutcome, MutantStatus, RunReport, TriedInvariant, Verdict,
 };
 use pgconform_scenarios::invariant::{Invariant, RunContext, ShrinkPolicy, Suite};
 use std::path::{Path, PathBuf};
@@ -208,23 +208,13 @@ pub fn run_mutant(
     cancel: &AtomicBool,
 ) -> MutantOutcome {
     let started = Instant::now();
-    let mut out = MutantOutcome {
-        name: m.header.name.clone(),
-        file: m.path.display().to_string(),
-        sha256: m.sha256.clone(),
-        kills: m.header.kills.clone(),
-        why: m.header.why.clone(),
-        status: MutantStatus::Survived,
-        killed_by: None,
-        expected_killer: false,
-        cases_to_kill: None,
-        counterexample_bytes: None,
-        failure: None,
-        case_file: None,
-        tried: Vec::new(),
-        error: None,
-        duration_ms: 0,
-    };
+    let mut out = MutantOutcome::untried(
+        m.header.name.clone(),
+        m.path.display().to_string(),
+        m.sha256.clone(),
+        m.header.kills.clone(),
+        m.header.why.clone(),
+    );
     let order = plan(&m.header, all);
     let mut suites: Vec<Suite> = order.iter().map(|i| i.meta().suite).collect();
     suites.sort();
@@ -244,6 +234,27 @@ pub fn run_mutant(
                 return out;
             }
         };
+    let errors = try_until_killed(&session, &order, m, opts, cancel, &mut out);
+    if out.status == MutantStatus::Survived && !errors.is_empty() {
+        // Something could not be checked: the survival is not established.
+        out.status = MutantStatus::Error;
+        out.error = Some(errors.join("; "));
+    }
+    drop(session);
+    out.duration_ms = ms(started);
+    out
+}
+
+/// Run the invariants of `order` on the mutated `session` until one fails
+/// (recorded in `out` as the kill); return what could not be checked.
+fn try_until_killed(
+    session: &Session,
+    order: &[&dyn Invariant],
+    m: &MutantFile,
+    opts: &MutantRunOptions,
+    cancel: &AtomicBool,
+    out: &mut MutantOutcome,
+) -> Vec<String> {
     let progress = |_: u64, _: u64| {};
     let ctx = RunContext {
         sandbox: &session.sandbox,
@@ -269,19 +280,7 @@ pub fn run_mutant(
         });
         match r.verdict {
             Verdict::Failed => {
-                out.status = MutantStatus::Killed;
-                out.expected_killer = m.header.kills.contains(&r.id);
-                out.killed_by = Some(r.id.clone());
-                if let Some(f) = r.failures.first() {
-                    out.cases_to_kill = Some(f.cases_to_failure);
-                    out.counterexample_bytes = Some(
-                        u64::try_from(serde_json::to_vec(&f.input).map_or(0, |b| b.len()))
-                            .unwrap_or(u64::MAX),
-                    );
-                    out.failure = Some(f.detail.clone());
-                    out.case_file =
-                        write_kill_case(&session, m, &r.id, &r.suite, &r.title, f, opts);
-                }
+                record_kill(out, &r, session, m, opts);
                 break;
             }
             Verdict::Error => errors.push(format!(
@@ -297,14 +296,29 @@ pub fn run_mutant(
             Verdict::Passed | Verdict::Skipped => {}
         }
     }
-    if out.status == MutantStatus::Survived && !errors.is_empty() {
-        // Something could not be checked: the survival is not established.
-        out.status = MutantStatus::Error;
-        out.error = Some(errors.join("; "));
+    errors
+}
+
+/// Record in `out` that the failed result `r` killed the mutant, with its
+/// counterexample's size, failure and case file.
+fn record_kill(
+    out: &mut MutantOutcome,
+    r: &InvariantResult,
+    session: &Session,
+    m: &MutantFile,
+    opts: &MutantRunOptions,
+) {
+    out.status = MutantStatus::Killed;
+    out.expected_killer = m.header.kills.contains(&r.id);
+    out.killed_by = Some(r.id.clone());
+    if let Some(f) = r.failures.first() {
+        out.cases_to_kill = Some(f.cases_to_failure);
+        out.counterexample_bytes = Some(
+            u64::try_from(serde_json::to_vec(&f.input).map_or(0, |b| b.len())).unwrap_or(u64::MAX),
+        );
+        out.failure = Some(f.detail.clone());
+        out.case_file = write_kill_case(session, m, &r.id, &r.suite, &r.title, f, opts);
     }
-    drop(session);
-    out.duration_ms = ms(started);
-    out
 }
 
 fn write_kill_case(

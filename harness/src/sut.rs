@@ -4,6 +4,7 @@ use pgconform_reports::SutFile;
 use pgconform_scenarios::sandbox::{SqlFile, Sut};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 pub mod check;
@@ -67,9 +68,44 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
         line,
         message,
     };
+    let manifest = parse_manifest(dir, &text, &bad)?;
+    let uninstall_reverses = match &manifest.reverses {
+        None => None,
+        Some(r) => Some(resolve_reverses(r, &manifest, &bad)?),
+    };
+    let Manifest {
+        install, scripts, ..
+    } = manifest;
+    if install.is_empty() {
+        return Err(bad(0, "the manifest lists no install files".to_owned()));
+    }
+    let mutant = mutant.map(load_mutant).transpose()?;
+    Ok(Sut {
+        dir: dir.to_path_buf(),
+        fingerprint: fingerprint(&text, &install, &scripts, mutant.as_ref()),
+        install,
+        scripts,
+        mutant,
+        uninstall_reverses,
+    })
+}
+
+/// The MANIFEST's declarations, its files read.
+struct Manifest {
+    install: Vec<SqlFile>,
+    scripts: BTreeMap<String, SqlFile>,
+    /// `uninstall-reverses FIRST LAST`: (line, first, last).
+    reverses: Option<(usize, String, String)>,
+}
+
+/// Parse the MANIFEST `text` of the SUT in `dir`, reading each file it names.
+fn parse_manifest(
+    dir: &Path,
+    text: &str,
+    bad: &impl Fn(usize, String) -> SutError,
+) -> Result<Manifest, SutError> {
     let mut install = Vec::new();
     let mut scripts = BTreeMap::new();
-    // `uninstall-reverses FIRST LAST`: (line, first, last), resolved below.
     let mut reverses: Option<(usize, String, String)> = None;
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -104,73 +140,79 @@ pub fn load(dir: &Path, mutant: Option<&Path>) -> Result<Sut, SutError> {
             }
         }
     }
-    let uninstall_reverses = match reverses {
-        None => None,
-        Some((line, first, last)) => {
-            let at = |f: &str| {
-                install
-                    .iter()
-                    .position(|x: &SqlFile| x.path == f)
-                    .ok_or_else(|| {
-                        bad(
-                            line,
-                            format!("`uninstall-reverses`: `{f}` is not an install file"),
-                        )
-                    })
-            };
-            let (a, b) = (at(&first)?, at(&last)?);
-            if a > b {
-                return Err(bad(
-                    line,
-                    format!("`uninstall-reverses`: `{first}` is installed after `{last}`"),
-                ));
-            }
-            if !scripts.contains_key("uninstall") {
-                return Err(bad(
-                    line,
-                    "`uninstall-reverses` without a `script uninstall FILE`".to_owned(),
-                ));
-            }
-            Some(a..=b)
-        }
+    Ok(Manifest {
+        install,
+        scripts,
+        reverses,
+    })
+}
+
+/// The install files (by index) that `uninstall-reverses FIRST LAST`, declared
+/// on `line`, names: both must be install files, in order, and the SUT must
+/// have an `uninstall` script.
+fn resolve_reverses(
+    (line, first, last): &(usize, String, String),
+    m: &Manifest,
+    bad: &impl Fn(usize, String) -> SutError,
+) -> Result<RangeInclusive<usize>, SutError> {
+    let at = |f: &str| {
+        m.install.iter().position(|x| x.path == f).ok_or_else(|| {
+            bad(
+                *line,
+                format!("`uninstall-reverses`: `{f}` is not an install file"),
+            )
+        })
     };
-    if install.is_empty() {
-        return Err(bad(0, "the manifest lists no install files".to_owned()));
+    let (a, b) = (at(first)?, at(last)?);
+    if a > b {
+        return Err(bad(
+            *line,
+            format!("`uninstall-reverses`: `{first}` is installed after `{last}`"),
+        ));
     }
-    let mutant = match mutant {
-        None => None,
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|source| SutError::Read {
-                path: p.to_path_buf(),
-                source,
-            })?;
-            Some(SqlFile {
-                path: p.display().to_string(),
-                sql: crate::mutant::patch::with_helpers(&String::from_utf8_lossy(&bytes)),
-                sha256: sha256_hex(&bytes),
-            })
-        }
-    };
+    if !m.scripts.contains_key("uninstall") {
+        return Err(bad(
+            *line,
+            "`uninstall-reverses` without a `script uninstall FILE`".to_owned(),
+        ));
+    }
+    Ok(a..=b)
+}
+
+/// Read the mutant file at `p`, its SQL preceded by the patch helpers.
+fn load_mutant(p: &Path) -> Result<SqlFile, SutError> {
+    let bytes = std::fs::read(p).map_err(|source| SutError::Read {
+        path: p.to_path_buf(),
+        source,
+    })?;
+    Ok(SqlFile {
+        path: p.display().to_string(),
+        sql: crate::mutant::patch::with_helpers(&String::from_utf8_lossy(&bytes)),
+        sha256: sha256_hex(&bytes),
+    })
+}
+
+/// The SUT's fingerprint: the MANIFEST text, each file's path and hash, and
+/// the mutant's hash if there is one.
+fn fingerprint(
+    manifest: &str,
+    install: &[SqlFile],
+    scripts: &BTreeMap<String, SqlFile>,
+    mutant: Option<&SqlFile>,
+) -> String {
     let mut h = Sha256::new();
-    h.update(text.as_bytes());
+    h.update(manifest.as_bytes());
     for f in install.iter().chain(scripts.values()) {
         h.update(f.path.as_bytes());
         h.update(b"\0");
         h.update(f.sha256.as_bytes());
         h.update(b"\n");
     }
-    if let Some(m) = &mutant {
+    if let Some(m) = mutant {
         h.update(b"mutant\0");
         h.update(m.sha256.as_bytes());
     }
-    Ok(Sut {
-        dir: dir.to_path_buf(),
-        install,
-        scripts,
-        fingerprint: hex::encode(h.finalize()),
-        mutant,
-        uninstall_reverses,
-    })
+    hex::encode(h.finalize())
 }
 
 /// A file as reports record it: its path and sha256.

@@ -3,23 +3,15 @@
 //! an install file and one missing a contract column are each refused
 //! (exit 2) with a one-line cause naming the clause and where.
 
+mod common;
+
+use common::{bin, kernel, text, tmp};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
-    c.env("CI", "1");
-    c
-}
-
-fn kernel() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernel")
-}
+use std::process::Output;
 
 /// A copy of the reference kernel in a temp dir, with `edit` applied.
 fn kernel_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-check-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+    let d = tmp(name);
     std::fs::create_dir_all(d.join("sql")).expect("create temp SUT");
     std::fs::copy(kernel().join("MANIFEST"), d.join("MANIFEST")).expect("copy MANIFEST");
     for e in std::fs::read_dir(kernel().join("sql")).expect("read kernel/sql") {
@@ -38,14 +30,6 @@ fn check(sut: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("run pgconform check")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn append(path: &Path, line: &str) {
@@ -142,9 +126,7 @@ fn a_missing_contract_column_is_refused_naming_column_and_clause() {
 
 #[test]
 fn a_mutant_that_does_not_apply_fails_the_mutant_run() {
-    let dir = std::env::temp_dir().join(format!("pgc-check-stale-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = tmp("stale");
     std::fs::write(
         dir.join("stale.sql"),
         "-- mutant: stale-anchor\n-- kills: SUT-CLOCK\n-- why: its anchor is gone\n\
@@ -170,9 +152,7 @@ fn a_mutant_that_does_not_apply_fails_the_mutant_run() {
 
 #[test]
 fn bad_inputs_are_refused_before_any_work() {
-    let dir = std::env::temp_dir().join(format!("pgc-check-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = tmp("bad");
     let headerless = dir.join("headerless.sql");
     std::fs::write(&headerless, "SELECT 1;\n").expect("write");
     let unknown = dir.join("unknown.sql");

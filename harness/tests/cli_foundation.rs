@@ -2,27 +2,13 @@
 //! environment errors (exit 2), and no leaks after normal ends, Ctrl-C and
 //! SIGKILL.
 
+mod common;
+
+use common::{bin, err, tmp};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
-    c.env("CI", "1");
-    c
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn runs_root() -> PathBuf {
     pgconform::provision::embedded::runs_root()
@@ -140,7 +126,7 @@ fn foundation_run_is_green_reports_and_leaves_nothing() {
         .expect("spawn");
     let pid = child.id();
     let o = child.wait_with_output().expect("wait");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let text = std::fs::read_to_string(out.join("report.json")).expect("report.json");
     let report: pgconform_reports::RunReport = serde_json::from_str(&text).expect("parse report");
     assert!(report.integrity_ok(), "report integrity hash must verify");
@@ -179,7 +165,7 @@ fn unreachable_dsn_is_an_environment_error() {
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
+    let e = err(&o);
     assert!(e.contains("cannot connect to the server"), "{e}");
 }
 
@@ -198,7 +184,7 @@ fn malformed_dsn_is_a_usage_error() {
         .output()
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("invalid --dsn"), "{}", stderr(&o));
+    assert!(err(&o).contains("invalid --dsn"), "{}", err(&o));
 }
 
 #[test]
@@ -206,7 +192,7 @@ fn unknown_invariant_and_suite_are_usage_errors() {
     for args in [["--invariant", "NOPE-1"], ["--suite", "nonsense"]] {
         let o = bin().arg("run").args(args).output().expect("run");
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&o).contains("unknown"), "{}", stderr(&o));
+        assert!(err(&o).contains("unknown"), "{}", err(&o));
     }
 }
 
@@ -222,6 +208,17 @@ fn write_sut(name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
+/// `pgconform run` of `suite` on the SUT at `sut`, into the scratch dir `out`.
+fn run_suite_on(sut: &Path, suite: &str, out: &str) -> Output {
+    bin()
+        .args(["run", "--suite", suite, "--sut"])
+        .arg(sut)
+        .arg("--out")
+        .arg(tmp(out))
+        .output()
+        .expect("run")
+}
+
 #[test]
 fn broken_sql_is_reported_with_file_and_line() {
     let sut = write_sut(
@@ -234,15 +231,9 @@ fn broken_sql_is_reported_with_file_and_line() {
             ),
         ],
     );
-    let o = bin()
-        .args(["run", "--suite", "foundation", "--sut"])
-        .arg(&sut)
-        .arg("--out")
-        .arg(tmp("broken-out"))
-        .output()
-        .expect("run");
+    let o = run_suite_on(&sut, "foundation", "broken-out");
     assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
+    let e = err(&o);
     assert!(e.contains("sql/010_broken.sql:3:"), "{e}");
     assert!(e.contains("42704"), "SQLSTATE of the failure: {e}");
 }
@@ -253,15 +244,9 @@ fn missing_contract_names_are_listed() {
         "nocontract",
         &[("sql/000_empty.sql", "CREATE SCHEMA cpo;\n")],
     );
-    let o = bin()
-        .args(["run", "--suite", "durability", "--sut"])
-        .arg(&sut)
-        .arg("--out")
-        .arg(tmp("nocontract-out"))
-        .output()
-        .expect("run");
+    let o = run_suite_on(&sut, "durability", "nocontract-out");
     assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
+    let e = err(&o);
     assert!(e.contains("missing function public.kernel_now()"), "{e}");
     assert!(
         e.contains("missing function cpo.commit_action(text,jsonb,jsonb,uuid,uuid)"),
@@ -279,9 +264,32 @@ fn missing_sut_manifest_is_a_clear_error() {
         .expect("run");
     assert_eq!(o.status.code(), Some(2));
     assert!(
-        stderr(&o).contains("/nonexistent/kernel/MANIFEST"),
+        err(&o).contains("/nonexistent/kernel/MANIFEST"),
         "{}",
-        stderr(&o)
+        err(&o)
+    );
+}
+
+/// Send SIGINT to the running `child` (to its whole process group if
+/// `group`, after `after`) and assert that it exits 2 within `within_s`
+/// seconds, leaving no cluster directory and no postgres behind.
+fn ctrl_c_ends_it_cleanly(child: &mut Child, group: bool, after: Duration, within_s: u64) {
+    let pid = child.id();
+    let dirs = run_dirs_of(pid);
+    assert_eq!(dirs.len(), 1, "one cluster while running");
+    std::thread::sleep(after);
+    let raw = i32::try_from(pid).expect("pid fits i32");
+    let target = if group { -raw } else { raw };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(target),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("send SIGINT");
+    assert_eq!(wait_exit(child, Duration::from_secs(within_s)), Some(2));
+    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
+    assert!(
+        !postgres_running_in(&dirs[0]),
+        "postgres left running after Ctrl-C"
     );
 }
 
@@ -292,21 +300,7 @@ fn missing_sut_manifest_is_a_clear_error() {
 fn ctrl_c_to_the_process_group_records_no_failure() {
     let out = tmp("sigint-group");
     let mut child = start_long_run_of(&out, "DUR-DETERMINISM", true);
-    let pid = child.id();
-    let dirs = run_dirs_of(pid);
-    assert_eq!(dirs.len(), 1, "one cluster while running");
-    std::thread::sleep(Duration::from_millis(1500));
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(-(pid as i32)),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("send SIGINT to the process group");
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(60)), Some(2));
-    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
-    assert!(
-        !postgres_running_in(&dirs[0]),
-        "postgres left running after Ctrl-C"
-    );
+    ctrl_c_ends_it_cleanly(&mut child, true, Duration::from_millis(1500), 60);
     let report = std::fs::read_to_string(out.join("report.json")).expect("a partial report");
     let v: serde_json::Value = serde_json::from_str(&report).expect("report JSON");
     for r in v["results"].as_array().expect("results") {
@@ -325,20 +319,7 @@ fn ctrl_c_to_the_process_group_records_no_failure() {
 fn ctrl_c_stops_cleans_up_and_exits_2() {
     let out = tmp("sigint");
     let mut child = start_long_run(&out);
-    let pid = child.id();
-    let dirs = run_dirs_of(pid);
-    assert_eq!(dirs.len(), 1, "one cluster while running");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("send SIGINT");
-    assert_eq!(wait_exit(&mut child, Duration::from_secs(40)), Some(2));
-    assert!(run_dirs_of(pid).is_empty(), "cluster dir left after Ctrl-C");
-    assert!(
-        !postgres_running_in(&dirs[0]),
-        "postgres left running after Ctrl-C"
-    );
+    ctrl_c_ends_it_cleanly(&mut child, false, Duration::ZERO, 40);
     assert!(
         out.join("report.json").is_file(),
         "a partial report is written"
@@ -363,12 +344,8 @@ fn sigkilled_run_is_reaped_by_the_next_run() {
         .arg(tmp("reaper"))
         .output()
         .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("reaped orphaned cluster"),
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(err(&o).contains("reaped orphaned cluster"), "{}", err(&o));
     assert!(!dirs[0].exists(), "orphan dir reaped");
     let deadline = Instant::now() + Duration::from_secs(10);
     while postgres_running_in(&dirs[0]) && Instant::now() < deadline {
@@ -419,7 +396,7 @@ fn dsn_backend_creates_and_drops_only_its_own_databases() {
         .arg(tmp("dsn-ok"))
         .output()
         .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(
         list(&mut client),
         before,
@@ -461,7 +438,7 @@ fn prereq_docker_backend_runs_and_removes_its_container() {
         .arg(tmp("docker"))
         .output()
         .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let ps = Command::new("docker")
         .args(["ps", "-aq", "--filter", "label=org.pgconform.owner"])
         .output()
@@ -505,7 +482,7 @@ fn pack_verify_and_diff_judge_real_kernel_exports_offline() {
         Some(0),
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
-        stderr(&o)
+        err(&o)
     );
 
     // Edit one JSON value of one row, byte-exactly: its declared digest no
@@ -591,21 +568,21 @@ fn prereq_pg15_another_major_version_is_refused_unless_allowed_and_then_reported
     };
     let refused_out = tmp("other-major-refused");
     let o = run(&[], &refused_out);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let said = err(&o);
     assert!(
-        err.contains("not PostgreSQL 16") && err.contains("--allow-any-major"),
-        "{err}"
+        said.contains("not PostgreSQL 16") && said.contains("--allow-any-major"),
+        "{said}"
     );
     assert_eq!(
-        err.matches("not PostgreSQL 16").count(),
+        said.matches("not PostgreSQL 16").count(),
         1,
-        "the reason is said once: {err}"
+        "the reason is said once: {said}"
     );
 
     let allowed_out = tmp("other-major-allowed");
     let o = run(&["--allow-any-major"], &allowed_out);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let report: serde_json::Value = serde_json::from_slice(
         &std::fs::read(allowed_out.join("report.json")).expect("report.json"),
     )
@@ -628,9 +605,9 @@ fn prereq_pg15_another_major_version_is_refused_unless_allowed_and_then_reported
     assert_eq!(g.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&g.stdout).contains("not PostgreSQL 16")
-            || stderr(&g).contains("not PostgreSQL 16"),
+            || err(&g).contains("not PostgreSQL 16"),
         "{}",
-        stderr(&g)
+        err(&g)
     );
 }
 
@@ -696,14 +673,14 @@ fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
     };
     let declared = renumbered_kernel("renumbered", true);
     let o = run(&declared, "renumbered-out");
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
 
     // Without the declaration nothing says what `uninstall` reverses: an
     // environment error naming the directive, not a verdict.
     let undeclared = renumbered_kernel("renumbered-undeclared", false);
     let o = run(&undeclared, "renumbered-undeclared-out");
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), err(&o));
     assert!(all.contains("uninstall-reverses"), "{all}");
 
     // A declaration naming a file the manifest does not install.
@@ -715,10 +692,10 @@ fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
     );
     std::fs::write(bad.join("MANIFEST"), manifest).expect("write");
     let o = run(&bad, "renumbered-bad-out");
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(
-        stderr(&o).contains("MANIFEST:") && stderr(&o).contains("sql/nope.sql"),
+        err(&o).contains("MANIFEST:") && err(&o).contains("sql/nope.sql"),
         "{}",
-        stderr(&o)
+        err(&o)
     );
 }

@@ -3,14 +3,15 @@
 //! mutant install-broken, named with the function and the anchor, and
 //! `pgconform mutants` exits 2; a well-anchored patch is killed.
 
+mod common;
+
+use common::{bin, tmp};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A directory of mutant files, one per `(file name, body)`, each under a
 /// header that names SUT-CLOCK (the foundation suite: a cheap control).
 fn mutants_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-patch-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+    let d = tmp(name);
     std::fs::create_dir_all(d.join("m")).expect("create the mutants dir");
     for (file, body) in files {
         let mutant = file.trim_end_matches(".sql");
@@ -27,8 +28,7 @@ fn mutants_dir(name: &str, files: &[(&str, &str)]) -> PathBuf {
 /// stderr, mutants.json).
 fn run_mutants(dir: &Path) -> (Option<i32>, String, String) {
     let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_pgconform"))
-        .env("CI", "1")
+    let o = bin()
         .args(["mutants", "--cases", "1", "--seed", "1", "--jobs", "2"])
         .arg("--mutants")
         .arg(dir.join("m"))

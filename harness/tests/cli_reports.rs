@@ -7,48 +7,11 @@
 //! points at the freshly built binary (the `tests/` crate cannot name another
 //! crate's binary).
 
+mod common;
+
+use common::{assert_exit, assert_says, code, err, out, read_json, repo, run, s, tmp, write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
-    c.env("CI", "1");
-    c
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-rep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_path_buf()
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run pgconform")
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
+use std::process::Command;
 
 #[test]
 fn run_writes_every_format_and_the_gate_judges_it() {
@@ -69,8 +32,79 @@ fn run_writes_every_format_and_the_gate_judges_it() {
         "json",
         "-q",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    let events: Vec<serde_json::Value> = out(&o)
+    assert_exit(&o, 0);
+    assert_json_event_stream(&out(&o));
+    for f in ["report.json", "junit.xml", "report.md", "report.html"] {
+        assert!(d.join(f).is_file(), "{f} missing");
+    }
+    let report = d.join("report.json");
+    let rep = s(&report);
+
+    let o = run(&[
+        "gate",
+        rep,
+        "--require",
+        "SUT-SEARCH-PATH",
+        "--require",
+        "SUT-CLOCK",
+    ]);
+    // Without --min-cases each invariant needs its default case count.
+    assert_exit(&o, 1);
+    assert_says(&o, "SUT-CLOCK: ran 3 cases, the gate requires at least 16");
+    let o = run(&[
+        "gate",
+        rep,
+        "--require",
+        "SUT-SEARCH-PATH",
+        "--require",
+        "SUT-CLOCK",
+        "--min-cases",
+        "1",
+    ]);
+    assert_exit(&o, 0);
+
+    // Default: every invariant is required.
+    let o = run(&["gate", rep]);
+    assert_exit(&o, 1);
+    assert_says(&o, "DUR-RT: required but not in the report");
+
+    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--min-cases", "100"]);
+    assert_exit(&o, 1);
+    assert_says(&o, "SUT-CLOCK: ran 3 cases, the gate requires at least 100");
+
+    let text = std::fs::read_to_string(&report).expect("report");
+    let tampered = d.join("tampered.json");
+    std::fs::write(&tampered, text.replacen("\"seed\": 7", "\"seed\": 8", 1)).expect("write");
+    let o = run(&["gate", s(&tampered), "--require", "SUT-CLOCK"]);
+    assert_exit(&o, 1);
+    assert_says(&o, "integrity");
+
+    let truncated = d.join("truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 3]).expect("write");
+    let o = run(&["gate", s(&truncated)]);
+    assert_exit(&o, 2);
+    assert_says(&o, "not valid JSON");
+
+    let o = run(&["gate", s(&d.join("absent.json"))]);
+    assert_exit(&o, 2);
+
+    // A SUT that differs by one file.
+    let other = kernel_with_one_file_changed(&d);
+    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--sut", s(&other)]);
+    assert_exit(&o, 1);
+    assert_says(&o, "sql/000_base.sql (changed)");
+
+    let o = run(&["report", "verify", rep]);
+    assert_exit(&o, 0);
+    let o = run(&["report", "verify", s(&tampered)]);
+    assert_exit(&o, 1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The `--format json` event stream of a green run of SUT-SEARCH-PATH and
+/// SUT-CLOCK: one JSON object a line, from `run-started` to `run-finished`.
+fn assert_json_event_stream(stdout: &str) {
+    let events: Vec<serde_json::Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
@@ -99,74 +133,11 @@ fn run_writes_every_format_and_the_gate_judges_it() {
     let last = &events[events.len() - 1];
     assert_eq!(last["exit_code"], 0);
     assert_eq!(last["passed"], 2);
-    for f in ["report.json", "junit.xml", "report.md", "report.html"] {
-        assert!(d.join(f).is_file(), "{f} missing");
-    }
-    let report = d.join("report.json");
-    let rep = s(&report);
+}
 
-    let o = run(&[
-        "gate",
-        rep,
-        "--require",
-        "SUT-SEARCH-PATH",
-        "--require",
-        "SUT-CLOCK",
-    ]);
-    // Without --min-cases each invariant needs its default case count.
-    assert_eq!(code(&o), 1, "{}", err(&o));
-    assert!(
-        err(&o).contains("SUT-CLOCK: ran 3 cases, the gate requires at least 16"),
-        "{}",
-        err(&o)
-    );
-    let o = run(&[
-        "gate",
-        rep,
-        "--require",
-        "SUT-SEARCH-PATH",
-        "--require",
-        "SUT-CLOCK",
-        "--min-cases",
-        "1",
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-
-    // Default: every invariant is required.
-    let o = run(&["gate", rep]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        err(&o).contains("DUR-RT: required but not in the report"),
-        "{}",
-        err(&o)
-    );
-
-    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--min-cases", "100"]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        err(&o).contains("SUT-CLOCK: ran 3 cases, the gate requires at least 100"),
-        "{}",
-        err(&o)
-    );
-
-    let text = std::fs::read_to_string(&report).expect("report");
-    let tampered = d.join("tampered.json");
-    std::fs::write(&tampered, text.replacen("\"seed\": 7", "\"seed\": 8", 1)).expect("write");
-    let o = run(&["gate", s(&tampered), "--require", "SUT-CLOCK"]);
-    assert_eq!(code(&o), 1);
-    assert!(err(&o).contains("integrity"), "{}", err(&o));
-
-    let truncated = d.join("truncated.json");
-    std::fs::write(&truncated, &text[..text.len() / 3]).expect("write");
-    let o = run(&["gate", s(&truncated)]);
-    assert_eq!(code(&o), 2);
-    assert!(err(&o).contains("not valid JSON"), "{}", err(&o));
-
-    let o = run(&["gate", s(&d.join("absent.json"))]);
-    assert_eq!(code(&o), 2);
-
-    // A SUT that differs by one file.
-    let other = d.join("kernel");
+/// A copy of the reference kernel under `dir` whose base file has one more line.
+fn kernel_with_one_file_changed(dir: &Path) -> PathBuf {
+    let other = dir.join("kernel");
     let st = Command::new("cp")
         .args(["-r", s(&repo().join("kernel")), s(&other)])
         .status()
@@ -176,19 +147,7 @@ fn run_writes_every_format_and_the_gate_judges_it() {
     let mut sql = std::fs::read_to_string(&base).expect("read");
     sql.push_str("\n-- a release candidate edit\n");
     std::fs::write(&base, sql).expect("write");
-    let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--sut", s(&other)]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        err(&o).contains("sql/000_base.sql (changed)"),
-        "{}",
-        err(&o)
-    );
-
-    let o = run(&["report", "verify", rep]);
-    assert_eq!(code(&o), 0);
-    let o = run(&["report", "verify", s(&tampered)]);
-    assert_eq!(code(&o), 1);
-    let _ = std::fs::remove_dir_all(&d);
+    other
 }
 
 #[test]
@@ -221,12 +180,8 @@ fn tap_output_and_required_coverage() {
     let md = std::fs::read_to_string(d.join("report.md")).expect("report.md");
     assert!(md.contains("**MISSING**"), "{md}");
     let o = run(&["gate", s(&d.join("report.json")), "--require", "SUT-CLOCK"]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        err(&o).contains("coverage class `no-such-class` of SUT-CLOCK"),
-        "{}",
-        err(&o)
-    );
+    assert_exit(&o, 1);
+    assert_says(&o, "coverage class `no-such-class` of SUT-CLOCK");
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -250,7 +205,7 @@ fn shards_merge_into_a_report_the_gate_accepts() {
             s(&o_dir),
             "-q",
         ]);
-        assert_eq!(code(&o), 0, "{}", err(&o));
+        assert_exit(&o, 0);
         paths.push(o_dir.join("report.json"));
     }
     let merged = d.join("merged/report.json");
@@ -263,7 +218,7 @@ fn shards_merge_into_a_report_the_gate_accepts() {
         s(&merged),
         "--render",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     assert!(d.join("merged/report.html").is_file());
     let o = run(&[
         "gate",
@@ -273,19 +228,15 @@ fn shards_merge_into_a_report_the_gate_accepts() {
         "--min-cases",
         "2",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     // A shard alone is refused by the gate and, without its partner, by merge.
     let o = run(&["gate", s(&paths[0]), "--require", "foundation"]);
-    assert_eq!(code(&o), 1);
-    assert!(err(&o).contains("shard 1/2 only"), "{}", err(&o));
+    assert_exit(&o, 1);
+    assert_says(&o, "shard 1/2 only");
     let partial = d.join("partial.json");
     let o = run(&["report", "merge", s(&paths[0]), "-o", s(&partial)]);
-    assert_eq!(code(&o), 1);
-    assert!(
-        err(&o).contains("incomplete: shard(s) 2 of 2 missing"),
-        "{}",
-        err(&o)
-    );
+    assert_exit(&o, 1);
+    assert_says(&o, "incomplete: shard(s) 2 of 2 missing");
     let o = run(&[
         "report",
         "merge",
@@ -294,10 +245,10 @@ fn shards_merge_into_a_report_the_gate_accepts() {
         s(&partial),
         "--allow-incomplete",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     let o = run(&["gate", s(&partial), "--require", "foundation"]);
-    assert_eq!(code(&o), 1);
-    assert!(err(&o).contains("lacks shard(s) 2/2"), "{}", err(&o));
+    assert_exit(&o, 1);
+    assert_says(&o, "lacks shard(s) 2/2");
     let o = run(&[
         "report",
         "merge",
@@ -307,13 +258,9 @@ fn shards_merge_into_a_report_the_gate_accepts() {
         "-o",
         s(&partial),
     ]);
-    assert_eq!(code(&o), 1);
-    assert!(err(&o).contains("given more than once"), "{}", err(&o));
+    assert_exit(&o, 1);
+    assert_says(&o, "given more than once");
     let _ = std::fs::remove_dir_all(&d);
-}
-
-fn write(dir: &Path, name: &str, text: &str) {
-    std::fs::write(dir.join(name), text).expect("write mutant");
 }
 
 #[test]
@@ -352,10 +299,22 @@ fn mutant_runner_kill_matrix_and_replay() {
         "-q",
     ]);
     assert_eq!(code(&o), 1, "a surviving mutant fails the run: {}", err(&o));
-    let matrix: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(outd.join("mutants.json")).expect("mutants.json"),
-    )
-    .expect("json");
+    let killed = assert_kill_matrix(&outd);
+    let case = outd.join(killed["case_file"].as_str().expect("case file"));
+    assert_replay_judges_case_files(&d, &case);
+
+    // A mutant without a header is a usage error naming the file.
+    write(&m, "zz-headerless.sql", "SELECT 1;\n");
+    let o = run(&["mutants", "--mutants", s(&m), "--out", s(&outd), "-q"]);
+    assert_exit(&o, 2);
+    assert_says(&o, "zz-headerless.sql: invalid mutant header");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The kill matrix of the three mutants of `mutant_runner_kill_matrix_and_replay`
+/// in `outd` (JSON, HTML and Markdown); returns the killed mutant's entry.
+fn assert_kill_matrix(outd: &Path) -> serde_json::Value {
+    let matrix = read_json(&outd.join("mutants.json"));
     assert_eq!(matrix["control_passed"], true);
     let by_name = |n: &str| {
         matrix["mutants"]
@@ -391,16 +350,19 @@ fn mutant_runner_kill_matrix_and_replay() {
     assert!(html.contains("<svg id=\"kill-matrix\""));
     let md = std::fs::read_to_string(outd.join("report.md")).expect("md");
     assert!(md.contains("| `harmless-comment` | **survived** |"), "{md}");
+    killed
+}
 
+/// Replaying `case` (a kill's case file) fails as recorded; without its
+/// mutant (re-sealed) it holds; edited or corrupt copies under `d` are refused.
+fn assert_replay_judges_case_files(d: &Path, case: &Path) {
     // The kill's case file replays anywhere: it still fails (exit 1).
-    let case = outd.join(killed["case_file"].as_str().expect("case file"));
-    let o = run(&["replay", s(&case)]);
-    assert_eq!(code(&o), 1, "{}", err(&o));
-    assert!(err(&o).contains("still fails, as recorded"), "{}", err(&o));
+    let o = run(&["replay", s(case)]);
+    assert_exit(&o, 1);
+    assert_says(&o, "still fails, as recorded");
 
     // Without the mutant (the "fixed" kernel) it no longer fails (exit 0).
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&case).expect("case")).expect("json");
+    let mut v = read_json(case);
     v.as_object_mut().expect("object").remove("mutant");
     // Removing the mutant is an edit: the whole-file hash must be recomputed.
     let reseal = |v: &serde_json::Value| {
@@ -411,7 +373,7 @@ fn mutant_runner_kill_matrix_and_replay() {
     let fixed = d.join("fixed.json");
     std::fs::write(&fixed, reseal(&v)).expect("write");
     let o = run(&["replay", s(&fixed)]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     assert!(
         err(&o).contains("SUT differs"),
         "the fingerprint warning: {}",
@@ -424,31 +386,16 @@ fn mutant_runner_kill_matrix_and_replay() {
     let edited = d.join("edited.json");
     std::fs::write(&edited, other.to_string()).expect("write");
     let o = run(&["replay", s(&edited)]);
-    assert_eq!(code(&o), 2, "{}", err(&o));
-    assert!(err(&o).contains("edited or damaged"), "{}", err(&o));
+    assert_exit(&o, 2);
+    assert_says(&o, "edited or damaged");
 
     // A corrupt case file is an input error (exit 2) naming the file.
     v["input"] = serde_json::json!({"edited": true});
     let corrupt = d.join("corrupt.json");
     std::fs::write(&corrupt, v.to_string()).expect("write");
     let o = run(&["replay", s(&corrupt)]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        err(&o).contains("corrupt.json: corrupt case file"),
-        "{}",
-        err(&o)
-    );
-
-    // A mutant without a header is a usage error naming the file.
-    write(&m, "zz-headerless.sql", "SELECT 1;\n");
-    let o = run(&["mutants", "--mutants", s(&m), "--out", s(&outd), "-q"]);
-    assert_eq!(code(&o), 2);
-    assert!(
-        err(&o).contains("zz-headerless.sql: invalid mutant header"),
-        "{}",
-        err(&o)
-    );
-    let _ = std::fs::remove_dir_all(&d);
+    assert_exit(&o, 2);
+    assert_says(&o, "corrupt.json: corrupt case file");
 }
 
 #[test]
@@ -470,12 +417,8 @@ fn replay_shrink_writes_a_smaller_failing_case() {
         "--shrink-time",
         "60s",
     ]);
-    assert_eq!(code(&o), 1, "{}", err(&o));
-    let before: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&committed).expect("read")).expect("json");
-    let after: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&out_case).expect("shrunk written"))
-            .expect("json");
+    assert_exit(&o, 1);
+    let (before, after) = (read_json(&committed), read_json(&out_case));
     let size = |v: &serde_json::Value| v["input"].to_string().len();
     assert!(
         size(&after) < size(&before),

@@ -8,6 +8,9 @@
 //! standard verifier; the test that needs it is a `prereq_*` test (skipped by
 //! the default nextest profile, run by `--profile ci`, where its absence fails).
 
+mod common;
+
+use common::{assert_exit, assert_says, code, err, kernel, read_json, s, tmp};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -15,26 +18,12 @@ use std::sync::Mutex;
 /// Everything every command printed, to search for the secret key at the end.
 static OUTPUTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// `pgconform` with no signing key from the environment.
 fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
-    c.env("CI", "1")
-        .env_remove("PGCONFORM_SIGN_KEY")
+    let mut c = common::bin();
+    c.env_remove("PGCONFORM_SIGN_KEY")
         .env_remove("PGCONFORM_SIGN_KEY_FILE");
     c
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-sig-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
-}
-
-fn kernel() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .join("kernel")
 }
 
 fn record(o: &Output) {
@@ -45,28 +34,18 @@ fn record(o: &Output) {
     all.push(String::from_utf8_lossy(&o.stderr).into_owned());
 }
 
+/// Run `c`, recording its output for `assert_no_secret`.
 fn exec(mut c: Command) -> Output {
     let o = c.output().expect("run pgconform");
     record(&o);
     o
 }
 
+/// Run `pgconform` with `args`, recording its output.
 fn run(args: &[&str]) -> Output {
     let mut c = bin();
     c.args(args);
     exec(c)
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
 }
 
 struct Keys {
@@ -79,7 +58,7 @@ struct Keys {
 
 fn keygen(dir: &Path) -> Keys {
     let o = run(&["keygen", "-o", s(dir)]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     let secret = dir.join("pgconform.key");
     let text = std::fs::read_to_string(&secret).expect("secret key file");
     let secret_line = text.lines().nth(1).expect("base64 line").to_owned();
@@ -199,13 +178,38 @@ fn keygen_writes_a_private_secret_key_and_refuses_to_overwrite() {
     let pubtext = std::fs::read_to_string(&k.public).expect("pub");
     assert!(pubtext.contains(&k.id), "{pubtext}");
     let again = run(&["keygen", "-o", s(&d.join("k"))]);
-    assert_eq!(code(&again), 2, "{}", err(&again));
-    assert!(
-        err(&again).contains("refusing to replace"),
-        "{}",
-        err(&again)
-    );
+    assert_exit(&again, 2);
+    assert_says(&again, "refusing to replace");
     assert_no_secret(&k, &[&d]);
+}
+
+/// `pgconform run` of SUT-SEARCH-PATH, one case, into `out`: the cheapest
+/// real report (unsigned unless a key is added).
+fn quick_run(out: &Path) -> Command {
+    let mut c = bin();
+    c.args([
+        "run",
+        "--sut",
+        s(&kernel()),
+        "--invariant",
+        "SUT-SEARCH-PATH",
+        "--cases",
+        "1",
+        "--out",
+        s(out),
+        "-q",
+    ]);
+    c
+}
+
+/// Rewrite the report at `path` with `edit` applied and its
+/// `integrity_sha256` recomputed, as a forger with the unkeyed hash would.
+fn reseal(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v = read_json(path);
+    edit(&mut v);
+    v["integrity_sha256"] = pgconform_reports::run_report::integrity_of_value(&v).into();
+    let text = serde_json::to_string_pretty(&v).expect("serialise") + "\n";
+    std::fs::write(path, text).expect("write re-sealed report");
 }
 
 #[test]
@@ -230,75 +234,61 @@ fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
         s(&k.secret),
         "-q",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     let report = out.join("report.json");
-    let sig = out.join("report.json.minisig");
-    assert!(sig.is_file(), "no signature written");
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
-    assert_eq!(value["signature_key_id"], k.id.as_str());
-
-    // The signed report passes a gate that trusts its key (file or base64).
-    let pass = gate(&report, &["--trusted-key", s(&k.public)]);
-    assert_eq!(code(&pass), 0, "{}", err(&pass));
     assert!(
-        err(&pass).contains("authenticity checked"),
-        "{}",
-        err(&pass)
+        out.join("report.json.minisig").is_file(),
+        "no signature written"
     );
+    assert_eq!(read_json(&report)["signature_key_id"], k.id.as_str());
+    assert_gate_checks_the_signer(&report, &k, &other);
+    assert_unsigned_reports_are_refused(&d, &report, &k);
+    assert_no_secret(&k, &[&d]);
+}
+
+/// A report signed by `k` passes a gate that trusts `k` (as a file or as
+/// base64, among others), passes unchecked without `--trusted-key`, and is
+/// refused by a gate that trusts only `other`.
+fn assert_gate_checks_the_signer(report: &Path, k: &Keys, other: &Keys) {
+    let pass = gate(report, &["--trusted-key", s(&k.public)]);
+    assert_exit(&pass, 0);
+    assert_says(&pass, "authenticity checked");
     let b64 = std::fs::read_to_string(&k.public).expect("pub");
     let b64 = b64.lines().nth(1).expect("base64 line");
     let pass = gate(
-        &report,
+        report,
         &["--trusted-key", s(&other.public), "--trusted-key", b64],
     );
-    assert_eq!(code(&pass), 0, "{}", err(&pass));
+    assert_exit(&pass, 0);
 
     // Without --trusted-key: today's gate, saying authenticity was not checked.
-    let unchecked = gate(&report, &[]);
-    assert_eq!(code(&unchecked), 0, "{}", err(&unchecked));
-    assert!(
-        err(&unchecked).contains("authenticity NOT checked"),
-        "{}",
-        err(&unchecked)
-    );
+    let unchecked = gate(report, &[]);
+    assert_exit(&unchecked, 0);
+    assert_says(&unchecked, "authenticity NOT checked");
 
     // Another key: refused, naming the signing key.
-    let foreign = gate(&report, &["--trusted-key", s(&other.public)]);
-    assert_eq!(code(&foreign), 1, "{}", err(&foreign));
-    assert!(
-        err(&foreign).contains(&format!("signed by key {}", k.id))
-            && err(&foreign).contains("not a --trusted-key"),
-        "{}",
-        err(&foreign)
-    );
+    let foreign = gate(report, &["--trusted-key", s(&other.public)]);
+    assert_exit(&foreign, 1);
+    assert_says(&foreign, &format!("signed by key {}", k.id));
+    assert_says(&foreign, "not a --trusted-key");
+}
 
-    // Unsigned: the same report without its signature file.
+/// The signed `report` without its signature file, and a report that was
+/// never signed, are both refused by a gate that trusts `k`.
+fn assert_unsigned_reports_are_refused(d: &Path, report: &Path, k: &Keys) {
     let unsigned_dir = d.join("unsigned");
     std::fs::create_dir_all(&unsigned_dir).expect("mkdir");
-    std::fs::copy(&report, unsigned_dir.join("report.json")).expect("copy");
+    std::fs::copy(report, unsigned_dir.join("report.json")).expect("copy");
     let unsigned = gate(
         &unsigned_dir.join("report.json"),
         &["--trusted-key", s(&k.public)],
     );
-    assert_eq!(code(&unsigned), 1, "{}", err(&unsigned));
-    assert!(err(&unsigned).contains("unsigned"), "{}", err(&unsigned));
+    assert_exit(&unsigned, 1);
+    assert_says(&unsigned, "unsigned");
 
-    // A report that was never signed at all.
     let plain = d.join("plain");
-    let o = run(&[
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--invariant",
-        "SUT-SEARCH-PATH",
-        "--cases",
-        "1",
-        "--out",
-        s(&plain),
-        "-q",
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = exec(quick_run(&plain));
+    assert_exit(&o, 0);
     assert!(!plain.join("report.json.minisig").exists());
     let o = run(&[
         "gate",
@@ -312,9 +302,8 @@ fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
         "--trusted-key",
         s(&k.public),
     ]);
-    assert_eq!(code(&o), 1, "{}", err(&o));
-    assert!(err(&o).contains("the report is unsigned"), "{}", err(&o));
-    assert_no_secret(&k, &[&d]);
+    assert_exit(&o, 1);
+    assert_says(&o, "the report is unsigned");
 }
 
 #[test]
@@ -348,55 +337,34 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
 
     // The forger copies the unmutated kernel's SUT record from any report.
     let clean = d.join("clean");
-    let o = run(&[
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--invariant",
-        "SUT-SEARCH-PATH",
-        "--cases",
-        "1",
-        "--out",
-        s(&clean),
-        "-q",
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    let clean: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(clean.join("report.json")).expect("read"))
-            .expect("json");
+    let o = exec(quick_run(&clean));
+    assert_exit(&o, 0);
+    let clean = read_json(&clean.join("report.json"));
 
     // The forger's script: flip the verdict to passed, drop the failure and
     // the mutant, raise the case count, recompute integrity_sha256.
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("read")).expect("json");
-    let res = &mut v["results"][0];
-    assert_eq!(res["verdict"], "failed");
-    res["verdict"] = "passed".into();
-    res["failures"] = serde_json::json!([]);
-    res["cases"] = 64.into();
-    v["sut"] = clean["sut"].clone();
-    v["integrity_sha256"] = pgconform_reports::run_report::integrity_of_value(&v).into();
-    let text = serde_json::to_string_pretty(&v).expect("serialise") + "\n";
-    std::fs::write(&report, text).expect("write forged report");
+    reseal(&report, |v| {
+        let res = &mut v["results"][0];
+        assert_eq!(res["verdict"], "failed");
+        res["verdict"] = "passed".into();
+        res["failures"] = serde_json::json!([]);
+        res["cases"] = 64.into();
+        v["sut"] = clean["sut"].clone();
+    });
 
-    let args = |extra: &'static [&'static str]| {
-        let mut a = vec![
-            "gate".to_owned(),
-            s(&report).to_owned(),
-            "--sut".to_owned(),
-            s(&kernel()).to_owned(),
-            "--require".to_owned(),
-            "GATE-LEDGER".to_owned(),
-            "--min-cases".to_owned(),
-            "16".to_owned(),
-        ];
-        a.extend(extra.iter().map(|x| (*x).to_owned()));
-        a
-    };
+    let k_dir = kernel();
+    let gate_args = [
+        "gate",
+        s(&report),
+        "--sut",
+        s(&k_dir),
+        "--require",
+        "GATE-LEDGER",
+        "--min-cases",
+        "16",
+    ];
     // The unkeyed hash alone is fooled: this is why signatures exist.
-    let mut c = bin();
-    c.args(args(&[]));
-    let fooled = exec(c);
+    let fooled = run(&gate_args);
     assert_eq!(
         code(&fooled),
         0,
@@ -405,14 +373,12 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
     );
     // The signature is not.
     let mut c = bin();
-    c.args(args(&[])).arg("--trusted-key").arg(&k.public);
+    c.args(gate_args).arg("--trusted-key").arg(&k.public);
     let refused = exec(c);
-    assert_eq!(code(&refused), 1, "{}", err(&refused));
+    assert_exit(&refused, 1);
+    assert_says(&refused, "does not verify");
+    assert_says(&refused, "bytes changed after it was signed");
     let e = err(&refused);
-    assert!(
-        e.contains("does not verify") && e.contains("bytes changed after it was signed"),
-        "{e}"
-    );
     assert!(
         e.contains("(1 reason)"),
         "the signature is the only reason: {e}"
@@ -422,40 +388,8 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
     assert_no_secret(&k, &[&d]);
 }
 
-fn shard_run(out: &Path, shard: &str, key: Option<&Path>) -> Output {
-    let k = kernel();
-    let mut args = vec![
-        "run",
-        "--sut",
-        s(&k),
-        "--suite",
-        "foundation",
-        "--cases",
-        "2",
-        "--seed",
-        "9",
-        "--shard",
-        shard,
-        "--out",
-        s(out),
-        "-q",
-    ];
-    if let Some(k) = key {
-        args.extend_from_slice(&["--sign-key", s(k)]);
-    }
-    run(&args)
-}
-
-#[test]
-fn a_signed_sharded_run_merged_and_re_signed_passes() {
-    let d = tmp("shards");
-    let k = keygen(&d.join("keys"));
-    let other = keygen(&d.join("other"));
-    let secret_text = std::fs::read_to_string(&k.secret).expect("secret");
-    let (a, b) = (d.join("s1"), d.join("s2"));
-    let o = shard_run(&a, "1/2", Some(&k.secret));
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    // The second shard signs with the key from the environment (a CI secret).
+/// `pgconform run` of shard `shard` of the foundation suite into `out`.
+fn shard_cmd(out: &Path, shard: &str) -> Command {
     let mut c = bin();
     c.args([
         "run",
@@ -468,136 +402,114 @@ fn a_signed_sharded_run_merged_and_re_signed_passes() {
         "--seed",
         "9",
         "--shard",
-        "2/2",
+        shard,
         "--out",
-        s(&b),
+        s(out),
         "-q",
-    ])
-    .env("PGCONFORM_SIGN_KEY", &secret_text);
-    let o = exec(c);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    ]);
+    c
+}
+
+/// `pgconform report merge` of `inputs` into `out`, with `extra` flags.
+fn merge(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["report", "merge"];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend(["-o", s(out)]);
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn a_signed_sharded_run_merged_and_re_signed_passes() {
+    let d = tmp("shards");
+    let k = keygen(&d.join("keys"));
+    let other = keygen(&d.join("other"));
+    let secret_text = std::fs::read_to_string(&k.secret).expect("secret");
+    let (a, b) = (d.join("s1"), d.join("s2"));
+    let mut c = shard_cmd(&a, "1/2");
+    c.arg("--sign-key").arg(&k.secret);
+    assert_exit(&exec(c), 0);
+    // The second shard signs with the key from the environment (a CI secret).
+    let mut c = shard_cmd(&b, "2/2");
+    c.env("PGCONFORM_SIGN_KEY", &secret_text);
+    assert_exit(&exec(c), 0);
     assert!(b.join("report.json.minisig").is_file());
     let (ra, rb) = (a.join("report.json"), b.join("report.json"));
 
     // Merged and re-signed (the merge trusts its own signing key): passes.
     let merged = d.join("merged/report.json");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&ra),
-        s(&rb),
-        "-o",
-        s(&merged),
-        "--sign-key",
-        s(&k.secret),
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&merged).expect("merged")).expect("json");
+    assert_exit(
+        &merge(&[&ra, &rb], &merged, &["--sign-key", s(&k.secret)]),
+        0,
+    );
+    let v = read_json(&merged);
     assert_eq!(v["signature_key_id"], k.id.as_str());
     for sh in v["shards"].as_array().expect("shards") {
         assert_eq!(sh["signature"]["key_id"], k.id.as_str(), "{sh}");
         assert_eq!(sh["signature"]["verified"], true, "{sh}");
     }
     let pass = gate(&merged, &["--trusted-key", s(&k.public)]);
-    assert_eq!(code(&pass), 0, "{}", err(&pass));
-    assert!(err(&pass).contains("all 2 shards"), "{}", err(&pass));
+    assert_exit(&pass, 0);
+    assert_says(&pass, "all 2 shards");
 
+    assert_badly_signed_merges_are_refused(&d, (&ra, &rb), &k, &other);
+    assert_no_secret(&k, &[&d]);
+}
+
+/// Merges of the shards `ra` and `rb` (both signed by `k`) that the gate or
+/// the merge itself must refuse: an unsigned merge, an unsigned shard, a
+/// merge by a key that does not trust `k`, and a shard re-sealed after
+/// signing.
+fn assert_badly_signed_merges_are_refused(
+    d: &Path,
+    (ra, rb): (&Path, &Path),
+    k: &Keys,
+    other: &Keys,
+) {
     // A merge that is not signed itself: refused.
     let unsigned_merge = d.join("merged-unsigned/report.json");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&ra),
-        s(&rb),
-        "-o",
-        s(&unsigned_merge),
-        "--trusted-key",
-        s(&k.public),
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = merge(&[ra, rb], &unsigned_merge, &["--trusted-key", s(&k.public)]);
+    assert_exit(&o, 0);
     let refused = gate(&unsigned_merge, &["--trusted-key", s(&k.public)]);
-    assert_eq!(code(&refused), 1, "{}", err(&refused));
-    assert!(err(&refused).contains("unsigned"), "{}", err(&refused));
+    assert_exit(&refused, 1);
+    assert_says(&refused, "unsigned");
 
     // A signed merge of an unsigned shard: refused, naming the shard.
     let plain = d.join("plain2");
-    let o = shard_run(&plain, "2/2", None);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&exec(shard_cmd(&plain, "2/2")), 0);
     let mixed = d.join("merged-mixed/report.json");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&ra),
-        s(&plain.join("report.json")),
-        "-o",
-        s(&mixed),
-        "--sign-key",
-        s(&k.secret),
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    let refused = gate(&mixed, &["--trusted-key", s(&k.public)]);
-    assert_eq!(code(&refused), 1, "{}", err(&refused));
-    assert!(
-        err(&refused).contains("shard 2/2 of the merge was not signed"),
-        "{}",
-        err(&refused)
+    let o = merge(
+        &[ra, &plain.join("report.json")],
+        &mixed,
+        &["--sign-key", s(&k.secret)],
     );
+    assert_exit(&o, 0);
+    let refused = gate(&mixed, &["--trusted-key", s(&k.public)]);
+    assert_exit(&refused, 1);
+    assert_says(&refused, "shard 2/2 of the merge was not signed");
 
     // A merge signed by a key the shards' signer does not share, which was
     // not told to trust the shards' key: merged unverified, and refused.
     let foreign = d.join("merged-foreign/report.json");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&ra),
-        s(&rb),
-        "-o",
-        s(&foreign),
-        "--sign-key",
-        s(&other.secret),
-    ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
-    assert!(err(&o).contains("does not trust"), "{}", err(&o));
-    let refused = gate(
-        &foreign,
-        &[
-            "--trusted-key",
-            s(&k.public),
-            "--trusted-key",
-            s(&other.public),
-        ],
-    );
-    assert_eq!(code(&refused), 1, "{}", err(&refused));
-    assert!(
-        err(&refused).contains("the merge did not verify it"),
-        "{}",
-        err(&refused)
-    );
+    let o = merge(&[ra, rb], &foreign, &["--sign-key", s(&other.secret)]);
+    assert_exit(&o, 0);
+    assert_says(&o, "does not trust");
+    let trust_both = [
+        "--trusted-key",
+        s(&k.public),
+        "--trusted-key",
+        s(&other.public),
+    ];
+    let refused = gate(&foreign, &trust_both);
+    assert_exit(&refused, 1);
+    assert_says(&refused, "the merge did not verify it");
 
     // A shard edited and re-sealed after signing: the merge refuses it.
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&rb).expect("read")).expect("json");
-    v["duration_ms"] = 1.into();
-    v["integrity_sha256"] = pgconform_reports::run_report::integrity_of_value(&v).into();
-    std::fs::write(
-        &rb,
-        serde_json::to_string_pretty(&v).expect("serialise") + "\n",
-    )
-    .expect("write");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&ra),
-        s(&rb),
-        "-o",
-        s(&d.join("merged-tampered/report.json")),
-        "--sign-key",
-        s(&k.secret),
-    ]);
-    assert_eq!(code(&o), 1, "{}", err(&o));
-    assert!(err(&o).contains("does not verify"), "{}", err(&o));
-    assert_no_secret(&k, &[&d]);
+    reseal(rb, |v| v["duration_ms"] = 1.into());
+    let tampered = d.join("merged-tampered/report.json");
+    let o = merge(&[ra, rb], &tampered, &["--sign-key", s(&k.secret)]);
+    assert_exit(&o, 1);
+    assert_says(&o, "does not verify");
 }
 
 #[test]
@@ -610,23 +522,11 @@ fn a_bad_key_is_refused_without_quoting_it() {
     let pos = text.find(&k.secret_line).expect("line") + 100;
     damaged[pos] = if damaged[pos] == 'A' { 'B' } else { 'A' };
     let damaged: String = damaged.into_iter().collect();
-    let mut c = bin();
-    c.args([
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--invariant",
-        "SUT-SEARCH-PATH",
-        "--cases",
-        "1",
-        "--out",
-        s(&d.join("out")),
-        "-q",
-    ])
-    .env("PGCONFORM_SIGN_KEY", &damaged);
+    let mut c = quick_run(&d.join("out"));
+    c.env("PGCONFORM_SIGN_KEY", &damaged);
     let o = exec(c);
-    assert_eq!(code(&o), 2, "{}", err(&o));
-    assert!(err(&o).contains("$PGCONFORM_SIGN_KEY"), "{}", err(&o));
+    assert_exit(&o, 2);
+    assert_says(&o, "$PGCONFORM_SIGN_KEY");
     assert!(
         !d.join("out/report.json").exists(),
         "refused before the run"
@@ -641,7 +541,7 @@ fn a_bad_key_is_refused_without_quoting_it() {
         "--out",
         s(&d.join("out2")),
     ]);
-    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert_exit(&o, 2);
     let mut damaged_keys = Keys {
         secret: k.secret.clone(),
         public: k.public.clone(),
@@ -683,7 +583,7 @@ fn prereq_minisign_the_standard_tool_accepts_the_signature() {
         s(&k.secret),
         "-q",
     ]);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     let report = out.join("report.json");
     let v = Command::new("minisign")
         .arg("-V")
@@ -750,10 +650,9 @@ fn the_mutant_runner_signs_its_report() {
     ])
     .env("PGCONFORM_SIGN_KEY_FILE", &k.secret);
     let o = exec(c);
-    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_exit(&o, 0);
     let report = out.join("report.json");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let v = read_json(&report);
     assert_eq!(v["signature_key_id"], k.id.as_str());
     let loaded = pgconform_reports::load_report(&report).expect("load");
     let sig = std::fs::read_to_string(out.join("report.json.minisig")).expect("signature");

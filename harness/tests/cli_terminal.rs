@@ -3,14 +3,11 @@
 //! line and a default per flag, and (with tmux) a live display that does not
 //! flood the scrollback.
 
+mod common;
+
+use common::bin;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pgconform"));
-    c.env("CI", "1");
-    c
-}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -2,17 +2,13 @@
 //! "variant" that breaks the contract fails the command (exit 1) naming the
 //! variant, the invariant and the case file.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn kernel() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernel")
-}
+use common::{bin, kernel, tmp};
 
 #[test]
 fn an_illegal_variant_fails_the_variant_run_naming_invariant_and_case() {
-    let dir = std::env::temp_dir().join(format!("pgc-variants-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = tmp("variants");
     std::fs::create_dir_all(dir.join("v")).expect("mkdir");
     std::fs::copy(
         kernel().join("variants/gates/blank-actor-accepted.sql"),
@@ -35,8 +31,7 @@ fn an_illegal_variant_fails_the_variant_run_naming_invariant_and_case() {
     )
     .expect("write");
     let out = dir.join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_pgconform"))
-        .env("CI", "1")
+    let o = bin()
         .args([
             "variants",
             "--suite",

@@ -19,6 +19,9 @@
 //! The manual-run knobs keep it fast: 2 cases per invariant, a fixed seed and
 //! the foundation mutants (each is killed by its first case).
 
+mod common;
+
+use common::tmp;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,13 +48,6 @@ fn load_workflow() -> Mapping {
         Value::Mapping(m) => m,
         other => panic!("the workflow is not a mapping: {other:?}"),
     }
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pgc-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("create temp dir");
-    d
 }
 
 fn get<'a>(m: &'a Mapping, key: &str) -> Option<&'a Value> {

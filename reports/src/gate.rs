@@ -5,7 +5,7 @@
 
 use crate::coverage::CoverageRequirement;
 use crate::model::Verdict;
-use crate::run_report::{value_integrity_ok, LoadedReport, SutFile};
+use crate::run_report::{value_integrity_ok, LoadedReport, RunReport, SutFile};
 use crate::shard::ShardSpec;
 use crate::signature::{self, SignatureCheck, TrustedKey};
 use std::collections::BTreeSet;
@@ -181,6 +181,20 @@ pub enum GateReason {
 pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
     let r = &loaded.report;
     let mut reasons = Vec::new();
+    provenance_reasons(loaded, policy, &mut reasons);
+    completeness_reasons(r, policy, &mut reasons);
+    verdict_reasons(r, policy, &mut reasons);
+    coverage_reasons(r, policy, &mut reasons);
+    if r.results.is_empty() && policy.required.is_empty() {
+        reasons.push(GateReason::Empty);
+    }
+    reasons
+}
+
+/// Whether the report is what it claims: intact, of the expected SUT, and
+/// of no mutant.
+fn provenance_reasons(loaded: &LoadedReport, policy: &GatePolicy, reasons: &mut Vec<GateReason>) {
+    let r = &loaded.report;
     if !(value_integrity_ok(&loaded.raw) && r.integrity_ok()) {
         reasons.push(GateReason::Integrity);
     }
@@ -197,6 +211,11 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
     if let Some(m) = &r.sut.mutant {
         reasons.push(GateReason::Mutant(m.path.clone()));
     }
+}
+
+/// Whether the run is whole: every shard and every selected result present,
+/// not interrupted, on PostgreSQL 16 (unless any major is allowed).
+fn completeness_reasons(r: &RunReport, policy: &GatePolicy, reasons: &mut Vec<GateReason>) {
     if let Some(sh) = r.shard {
         reasons.push(GateReason::SingleShard(sh));
     }
@@ -241,6 +260,11 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
             num: r.server.version_num,
         });
     }
+}
+
+/// Whether every required invariant passed with enough cases, and no other
+/// invariant failed.
+fn verdict_reasons(r: &RunReport, policy: &GatePolicy, reasons: &mut Vec<GateReason>) {
     for id in &policy.required {
         let Some(res) = r.results.iter().find(|x| &x.id == id) else {
             reasons.push(GateReason::Missing(id.clone()));
@@ -281,6 +305,10 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
             });
         }
     }
+}
+
+/// Whether the report's own coverage requirements and the policy's hold.
+fn coverage_reasons(r: &RunReport, policy: &GatePolicy, reasons: &mut Vec<GateReason>) {
     // The report's own requirements, re-evaluated from its results (a
     // requirement marked satisfied by an edit would otherwise slip through).
     let mut seen = BTreeSet::new();
@@ -298,10 +326,6 @@ pub fn evaluate(loaded: &LoadedReport, policy: &GatePolicy) -> Vec<GateReason> {
             reasons.push(GateReason::Coverage(req.explain_missing(&r.results)));
         }
     }
-    if r.results.is_empty() && policy.required.is_empty() {
-        reasons.push(GateReason::Empty);
-    }
-    reasons
 }
 
 /// Authenticity: every reason the report (`loaded`, whose signature file

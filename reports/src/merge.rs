@@ -172,10 +172,25 @@ pub fn merge_signed(
     signatures: &[Option<ShardSignature>],
     allow_incomplete: bool,
 ) -> Result<RunReport, Vec<MergeProblem>> {
-    let mut problems = Vec::new();
     let Some(first) = inputs.first() else {
         return Err(vec![MergeProblem::NoInput]);
     };
+    let problems = merge_problems(first, inputs, allow_incomplete);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(assemble(&first.report, inputs, signatures))
+}
+
+/// Everything that keeps `inputs` from merging, in a stable order: damaged
+/// or non-shard reports, shards that disagree with `first`, then the
+/// partition's duplicates, overlaps and gaps.
+fn merge_problems(
+    first: &LoadedReport,
+    inputs: &[LoadedReport],
+    allow_incomplete: bool,
+) -> Vec<MergeProblem> {
+    let mut problems = Vec::new();
     for l in inputs {
         if !l.integrity_ok() {
             problems.push(MergeProblem::Integrity(l.path.clone()));
@@ -184,55 +199,12 @@ pub fn merge_signed(
             problems.push(MergeProblem::NotAShard(l.path.clone()));
         }
     }
-    let f = &first.report;
-    let total = f.shard.map_or(0, |s| s.total);
+    let total = first.report.shard.map_or(0, |s| s.total);
     let mut by_shard: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     let mut by_id: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for l in inputs {
-        let r = &l.report;
-        let mut check = |what: &'static str, found: String, expected: String| {
-            if found != expected {
-                problems.push(MergeProblem::Mismatch {
-                    path: l.path.clone(),
-                    what,
-                    found,
-                    expected,
-                    first: first.path.clone(),
-                });
-            }
-        };
-        check("the seed", r.seed.to_string(), f.seed.to_string());
-        check(
-            "the SUT fingerprint",
-            r.sut.fingerprint.clone(),
-            f.sut.fingerprint.clone(),
-        );
-        check(
-            "the mutant",
-            format!("{:?}", r.sut.mutant.as_ref().map(|m| &m.sha256)),
-            format!("{:?}", f.sut.mutant.as_ref().map(|m| &m.sha256)),
-        );
-        check(
-            "the selection",
-            r.selection.join(","),
-            f.selection.join(","),
-        );
-        check(
-            "--cases",
-            format!("{:?}", r.cases_requested),
-            format!("{:?}", f.cases_requested),
-        );
-        check(
-            "the server major version",
-            (r.server.version_num / 10_000).to_string(),
-            (f.server.version_num / 10_000).to_string(),
-        );
-        check(
-            "the pgconform version",
-            format!("{} {:?}", r.pgconform_version, r.git_revision),
-            format!("{} {:?}", f.pgconform_version, f.git_revision),
-        );
-        let Some(sh) = r.shard else { continue };
+        disagreements(first, l, &mut problems);
+        let Some(sh) = l.report.shard else { continue };
         if sh.total != total {
             problems.push(MergeProblem::MixedTotal {
                 path: l.path.clone(),
@@ -243,7 +215,7 @@ pub fn merge_signed(
             continue;
         }
         by_shard.entry(sh.index).or_default().push(l.path.clone());
-        for res in &r.results {
+        for res in &l.report.results {
             by_id
                 .entry(res.id.as_str())
                 .or_default()
@@ -280,10 +252,65 @@ pub fn merge_signed(
     if !missing.is_empty() && !allow_incomplete && total > 0 {
         problems.push(MergeProblem::Incomplete { missing, total });
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    problems
+}
 
+/// Push a [`MergeProblem::Mismatch`] for each setting in which the shard `l`
+/// differs from `first` (a shard of another run cannot be merged with it).
+fn disagreements(first: &LoadedReport, l: &LoadedReport, problems: &mut Vec<MergeProblem>) {
+    let (r, f) = (&l.report, &first.report);
+    let mut check = |what: &'static str, found: String, expected: String| {
+        if found != expected {
+            problems.push(MergeProblem::Mismatch {
+                path: l.path.clone(),
+                what,
+                found,
+                expected,
+                first: first.path.clone(),
+            });
+        }
+    };
+    check("the seed", r.seed.to_string(), f.seed.to_string());
+    check(
+        "the SUT fingerprint",
+        r.sut.fingerprint.clone(),
+        f.sut.fingerprint.clone(),
+    );
+    check(
+        "the mutant",
+        format!("{:?}", r.sut.mutant.as_ref().map(|m| &m.sha256)),
+        format!("{:?}", f.sut.mutant.as_ref().map(|m| &m.sha256)),
+    );
+    check(
+        "the selection",
+        r.selection.join(","),
+        f.selection.join(","),
+    );
+    check(
+        "--cases",
+        format!("{:?}", r.cases_requested),
+        format!("{:?}", f.cases_requested),
+    );
+    check(
+        "the server major version",
+        (r.server.version_num / 10_000).to_string(),
+        (f.server.version_num / 10_000).to_string(),
+    );
+    check(
+        "the pgconform version",
+        format!("{} {:?}", r.pgconform_version, r.git_revision),
+        format!("{} {:?}", f.pgconform_version, f.git_revision),
+    );
+}
+
+/// The merged, sealed report of shards that passed [`merge_problems`]:
+/// results in `f`'s selection order, coverage re-judged over all of them,
+/// and one record (with its signature) per shard.
+fn assemble(
+    f: &RunReport,
+    inputs: &[LoadedReport],
+    signatures: &[Option<ShardSignature>],
+) -> RunReport {
     let mut shards: Vec<(&LoadedReport, Option<ShardSignature>)> = inputs
         .iter()
         .enumerate()
@@ -349,5 +376,5 @@ pub fn merge_signed(
         .interrupted(shards.iter().any(|l| l.report.interrupted))
         .build();
     merged.seal();
-    Ok(merged)
+    merged
 }

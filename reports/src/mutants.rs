@@ -87,6 +87,36 @@ pub struct MutantOutcome {
     pub duration_ms: u64,
 }
 
+impl MutantOutcome {
+    /// A mutant before anything is tried: it survives until an invariant
+    /// kills it; nothing killed, tried or timed yet.
+    pub fn untried(
+        name: String,
+        file: String,
+        sha256: String,
+        kills: Vec<String>,
+        why: String,
+    ) -> Self {
+        Self {
+            name,
+            file,
+            sha256,
+            kills,
+            why,
+            status: MutantStatus::Survived,
+            killed_by: None,
+            expected_killer: false,
+            cases_to_kill: None,
+            counterexample_bytes: None,
+            failure: None,
+            case_file: None,
+            tried: Vec::new(),
+            error: None,
+            duration_ms: 0,
+        }
+    }
+}
+
 /// A complete mutant run: the control (the report's own results) and each mutant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MutantMatrix {

@@ -41,10 +41,24 @@ fn a_green_report_passes() {
     assert!(reasons.is_empty(), "{reasons:?}");
 }
 
+/// The gate's reasons for `r` under `p`.
+fn one(r: &pgconform_reports::RunReport, p: &GatePolicy) -> Vec<GateReason> {
+    evaluate(&loaded(r, "r.json"), p)
+}
+
+/// [`green`] with `edit` applied, re-sealed (an honest report of that run).
+fn green_with(
+    edit: impl FnOnce(&mut pgconform_reports::RunReport),
+) -> pgconform_reports::RunReport {
+    let mut r = green();
+    edit(&mut r);
+    r.seal();
+    r
+}
+
 #[test]
-fn every_reason_is_triggered() {
+fn every_provenance_and_completeness_reason_is_triggered() {
     let p = policy(&["GATE-LEDGER", "SUT-CLOCK"]);
-    let one = |r: &pgconform_reports::RunReport, p: &GatePolicy| evaluate(&loaded(r, "r.json"), p);
 
     // Integrity: an edited verdict.
     let text = serde_json::to_string(&mixed()).expect("json");
@@ -66,42 +80,42 @@ fn every_reason_is_triggered() {
     );
 
     // A mutant run.
-    let mut r = green();
-    r.sut.mutant = Some(SutFile {
-        path: "m.sql".to_owned(),
-        sha256: "b".repeat(64),
+    let r = green_with(|r| {
+        r.sut.mutant = Some(SutFile {
+            path: "m.sql".to_owned(),
+            sha256: "b".repeat(64),
+        });
     });
-    r.seal();
     assert_eq!(one(&r, &p), [GateReason::Mutant("m.sql".to_owned())]);
 
     // A single shard.
-    let mut r = green();
-    r.shard = Some(ShardSpec { index: 1, total: 1 });
-    r.seal();
+    let r = green_with(|r| {
+        r.shard = Some(ShardSpec { index: 1, total: 1 });
+    });
     assert_eq!(
         one(&r, &p),
         [GateReason::SingleShard(ShardSpec { index: 1, total: 1 })]
     );
 
     // Selected but without a result.
-    let mut r = green();
-    r.selection.push("GATE-MODEL".to_owned());
-    r.seal();
+    let r = green_with(|r| {
+        r.selection.push("GATE-MODEL".to_owned());
+    });
     assert_eq!(
         one(&r, &p),
         [GateReason::MissingResults(vec!["GATE-MODEL".to_owned()])]
     );
 
     // Interrupted.
-    let mut r = green();
-    r.interrupted = true;
-    r.seal();
+    let r = green_with(|r| {
+        r.interrupted = true;
+    });
     assert_eq!(one(&r, &p), [GateReason::Interrupted]);
 
     // Not PostgreSQL 16 (and accepted with allow_any_major).
-    let mut r = green();
-    r.server.version_num = 170_002;
-    r.seal();
+    let r = green_with(|r| {
+        r.server.version_num = 170_002;
+    });
     assert!(matches!(
         &one(&r, &p)[..],
         [GateReason::NotPg16 { num: 170_002, .. }]
@@ -109,7 +123,11 @@ fn every_reason_is_triggered() {
     let mut lenient = p.clone();
     lenient.allow_any_major = true;
     assert!(one(&r, &lenient).is_empty());
+}
 
+#[test]
+fn every_verdict_and_coverage_reason_is_triggered() {
+    let p = policy(&["GATE-LEDGER", "SUT-CLOCK"]);
     // Required but missing.
     assert_eq!(
         one(&green(), &policy(&["GATE-LEDGER", "SUT-CLOCK", "DUR-RT"])),

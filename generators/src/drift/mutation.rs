@@ -231,27 +231,7 @@ pub fn mutation_ddl(s: &Schema, m: &Mutation) -> Result<Vec<String>, NotApplicab
             new_name,
         } => {
             let (t, o) = find(s, table, object)?;
-            vec![match &o.kind {
-                ObjectKind::Index { .. } => format!(
-                    "ALTER INDEX {} RENAME TO {}",
-                    qualified(&s.name, object),
-                    qi(new_name)
-                ),
-                ObjectKind::Trigger { .. } => {
-                    format!(
-                        "ALTER TRIGGER {} ON {} RENAME TO {}",
-                        qi(object),
-                        tq(t),
-                        qi(new_name)
-                    )
-                }
-                _ => format!(
-                    "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-                    tq(t),
-                    qi(object),
-                    qi(new_name)
-                ),
-            }]
+            vec![rename_sql(s, t, o, new_name)]
         }
         Mutation::RecreateIdentical { table, object } => {
             let (t, o) = find(s, table, object)?;
@@ -260,6 +240,29 @@ pub fn mutation_ddl(s: &Schema, m: &Mutation) -> Result<Vec<String>, NotApplicab
             v
         }
     })
+}
+
+/// The statement renaming object `o` of table `t` to `new_name`: an index,
+/// a trigger and a constraint each have their own `ALTER`.
+fn rename_sql(s: &Schema, t: &Table, o: &Object, new_name: &str) -> String {
+    let tq = qualified(&s.name, &t.name);
+    match &o.kind {
+        ObjectKind::Index { .. } => format!(
+            "ALTER INDEX {} RENAME TO {}",
+            qualified(&s.name, &o.name),
+            qi(new_name)
+        ),
+        ObjectKind::Trigger { .. } => format!(
+            "ALTER TRIGGER {} ON {tq} RENAME TO {}",
+            qi(&o.name),
+            qi(new_name)
+        ),
+        _ => format!(
+            "ALTER TABLE {tq} RENAME CONSTRAINT {} TO {}",
+            qi(&o.name),
+            qi(new_name)
+        ),
+    }
 }
 
 /// Drift kinds, as `verify_object_authority` names them.

@@ -85,55 +85,7 @@ fn key_sql(table: &Table, method: IndexMethod, k: &IndexKey) -> String {
 /// is two statements).
 pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
     let t = qualified(&schema.name, &table.name);
-    let add = |body: String| format!("ALTER TABLE {t} ADD CONSTRAINT {} {body}", qi(&o.name));
     match &o.kind {
-        ObjectKind::PrimaryKey { cols } => vec![add(format!("PRIMARY KEY ({})", col_list(cols)))],
-        ObjectKind::Unique {
-            cols,
-            include,
-            nulls_not_distinct,
-        } => {
-            let mut b = String::from("UNIQUE");
-            if *nulls_not_distinct {
-                b.push_str(" NULLS NOT DISTINCT");
-            }
-            b.push_str(&format!(" ({})", col_list(cols)));
-            if !include.is_empty() {
-                b.push_str(&format!(" INCLUDE ({})", col_list(include)));
-            }
-            vec![add(b)]
-        }
-        ObjectKind::ForeignKey {
-            cols,
-            ref_table,
-            ref_cols,
-            on_delete,
-            on_update,
-            match_full,
-            deferral,
-        } => {
-            vec![add(format!(
-                "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {} {}",
-                col_list(cols),
-                qualified(&schema.name, ref_table),
-                col_list(ref_cols),
-                if *match_full { "FULL" } else { "SIMPLE" },
-                on_update.sql(),
-                on_delete.sql(),
-                deferral.sql()
-            ))]
-        }
-        ObjectKind::Check { expr } => vec![add(format!("CHECK ({})", check_sql(expr)))],
-        ObjectKind::Exclude { form, predicate } => {
-            let mut b = match form {
-                ExcludeForm::GistOverlap(c) => format!("EXCLUDE USING gist ({} WITH &&)", qi(c)),
-                ExcludeForm::BtreeEq(c) => format!("EXCLUDE USING btree ({} WITH =)", qi(c)),
-            };
-            if let Some(p) = predicate {
-                b.push_str(&format!(" WHERE ({})", predicate_sql(p)));
-            }
-            vec![add(b)]
-        }
         ObjectKind::Index {
             unique,
             method,
@@ -168,16 +120,6 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
             function,
             enabled,
         } => {
-            let mut ev = Vec::new();
-            if events.insert {
-                ev.push("INSERT");
-            }
-            if events.update {
-                ev.push("UPDATE");
-            }
-            if events.delete {
-                ev.push("DELETE");
-            }
             let mut v = vec![format!(
                 "CREATE TRIGGER {} {} {} ON {t} FOR EACH {} EXECUTE FUNCTION {}()",
                 qi(&o.name),
@@ -185,7 +127,7 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
                     Timing::Before => "BEFORE",
                     Timing::After => "AFTER",
                 },
-                ev.join(" OR "),
+                events_sql(events),
                 if *row { "ROW" } else { "STATEMENT" },
                 qualified(&schema.name, function)
             )];
@@ -194,7 +136,81 @@ pub fn object_ddl(schema: &Schema, table: &Table, o: &Object) -> Vec<String> {
             }
             v
         }
+        constraint => constraint_body(schema, constraint)
+            .map(|body| format!("ALTER TABLE {t} ADD CONSTRAINT {} {body}", qi(&o.name)))
+            .into_iter()
+            .collect(),
     }
+}
+
+/// What follows `ADD CONSTRAINT name` for a table constraint; `None` for
+/// the objects that are not constraints (indexes, triggers).
+fn constraint_body(schema: &Schema, kind: &ObjectKind) -> Option<String> {
+    Some(match kind {
+        ObjectKind::PrimaryKey { cols } => format!("PRIMARY KEY ({})", col_list(cols)),
+        ObjectKind::Unique {
+            cols,
+            include,
+            nulls_not_distinct,
+        } => {
+            let mut b = String::from("UNIQUE");
+            if *nulls_not_distinct {
+                b.push_str(" NULLS NOT DISTINCT");
+            }
+            b.push_str(&format!(" ({})", col_list(cols)));
+            if !include.is_empty() {
+                b.push_str(&format!(" INCLUDE ({})", col_list(include)));
+            }
+            b
+        }
+        ObjectKind::ForeignKey {
+            cols,
+            ref_table,
+            ref_cols,
+            on_delete,
+            on_update,
+            match_full,
+            deferral,
+        } => {
+            format!(
+                "FOREIGN KEY ({}) REFERENCES {} ({}) MATCH {} ON UPDATE {} ON DELETE {} {}",
+                col_list(cols),
+                qualified(&schema.name, ref_table),
+                col_list(ref_cols),
+                if *match_full { "FULL" } else { "SIMPLE" },
+                on_update.sql(),
+                on_delete.sql(),
+                deferral.sql()
+            )
+        }
+        ObjectKind::Check { expr } => format!("CHECK ({})", check_sql(expr)),
+        ObjectKind::Exclude { form, predicate } => {
+            let mut b = match form {
+                ExcludeForm::GistOverlap(c) => format!("EXCLUDE USING gist ({} WITH &&)", qi(c)),
+                ExcludeForm::BtreeEq(c) => format!("EXCLUDE USING btree ({} WITH =)", qi(c)),
+            };
+            if let Some(p) = predicate {
+                b.push_str(&format!(" WHERE ({})", predicate_sql(p)));
+            }
+            b
+        }
+        ObjectKind::Index { .. } | ObjectKind::Trigger { .. } => return None,
+    })
+}
+
+/// A trigger's events: `INSERT OR UPDATE OR DELETE`, those it has.
+fn events_sql(events: &Events) -> String {
+    let mut ev = Vec::new();
+    if events.insert {
+        ev.push("INSERT");
+    }
+    if events.update {
+        ev.push("UPDATE");
+    }
+    if events.delete {
+        ev.push("DELETE");
+    }
+    ev.join(" OR ")
 }
 
 /// The statement dropping one object (its backing index goes with it).

@@ -3,6 +3,7 @@
 use crate::casefile::shrink::{self, Bounds};
 use crate::casefile::{CaseFile, ScratchDir};
 use crate::cleanup;
+use crate::errln;
 use crate::exit_codes::{INVARIANT_FAILED, OK, USAGE_OR_ENV};
 use crate::provision::ProvisionOptions;
 use crate::session::Session;
@@ -11,7 +12,7 @@ use clap::Args;
 use pgconform_reports::{FailureDetail, InvariantResult, Verdict};
 use pgconform_scenarios::invariant::{Invariant, RunContext, ShrinkPolicy};
 use pgconform_scenarios::registry::{self, Options};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use crate::cli::shared::ServerArgs;
@@ -48,21 +49,21 @@ pub struct ReplayArgs {
 
 /// Print a failure the way `run` does.
 pub fn print_failure(id: &str, d: &FailureDetail, input: &serde_json::Value) {
-    eprintln!("--- {id} failed: {}", d.message);
+    errln!("--- {id} failed: {}", d.message);
     if let Some(sql) = &d.sql {
-        eprintln!("    sql: {sql}");
+        errln!("    sql: {sql}");
     }
     if let Some(s) = &d.sqlstate {
-        eprintln!("    sqlstate: {s}");
+        errln!("    sqlstate: {s}");
     }
     if let Some(e) = &d.expected {
-        eprintln!("    expected: {e}");
+        errln!("    expected: {e}");
     }
     if let Some(a) = &d.actual {
-        eprintln!("    actual:   {a}");
+        errln!("    actual:   {a}");
     }
     let pretty = serde_json::to_string_pretty(input).unwrap_or_default();
-    eprintln!("    input: {}", pretty.replace('\n', "\n    "));
+    errln!("    input: {}", pretty.replace('\n', "\n    "));
 }
 
 /// How one replay ended.
@@ -199,18 +200,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         .clone()
         .unwrap_or_else(crate::sut::bundled_kernel_dir);
     if !args.quiet {
-        eprintln!(
-            "pgconform: replaying {} ({}) from {} against {}{}",
-            case.invariant,
-            case.title,
-            args.file.display(),
-            sut_dir.display(),
-            case.mutant
-                .as_ref()
-                .filter(|_| !args.without_mutant)
-                .map(|m| format!(" + recorded mutant {}", m.path))
-                .unwrap_or_default()
-        );
+        announce(&args, &case, &sut_dir);
     }
     let replayer = if args.without_mutant {
         Replayer::without_mutant(&case, &sut_dir, &args.server.provision())?
@@ -218,21 +208,49 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         Replayer::new(&case, &sut_dir, &args.server.provision())?
     };
     if !replayer.fingerprint_matches {
-        eprintln!(
+        errln!(
             "pgconform: warning: the SUT differs from the one the case was recorded on \
              (recorded fingerprint {}, now {}); the outcome may differ for that reason",
-            case.sut.fingerprint, replayer.fingerprint
+            case.sut.fingerprint,
+            replayer.fingerprint
         );
     }
-    let r = replayer.replay(&case.input);
-    let code = match outcome(&r) {
+    let code = judge(&case, &replayer.replay(&case.input));
+    if code != INVARIANT_FAILED || !args.shrink {
+        if args.shrink && code == OK {
+            errln!("pgconform: nothing to shrink: the case does not fail");
+        }
+        return Ok(code);
+    }
+    shrink_case(&args, &case, &sut_dir, &replayer)
+}
+
+/// Say what is replayed, from where, against what.
+fn announce(args: &ReplayArgs, case: &CaseFile, sut_dir: &Path) {
+    errln!(
+        "pgconform: replaying {} ({}) from {} against {}{}",
+        case.invariant,
+        case.title,
+        args.file.display(),
+        sut_dir.display(),
+        case.mutant
+            .as_ref()
+            .filter(|_| !args.without_mutant)
+            .map(|m| format!(" + recorded mutant {}", m.path))
+            .unwrap_or_default()
+    );
+}
+
+/// Say how the replay `r` of `case` ended, and return the exit code.
+fn judge(case: &CaseFile, r: &InvariantResult) -> i32 {
+    match outcome(r) {
         Outcome::Fails => {
             let f = &r.failures[0];
             print_failure(&case.invariant, &f.detail, &case.input);
             if f.detail.message == case.failure.message {
-                eprintln!("pgconform: the case still fails, as recorded");
+                errln!("pgconform: the case still fails, as recorded");
             } else {
-                eprintln!(
+                errln!(
                     "pgconform: the case still fails, differently from the recording (recorded: {})",
                     case.failure.message
                 );
@@ -240,14 +258,14 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             INVARIANT_FAILED
         }
         Outcome::Holds => {
-            eprintln!(
+            errln!(
                 "pgconform: {} holds on this input: the case no longer fails",
                 case.invariant
             );
             OK
         }
         Outcome::Rejected => {
-            eprintln!(
+            errln!(
                 "pgconform: {} rejects the recorded input as not applicable ({}); cannot judge it",
                 case.invariant,
                 r.reject_reasons
@@ -259,19 +277,24 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             USAGE_OR_ENV
         }
         Outcome::Error => {
-            eprintln!(
+            errln!(
                 "pgconform: error: the replay could not run: {}",
                 r.error.as_deref().unwrap_or("unknown harness error")
             );
             USAGE_OR_ENV
         }
-    };
-    if code != INVARIANT_FAILED || !args.shrink {
-        if args.shrink && code == OK {
-            eprintln!("pgconform: nothing to shrink: the case does not fail");
-        }
-        return Ok(code);
     }
+}
+
+/// `--shrink`: search for a smaller input that fails the same way (and, for
+/// a mutant's case, holds without the mutant), re-check it, and write it as
+/// a new case file. The recorded case already failed on `replayer`.
+fn shrink_case(
+    args: &ReplayArgs,
+    case: &CaseFile,
+    sut_dir: &Path,
+    replayer: &Replayer,
+) -> anyhow::Result<i32> {
     let before = shrink::size(&case.input);
     // A candidate counts only if it fails the same way: a new error (an
     // input the property cannot even use) is not the same counterexample.
@@ -285,26 +308,23 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
     // not of the mutant.
     let clean = match &case.mutant {
         Some(_) if !args.without_mutant => Some(Replayer::without_mutant(
-            &case,
-            &sut_dir,
+            case,
+            sut_dir,
             &args.server.provision(),
         )?),
         _ => None,
     };
-    let counterexample = |cand: &serde_json::Value| {
-        same_way(&replayer.replay(cand))
-            && clean
-                .as_ref()
-                .is_none_or(|c| outcome(&c.replay(cand)) == Outcome::Holds)
+    let holds_clean = |cand: &serde_json::Value| {
+        clean
+            .as_ref()
+            .is_none_or(|c| outcome(&c.replay(cand)) == Outcome::Holds)
     };
-    if let Some(c) = &clean {
-        if outcome(&c.replay(&case.input)) != Outcome::Holds {
-            eprintln!(
-                "pgconform: the recorded input does not hold on the kernel without the mutant either: \
-                 it is no counterexample of the mutant; not shrinking"
-            );
-            return Ok(INVARIANT_FAILED);
-        }
+    if !holds_clean(&case.input) {
+        errln!(
+            "pgconform: the recorded input does not hold on the kernel without the mutant either: \
+             it is no counterexample of the mutant; not shrinking"
+        );
+        return Ok(INVARIANT_FAILED);
     }
     let result = shrink::shrink(
         &case.input,
@@ -312,15 +332,10 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
             max_time: args.shrink_time,
             max_checks: 100_000,
         },
-        |cand| {
-            if cleanup::cancelled() {
-                return false;
-            }
-            counterexample(cand)
-        },
+        |cand| !cleanup::cancelled() && same_way(&replayer.replay(cand)) && holds_clean(cand),
     );
     if result.steps == 0 {
-        eprintln!(
+        errln!(
             "pgconform: the input is already minimal for generic shrinking ({} candidates checked)",
             result.checks
         );
@@ -329,14 +344,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
     // A nondeterministic failure can pass the search and miss the final
     // re-check: then the recorded case stands and nothing is written.
     let final_run = replayer.replay(&result.input);
-    let holds_clean = clean
-        .as_ref()
-        .is_none_or(|c| outcome(&c.replay(&result.input)) == Outcome::Holds);
-    if !same_way(&final_run) || !holds_clean {
-        eprintln!(
+    let final_holds_clean = holds_clean(&result.input);
+    if !same_way(&final_run) || !final_holds_clean {
+        errln!(
             "pgconform: the shrunk input did not {} on its final re-check: the failure is not \
              deterministic, so the recorded case stands and nothing was written",
-            if holds_clean {
+            if final_holds_clean {
                 "fail the same way"
             } else {
                 "hold without the mutant"
@@ -350,27 +363,9 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
     shrunk.failure = final_run.failures[0].detail.clone();
     shrunk.shrink_steps = case.shrink_steps + result.steps;
     shrunk.created_at = crate::cli::shared::now_rfc3339();
-    let path = match &args.output {
-        Some(p) if p.extension().is_some_and(|e| e == "json") => {
-            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            let mut text = serde_json::to_string_pretty(&shrunk.sealed())?;
-            text.push('\n');
-            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
-            p.clone()
-        }
-        Some(dir) => shrunk.write_into(dir)?,
-        None => shrunk.write_into(
-            args.file
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new(".")),
-        )?,
-    };
+    let path = write_shrunk(args, &shrunk)?;
     print_failure(&case.invariant, &shrunk.failure, &shrunk.input);
-    eprintln!(
+    errln!(
         "pgconform: shrunk {} -> {} bytes in {} steps ({} candidates{}); written to {}",
         before,
         shrink::size(&shrunk.input),
@@ -384,4 +379,28 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<i32> {
         path.display()
     );
     Ok(INVARIANT_FAILED)
+}
+
+/// Write the shrunk case where `--output` says (a `.json` file or a
+/// directory), or next to the recorded case file; return its path.
+fn write_shrunk(args: &ReplayArgs, shrunk: &CaseFile) -> anyhow::Result<PathBuf> {
+    match &args.output {
+        Some(p) if p.extension().is_some_and(|e| e == "json") => {
+            if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            let mut text = serde_json::to_string_pretty(&shrunk.sealed())?;
+            text.push('\n');
+            std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            Ok(p.clone())
+        }
+        Some(dir) => Ok(shrunk.write_into(dir)?),
+        None => Ok(shrunk.write_into(
+            args.file
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )?),
+    }
 }

@@ -43,19 +43,7 @@ use pgconform_scenarios::sql_lexer::{is_word_byte, Lexer};
 /// Split `sql` into its top-level statements.
 pub fn statements(sql: &str) -> Vec<Statement> {
     let mut lx = Lexer::new(sql);
-    let mut out = Vec::new();
-    let mut current: Option<Statement> = None;
-    // Words seen in this statement (upper-cased), for BEGIN ATOMIC tracking.
-    let mut prev_word = String::new();
-    let mut atomic_depth = 0usize;
-    let start = |cur: &mut Option<Statement>, line: usize| {
-        if cur.is_none() {
-            *cur = Some(Statement {
-                line,
-                head: Vec::new(),
-            });
-        }
-    };
+    let mut st = Splitter::default();
     while let Some(c) = lx.peek(0) {
         let line = lx.line;
         match c {
@@ -73,25 +61,20 @@ pub fn statements(sql: &str) -> Vec<Statement> {
             }
             b';' => {
                 lx.bump();
-                if atomic_depth == 0 {
-                    if let Some(s) = current.take() {
-                        out.push(s);
-                    }
-                    prev_word.clear();
-                }
+                st.semicolon();
             }
             b'\'' => {
-                start(&mut current, line);
+                st.start(line);
                 lx.bump();
                 lx.skip_quoted(b'\'', false);
             }
             b'"' => {
-                start(&mut current, line);
+                st.start(line);
                 lx.bump();
                 lx.skip_quoted(b'"', false);
             }
             b'$' if lx.dollar_tag_len().is_some() => {
-                start(&mut current, line);
+                st.start(line);
                 let n = lx.dollar_tag_len().unwrap_or(1);
                 lx.skip_dollar_quoted(n);
             }
@@ -104,42 +87,87 @@ pub fn statements(sql: &str) -> Vec<Statement> {
                     lx.bump();
                 }
                 let word = String::from_utf8_lossy(&lx.src[from..lx.pos]).to_ascii_uppercase();
+                st.start(line);
                 // E'…' / e'…': an escape string.
                 if (word == "E") && lx.peek(0) == Some(b'\'') {
-                    start(&mut current, line);
                     lx.bump();
                     lx.skip_quoted(b'\'', true);
                     continue;
                 }
-                start(&mut current, line);
-                let is_create = current
-                    .as_ref()
-                    .is_some_and(|s| s.head.first().is_some_and(|w| w == "CREATE"));
-                if let Some(s) = current.as_mut() {
-                    if s.head.len() < 3 {
-                        s.head.push(word.clone());
-                    }
-                }
-                if is_create {
-                    match word.as_str() {
-                        "ATOMIC" if prev_word == "BEGIN" => atomic_depth += 1,
-                        "CASE" if atomic_depth > 0 => atomic_depth += 1,
-                        "END" if atomic_depth > 0 => atomic_depth -= 1,
-                        _ => {}
-                    }
-                }
-                prev_word = word;
+                st.word(word);
             }
             _ => {
-                start(&mut current, line);
+                st.start(line);
                 lx.bump();
             }
         }
     }
-    if let Some(s) = current.take() {
-        out.push(s);
+    st.finish()
+}
+
+/// The statements found so far and the one being read.
+#[derive(Default)]
+struct Splitter {
+    out: Vec<Statement>,
+    current: Option<Statement>,
+    /// The previous word of this statement (upper-cased), for BEGIN ATOMIC.
+    prev_word: String,
+    /// How deep inside `BEGIN ATOMIC … END` (and its CASE … END) we are.
+    atomic_depth: usize,
+}
+
+impl Splitter {
+    /// Something that is not a comment or blank: a statement starts on
+    /// `line` unless one is already open.
+    fn start(&mut self, line: usize) {
+        if self.current.is_none() {
+            self.current = Some(Statement {
+                line,
+                head: Vec::new(),
+            });
+        }
     }
-    out
+
+    /// A `;`: it ends the statement unless inside a `BEGIN ATOMIC` body.
+    fn semicolon(&mut self) {
+        if self.atomic_depth == 0 {
+            if let Some(s) = self.current.take() {
+                self.out.push(s);
+            }
+            self.prev_word.clear();
+        }
+    }
+
+    /// A word of the open statement: kept if among its first three, and
+    /// tracked for `BEGIN ATOMIC` bodies inside CREATE statements.
+    fn word(&mut self, word: String) {
+        let is_create = self
+            .current
+            .as_ref()
+            .is_some_and(|s| s.head.first().is_some_and(|w| w == "CREATE"));
+        if let Some(s) = self.current.as_mut() {
+            if s.head.len() < 3 {
+                s.head.push(word.clone());
+            }
+        }
+        if is_create {
+            match word.as_str() {
+                "ATOMIC" if self.prev_word == "BEGIN" => self.atomic_depth += 1,
+                "CASE" if self.atomic_depth > 0 => self.atomic_depth += 1,
+                "END" if self.atomic_depth > 0 => self.atomic_depth -= 1,
+                _ => {}
+            }
+        }
+        self.prev_word = word;
+    }
+
+    /// The statements, the last one even without a closing `;`.
+    fn finish(mut self) -> Vec<Statement> {
+        if let Some(s) = self.current.take() {
+            self.out.push(s);
+        }
+        self.out
+    }
 }
 
 /// Every top-level transaction-control statement of `sql`: (line, command).

@@ -104,17 +104,11 @@ pub fn maximal() -> RunReport {
         control_passed: true,
         mutants: vec![
             MutantOutcome {
-                name: "ttl-zero-accepted".to_owned(),
-                file: "kernel/mutants/gates/ttl-zero-accepted.sql".to_owned(),
-                sha256: "b".repeat(64),
-                kills: vec!["GATE-MODEL".to_owned()],
-                why: "off by one".to_owned(),
                 status: MutantStatus::Killed,
                 killed_by: Some("GATE-MODEL".to_owned()),
                 expected_killer: true,
                 cases_to_kill: Some(3),
                 counterexample_bytes: Some(96),
-                failure: None,
                 case_file: Some("cases/GATE-MODEL-1.json".to_owned()),
                 tried: vec![TriedInvariant {
                     id: "GATE-MODEL".to_owned(),
@@ -122,22 +116,16 @@ pub fn maximal() -> RunReport {
                     cases: 3,
                     duration_ms: 300,
                 }],
-                error: None,
                 duration_ms: 900,
+                ..MutantOutcome::untried(
+                    "ttl-zero-accepted".to_owned(),
+                    "kernel/mutants/gates/ttl-zero-accepted.sql".to_owned(),
+                    "b".repeat(64),
+                    vec!["GATE-MODEL".to_owned()],
+                    "off by one".to_owned(),
+                )
             },
             MutantOutcome {
-                name: "harmless".to_owned(),
-                file: "m/harmless.sql".to_owned(),
-                sha256: "c".repeat(64),
-                kills: vec!["GATE-LEDGER".to_owned()],
-                why: "nothing".to_owned(),
-                status: MutantStatus::Survived,
-                killed_by: None,
-                expected_killer: false,
-                cases_to_kill: None,
-                counterexample_bytes: None,
-                failure: None,
-                case_file: None,
                 tried: vec![
                     TriedInvariant {
                         id: "GATE-LEDGER".to_owned(),
@@ -152,8 +140,14 @@ pub fn maximal() -> RunReport {
                         duration_ms: 900,
                     },
                 ],
-                error: None,
                 duration_ms: 2000,
+                ..MutantOutcome::untried(
+                    "harmless".to_owned(),
+                    "m/harmless.sql".to_owned(),
+                    "c".repeat(64),
+                    vec!["GATE-LEDGER".to_owned()],
+                    "nothing".to_owned(),
+                )
             },
         ],
     });
