@@ -88,9 +88,9 @@ impl CoverageRequirement {
             Some(id) => match results.iter().find(|r| &r.id == id) {
                 None => format!("coverage class `{}` of {id}: {id} was not run", self.class),
                 Some(r) => format!(
-                    "coverage class `{}` of {id} was never exercised in {} cases (exercised: {})",
+                    "coverage class `{}` of {id} was never exercised in {} (exercised: {})",
                     self.class,
-                    r.cases,
+                    crate::text::count(r.cases, "case"),
                     list_or_none(r.coverage.keys())
                 ),
             },

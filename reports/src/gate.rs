@@ -95,7 +95,7 @@ pub enum GateReason {
         detail: String,
     },
     /// Too few cases.
-    #[error("{id}: ran {cases} cases, the gate requires at least {min}")]
+    #[error("{id}: ran {}, the gate requires at least {min}", crate::text::count(*.cases, "case"))]
     TooFewCases {
         /// Invariant.
         id: String,

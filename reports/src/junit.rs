@@ -95,9 +95,9 @@ fn test_case(r: &InvariantResult, opts: &RenderOptions) -> TestCase {
                         d.push_str(&format!("sqlstate: {c}\n"));
                     }
                     d.push_str(&format!(
-                        "failed after {} cases, {} shrink steps\nshrunk input:\n{}\n",
-                        f.cases_to_failure,
-                        f.shrink_steps,
+                        "failed after {}, {}\nshrunk input:\n{}\n",
+                        text::count(f.cases_to_failure, "case"),
+                        text::count(f.shrink_steps, "shrink step"),
                         text::input_json(f)
                     ));
                     if let Some(cmd) = opts.replay_command(f) {

@@ -105,7 +105,12 @@ pub fn render(report: &RunReport, opts: &RenderOptions) -> String {
     for (i, c) in report.coverage_requirements.iter().enumerate() {
         let n = report.results.len() + i + 1;
         if c.satisfied {
-            let _ = writeln!(s, "ok {n} - coverage {} ({} cases)", c.spec(), c.cases);
+            let _ = writeln!(
+                s,
+                "ok {n} - coverage {} ({})",
+                c.spec(),
+                text::count(c.cases, "case")
+            );
         } else {
             let _ = writeln!(s, "not ok {n} - coverage {}", c.spec());
             let _ = writeln!(s, "  ---");
