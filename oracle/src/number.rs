@@ -25,6 +25,52 @@ pub const MAX_DECIMAL_WEIGHT: i64 = 131_071;
 /// Largest exponent magnitude `numeric_in` accepts (`PG_INT32_MAX / 2`).
 pub const MAX_EXPONENT: i64 = 1_073_741_823;
 
+/// Lexes an optional exponent (`e`/`E`, sign, digits) at `pos` of the number
+/// starting at `start`: the offset past it and its value, `None` when there
+/// is no exponent.
+#[inline]
+fn lex_exponent(
+    input: &[u8],
+    mut pos: usize,
+    start: usize,
+) -> Result<(usize, Option<i64>), RenderError> {
+    if !matches!(input.get(pos), Some(b'e' | b'E')) {
+        return Ok((pos, None));
+    }
+    pos += 1;
+    let mut exp_neg = false;
+    match input.get(pos) {
+        Some(b'+') => pos += 1,
+        Some(b'-') => {
+            exp_neg = true;
+            pos += 1;
+        }
+        _ => {}
+    }
+    let es = pos;
+    let mut exponent: i64 = 0;
+    while let Some(&d @ b'0'..=b'9') = input.get(pos) {
+        exponent = exponent * 10 + i64::from(d - b'0');
+        if exponent > MAX_EXPONENT {
+            // numeric_in fails as soon as the exponent passes INT32_MAX/2,
+            // but the token must still be a syntactically valid number.
+            while matches!(input.get(pos), Some(b'0'..=b'9')) {
+                pos += 1;
+            }
+            check_token_end(input, pos, start)?;
+            return Err(RenderError::NumericOverflow { offset: start });
+        }
+        pos += 1;
+    }
+    if pos == es {
+        return Err(RenderError::syntax(
+            start,
+            "invalid number: digit expected in exponent",
+        ));
+    }
+    Ok((pos, Some(if exp_neg { -exponent } else { exponent })))
+}
+
 /// Lexes the JSON number starting at `start` (which holds `-` or a digit),
 /// appends its canonical `numeric` text to `out` and returns the offset just
 /// past the number.
@@ -66,44 +112,9 @@ pub(crate) fn render_number(
     } else {
         (pos, pos)
     };
-    let mut exponent: i64 = 0;
-    let mut has_exp = false;
-    if matches!(input.get(pos), Some(b'e' | b'E')) {
-        has_exp = true;
-        pos += 1;
-        let mut exp_neg = false;
-        match input.get(pos) {
-            Some(b'+') => pos += 1,
-            Some(b'-') => {
-                exp_neg = true;
-                pos += 1;
-            }
-            _ => {}
-        }
-        let es = pos;
-        while let Some(&d @ b'0'..=b'9') = input.get(pos) {
-            exponent = exponent * 10 + i64::from(d - b'0');
-            if exponent > MAX_EXPONENT {
-                // numeric_in fails as soon as the exponent passes INT32_MAX/2,
-                // but the token must still be a syntactically valid number.
-                while matches!(input.get(pos), Some(b'0'..=b'9')) {
-                    pos += 1;
-                }
-                check_token_end(input, pos, start)?;
-                return Err(RenderError::NumericOverflow { offset: start });
-            }
-            pos += 1;
-        }
-        if pos == es {
-            return Err(RenderError::syntax(
-                start,
-                "invalid number: digit expected in exponent",
-            ));
-        }
-        if exp_neg {
-            exponent = -exponent;
-        }
-    }
+    let (pos, exponent) = lex_exponent(input, pos, start)?;
+    let has_exp = exponent.is_some();
+    let exponent = exponent.unwrap_or(0);
     check_token_end(input, pos, start)?;
 
     let int = &input[int_start..int_end];

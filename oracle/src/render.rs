@@ -62,6 +62,14 @@ pub struct Renderer {
     buf: Vec<u8>,
 }
 
+/// What [`Renderer::value`] left open.
+enum Opened {
+    /// A non-empty container was opened: a value is expected at this offset.
+    Container(usize),
+    /// No container is left open: the value ended at this offset.
+    Nothing(usize),
+}
+
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Renderer").finish_non_exhaustive()
@@ -182,104 +190,134 @@ impl Renderer {
 
     fn run(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), RenderError> {
         let mut pos = skip_ws(input, 0);
-        'value: loop {
+        loop {
             // A value is expected at `pos`.
-            match input.get(pos) {
-                Some(b'{') => {
-                    pos = skip_ws(input, pos + 1);
-                    if input.get(pos) == Some(&b'}') {
-                        out.extend_from_slice(b"{}");
-                        pos += 1;
-                    } else {
-                        out.push(b'{');
-                        self.frames.push(Frame::Object {
-                            content_start: out.len(),
-                            members_base: self.members.len(),
-                            keys_base: self.keys.len(),
-                        });
-                        pos = self.member_key(input, pos, out)?;
-                        continue 'value;
-                    }
-                }
-                Some(b'[') => {
-                    pos = skip_ws(input, pos + 1);
-                    if input.get(pos) == Some(&b']') {
-                        out.extend_from_slice(b"[]");
-                        pos += 1;
-                    } else {
-                        out.push(b'[');
-                        self.frames.push(Frame::Array);
-                        continue 'value;
-                    }
-                }
-                Some(b'"') => {
-                    let stop = crate::strings::scan_plain(input, pos + 1);
-                    if input.get(stop) == Some(&b'"') {
-                        // No escapes: the raw text is already escape_json's output.
-                        out.extend_from_slice(&input[pos..=stop]);
-                        pos = stop + 1;
-                    } else {
-                        // Decode, then re-escape the way escape_json does.
-                        self.scratch.clear();
-                        let (end, _) = decode_string(input, pos, &mut self.scratch)?;
-                        escape_into(out, &self.scratch);
-                        pos = end;
-                    }
-                }
-                Some(b'-' | b'0'..=b'9') => pos = render_number(input, pos, out)?,
-                Some(b't') => pos = literal(input, pos, b"true", out)?,
-                Some(b'f') => pos = literal(input, pos, b"false", out)?,
-                Some(b'n') => pos = literal(input, pos, b"null", out)?,
-                Some(_) => return Err(RenderError::syntax(pos, "expected json value")),
-                None => return Err(RenderError::syntax(pos, "unexpected end of input")),
+            match self.value(input, pos, out)? {
+                Opened::Container(p) => pos = p,
+                Opened::Nothing(p) => match self.after_value(input, p, out)? {
+                    Some(p) => pos = p,
+                    None => return Ok(()),
+                },
             }
-            // A value just ended; continue in the enclosing container.
-            loop {
-                pos = skip_ws(input, pos);
-                match self.frames.last().copied() {
-                    None => {
-                        if pos == input.len() {
-                            return Ok(());
-                        }
-                        return Err(RenderError::syntax(pos, "expected end of input"));
+        }
+    }
+
+    /// Renders the value at `pos`, or opens its container: where the next
+    /// value is expected, or where the scalar or empty container ended.
+    #[inline]
+    fn value(
+        &mut self,
+        input: &[u8],
+        mut pos: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<Opened, RenderError> {
+        match input.get(pos) {
+            Some(b'{') => {
+                pos = skip_ws(input, pos + 1);
+                if input.get(pos) == Some(&b'}') {
+                    out.extend_from_slice(b"{}");
+                    pos += 1;
+                } else {
+                    out.push(b'{');
+                    self.frames.push(Frame::Object {
+                        content_start: out.len(),
+                        members_base: self.members.len(),
+                        keys_base: self.keys.len(),
+                    });
+                    pos = self.member_key(input, pos, out)?;
+                    return Ok(Opened::Container(pos));
+                }
+            }
+            Some(b'[') => {
+                pos = skip_ws(input, pos + 1);
+                if input.get(pos) == Some(&b']') {
+                    out.extend_from_slice(b"[]");
+                    pos += 1;
+                } else {
+                    out.push(b'[');
+                    self.frames.push(Frame::Array);
+                    return Ok(Opened::Container(pos));
+                }
+            }
+            Some(b'"') => {
+                let stop = crate::strings::scan_plain(input, pos + 1);
+                if input.get(stop) == Some(&b'"') {
+                    // No escapes: the raw text is already escape_json's output.
+                    out.extend_from_slice(&input[pos..=stop]);
+                    pos = stop + 1;
+                } else {
+                    // Decode, then re-escape the way escape_json does.
+                    self.scratch.clear();
+                    let (end, _) = decode_string(input, pos, &mut self.scratch)?;
+                    escape_into(out, &self.scratch);
+                    pos = end;
+                }
+            }
+            Some(b'-' | b'0'..=b'9') => pos = render_number(input, pos, out)?,
+            Some(b't') => pos = literal(input, pos, b"true", out)?,
+            Some(b'f') => pos = literal(input, pos, b"false", out)?,
+            Some(b'n') => pos = literal(input, pos, b"null", out)?,
+            Some(_) => return Err(RenderError::syntax(pos, "expected json value")),
+            None => return Err(RenderError::syntax(pos, "unexpected end of input")),
+        }
+        Ok(Opened::Nothing(pos))
+    }
+
+    /// A value just ended at `pos`: continue in the enclosing containers.
+    /// Returns where the next value is expected, or `None` at the end of a
+    /// complete document.
+    #[inline]
+    fn after_value(
+        &mut self,
+        input: &[u8],
+        mut pos: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<usize>, RenderError> {
+        loop {
+            pos = skip_ws(input, pos);
+            match self.frames.last().copied() {
+                None => {
+                    if pos == input.len() {
+                        return Ok(None);
                     }
-                    Some(Frame::Array) => match input.get(pos) {
+                    return Err(RenderError::syntax(pos, "expected end of input"));
+                }
+                Some(Frame::Array) => match input.get(pos) {
+                    Some(b',') => {
+                        out.extend_from_slice(b", ");
+                        pos = skip_ws(input, pos + 1);
+                        return Ok(Some(pos));
+                    }
+                    Some(b']') => {
+                        out.push(b']');
+                        self.frames.pop();
+                        pos += 1;
+                    }
+                    _ => return Err(RenderError::syntax(pos, "expected \",\" or \"]\"")),
+                },
+                Some(Frame::Object {
+                    content_start,
+                    members_base,
+                    keys_base,
+                }) => {
+                    if let Some(m) = self.members.last_mut() {
+                        m.seg_end = out.len();
+                    }
+                    match input.get(pos) {
                         Some(b',') => {
                             out.extend_from_slice(b", ");
                             pos = skip_ws(input, pos + 1);
-                            continue 'value;
+                            pos = self.member_key(input, pos, out)?;
+                            return Ok(Some(pos));
                         }
-                        Some(b']') => {
-                            out.push(b']');
+                        Some(b'}') => {
+                            self.close_object(input, content_start, members_base, out);
+                            self.members.truncate(members_base);
+                            self.keys.truncate(keys_base);
                             self.frames.pop();
                             pos += 1;
                         }
-                        _ => return Err(RenderError::syntax(pos, "expected \",\" or \"]\"")),
-                    },
-                    Some(Frame::Object {
-                        content_start,
-                        members_base,
-                        keys_base,
-                    }) => {
-                        if let Some(m) = self.members.last_mut() {
-                            m.seg_end = out.len();
-                        }
-                        match input.get(pos) {
-                            Some(b',') => {
-                                out.extend_from_slice(b", ");
-                                pos = skip_ws(input, pos + 1);
-                                pos = self.member_key(input, pos, out)?;
-                                continue 'value;
-                            }
-                            Some(b'}') => {
-                                self.close_object(input, content_start, members_base, out);
-                                self.members.truncate(members_base);
-                                self.keys.truncate(keys_base);
-                                self.frames.pop();
-                                pos += 1;
-                            }
-                            _ => return Err(RenderError::syntax(pos, "expected \",\" or \"}\"")),
-                        }
+                        _ => return Err(RenderError::syntax(pos, "expected \",\" or \"}\"")),
                     }
                 }
             }

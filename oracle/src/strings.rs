@@ -85,6 +85,48 @@ fn scan_plain_swar(input: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+/// Decodes the `\uXXXX` escape at `esc` (pairing surrogates through
+/// `pending`, the high half waiting for its low half) and returns the offset
+/// past it.
+#[inline]
+fn decode_u_escape(
+    input: &[u8],
+    esc: usize,
+    pending: &mut Option<(u32, usize)>,
+    dst: &mut Vec<u8>,
+) -> Result<usize, RenderError> {
+    let cu =
+        read_hex4(input, esc + 2).ok_or(RenderError::syntax(esc, "invalid \\u escape sequence"))?;
+    match cu {
+        0xD800..=0xDBFF => {
+            if pending.is_some() {
+                return Err(RenderError::Surrogate {
+                    offset: esc,
+                    reason: "unicode high surrogate must not follow a high surrogate",
+                });
+            }
+            *pending = Some((cu, esc));
+        }
+        0xDC00..=0xDFFF => {
+            let Some((hi, _)) = pending.take() else {
+                return Err(lone_high(esc));
+            };
+            let cp = 0x10000 + ((hi - 0xD800) << 10) + (cu - 0xDC00);
+            push_char(dst, cp);
+        }
+        _ => {
+            if let Some((_, at)) = *pending {
+                return Err(lone_high(at));
+            }
+            if cu == 0 {
+                return Err(RenderError::NulEscape { offset: esc });
+            }
+            push_char(dst, cu);
+        }
+    }
+    Ok(esc + 6)
+}
+
 /// Decodes the JSON string whose opening quote is at `start`, appending the
 /// decoded (UTF-8) bytes to `dst`. Returns the offset just past the closing
 /// quote and whether the raw text contained any escape.
@@ -124,37 +166,7 @@ pub(crate) fn decode_string(
                     return Err(RenderError::syntax(start, "unterminated string"));
                 };
                 if e == b'u' {
-                    let cu = read_hex4(input, pos + 2)
-                        .ok_or(RenderError::syntax(esc, "invalid \\u escape sequence"))?;
-                    pos += 6;
-                    match cu {
-                        0xD800..=0xDBFF => {
-                            if pending.is_some() {
-                                return Err(RenderError::Surrogate {
-                                    offset: esc,
-                                    reason:
-                                        "unicode high surrogate must not follow a high surrogate",
-                                });
-                            }
-                            pending = Some((cu, esc));
-                        }
-                        0xDC00..=0xDFFF => {
-                            let Some((hi, _)) = pending.take() else {
-                                return Err(lone_high(esc));
-                            };
-                            let cp = 0x10000 + ((hi - 0xD800) << 10) + (cu - 0xDC00);
-                            push_char(dst, cp);
-                        }
-                        _ => {
-                            if let Some((_, at)) = pending {
-                                return Err(lone_high(at));
-                            }
-                            if cu == 0 {
-                                return Err(RenderError::NulEscape { offset: esc });
-                            }
-                            push_char(dst, cu);
-                        }
-                    }
+                    pos = decode_u_escape(input, esc, &mut pending, dst)?;
                     continue;
                 }
                 if let Some((_, at)) = pending {

@@ -118,15 +118,76 @@ pub fn parse_value(text: &str) -> Result<JsonValue, RenderError> {
     build(canon.as_bytes())
 }
 
+/// The key of the member whose quoted key starts at `pos` of canonical text,
+/// and where its value starts (past `": "`).
+fn key_at(t: &[u8], pos: usize) -> Result<(String, usize), RenderError> {
+    let mut buf = Vec::new();
+    let (end, _) = decode_string(t, pos, &mut buf)?;
+    Ok((String::from_utf8_lossy(&buf).into_owned(), end + 2))
+}
+
+/// Reads the value at `*pos` of canonical text: a scalar or empty container
+/// is returned; a non-empty container is pushed on `stack` (with its first
+/// key) and `None` returned, `*pos` then at its first value.
+fn open_value(
+    t: &[u8],
+    pos: &mut usize,
+    stack: &mut Vec<Partial>,
+) -> Result<Option<JsonValue>, RenderError> {
+    let v = match t.get(*pos) {
+        Some(b'{') if t.get(*pos + 1) == Some(&b'}') => {
+            *pos += 2;
+            JsonValue::Object(Vec::new())
+        }
+        Some(b'{') => {
+            let (k, next) = key_at(t, *pos + 1)?;
+            stack.push(Partial::Object(Vec::new(), k));
+            *pos = next;
+            return Ok(None);
+        }
+        Some(b'[') if t.get(*pos + 1) == Some(&b']') => {
+            *pos += 2;
+            JsonValue::Array(Vec::new())
+        }
+        Some(b'[') => {
+            stack.push(Partial::Array(Vec::new()));
+            *pos += 1;
+            return Ok(None);
+        }
+        Some(b'"') => {
+            let mut buf = Vec::new();
+            let (end, _) = decode_string(t, *pos, &mut buf)?;
+            *pos = end;
+            JsonValue::String(String::from_utf8_lossy(&buf).into_owned())
+        }
+        Some(b't') => {
+            *pos += 4;
+            JsonValue::Bool(true)
+        }
+        Some(b'f') => {
+            *pos += 5;
+            JsonValue::Bool(false)
+        }
+        Some(b'n') => {
+            *pos += 4;
+            JsonValue::Null
+        }
+        Some(_) => {
+            let start = *pos;
+            while !matches!(t.get(*pos), None | Some(b',' | b']' | b'}')) {
+                *pos += 1;
+            }
+            JsonValue::Number(String::from_utf8_lossy(&t[start..*pos]).into_owned())
+        }
+        None => return Err(RenderError::syntax(*pos, "unexpected end of input")),
+    };
+    Ok(Some(v))
+}
+
 /// Builds the tree from canonical text (the renderer's output).
 fn build(t: &[u8]) -> Result<JsonValue, RenderError> {
     let mut stack: Vec<Partial> = Vec::new();
     let mut pos = 0usize;
-    let key_at = |pos: usize| -> Result<(String, usize), RenderError> {
-        let mut buf = Vec::new();
-        let (end, _) = decode_string(t, pos, &mut buf)?;
-        Ok((String::from_utf8_lossy(&buf).into_owned(), end + 2))
-    };
     'value: loop {
         if stack.len() >= MAX_TREE_DEPTH {
             return Err(RenderError::syntax(
@@ -134,52 +195,8 @@ fn build(t: &[u8]) -> Result<JsonValue, RenderError> {
                 "nesting too deep for a value tree",
             ));
         }
-        let mut v = match t.get(pos) {
-            Some(b'{') if t.get(pos + 1) == Some(&b'}') => {
-                pos += 2;
-                JsonValue::Object(Vec::new())
-            }
-            Some(b'{') => {
-                let (k, next) = key_at(pos + 1)?;
-                stack.push(Partial::Object(Vec::new(), k));
-                pos = next;
-                continue 'value;
-            }
-            Some(b'[') if t.get(pos + 1) == Some(&b']') => {
-                pos += 2;
-                JsonValue::Array(Vec::new())
-            }
-            Some(b'[') => {
-                stack.push(Partial::Array(Vec::new()));
-                pos += 1;
-                continue 'value;
-            }
-            Some(b'"') => {
-                let mut buf = Vec::new();
-                let (end, _) = decode_string(t, pos, &mut buf)?;
-                pos = end;
-                JsonValue::String(String::from_utf8_lossy(&buf).into_owned())
-            }
-            Some(b't') => {
-                pos += 4;
-                JsonValue::Bool(true)
-            }
-            Some(b'f') => {
-                pos += 5;
-                JsonValue::Bool(false)
-            }
-            Some(b'n') => {
-                pos += 4;
-                JsonValue::Null
-            }
-            Some(_) => {
-                let start = pos;
-                while !matches!(t.get(pos), None | Some(b',' | b']' | b'}')) {
-                    pos += 1;
-                }
-                JsonValue::Number(String::from_utf8_lossy(&t[start..pos]).into_owned())
-            }
-            None => return Err(RenderError::syntax(pos, "unexpected end of input")),
+        let Some(mut v) = open_value(t, &mut pos, &mut stack)? else {
+            continue 'value;
         };
         loop {
             match stack.last_mut() {
@@ -199,7 +216,7 @@ fn build(t: &[u8]) -> Result<JsonValue, RenderError> {
                 Some(Partial::Object(members, key)) => {
                     members.push((std::mem::take(key), v));
                     if t.get(pos) == Some(&b',') {
-                        let (k, next) = key_at(pos + 2)?;
+                        let (k, next) = key_at(t, pos + 2)?;
                         *key = k;
                         pos = next;
                         continue 'value;
