@@ -107,31 +107,50 @@ fn pool(threads: usize) -> rayon::ThreadPool {
         .unwrap_or_else(|e| panic!("cannot build a {threads}-thread pool: {e}"))
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let n: usize = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
-    let (buf, spans) = make_rows(n + 1);
-    let spare = &buf[spans[n].0..spans[n].1];
-    let a = side(&buf, &spans[..n]);
-    let b_equal = a.clone();
-    let b_tampered = tampered(&a, spare, 5);
-    let (buf2, spans2) = make_rows(2 * n);
-    let b_disjoint: Side<'_> = side(&buf2, &spans2[n..]);
-    let bytes: usize = a.iter().map(|(_, t)| t.len()).sum();
-    println!(
-        "rows per side: {n}, mean row {:.0} bytes, best of {repeats}, {} cores",
-        bytes as f64 / n as f64,
-        std::thread::available_parallelism().map_or(1, usize::from)
-    );
+/// Every figure the example measures (best times; see `main`'s output for
+/// what each one is).
+#[derive(Clone, Copy)]
+struct Timings {
+    t1: Duration,
+    t2: Duration,
+    t2_nc: Duration,
+    nc_bytes: usize,
+    t1_nc: Duration,
+    t3_eq: Duration,
+    t3_loc: Duration,
+    t3_all: Duration,
+    b3_eq: Duration,
+    b3_loc: Duration,
+    b3_all: Duration,
+    t3_eq_w: Duration,
+    alternating: usize,
+    t3_eq_p1: Duration,
+    t3_eq_p2: Duration,
+    t3_loc_p1: Duration,
+    t3_loc_p2: Duration,
+    r_p1: Duration,
+    r_p2: Duration,
+    cp_eq_1: Duration,
+    cp_eq_2: Duration,
+    cp_loc_1: Duration,
+    cp_loc_2: Duration,
+    cp_r_1: Duration,
+    cp_r_2: Duration,
+}
 
+/// Times every path on sides `a` (equal, tampered and disjoint copies).
+fn measure(
+    a: &Side<'_>,
+    b_equal: &Side<'_>,
+    b_tampered: &Side<'_>,
+    b_disjoint: &Side<'_>,
+    n: usize,
+    repeats: usize,
+) -> Timings {
     let one = pool(1);
     let two = pool(2);
-    let t1 = best(repeats, || hash_both(&a, &b_equal));
-    let t2 = best(repeats, || render_hash_both(&a, &b_equal));
+    let t1 = best(repeats, || hash_both(a, b_equal));
+    let t2 = best(repeats, || render_hash_both(a, b_equal));
     let nc = noncanonical_rows(n);
     let t2_nc = best(repeats, || render_hash_noncanonical(&nc, &nc));
     let nc_bytes: usize = nc.iter().map(String::len).sum();
@@ -140,37 +159,73 @@ fn main() {
             x ^ pgconform_oracle::Digest::of_canonical(t.as_bytes()).0[0]
         })
     });
-    let t3_eq = best(repeats, || multiset_diff_seq(&a, &b_equal));
-    let t3_loc = best(repeats, || multiset_diff_seq(&a, &b_tampered));
-    let t3_all = best(repeats, || multiset_diff_seq(&a, &b_disjoint));
-    let b3_eq = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_equal));
-    let b3_loc = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_tampered));
-    let b3_all = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_disjoint));
-    let t3_eq_w = best_wall(repeats, || multiset_diff_seq(&a, &b_equal));
+    let t3_eq = best(repeats, || multiset_diff_seq(a, b_equal));
+    let t3_loc = best(repeats, || multiset_diff_seq(a, b_tampered));
+    let t3_all = best(repeats, || multiset_diff_seq(a, b_disjoint));
+    let b3_eq = best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal));
+    let b3_loc = best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered));
+    let b3_all = best_critical_path(&one, repeats, || multiset_diff_par(a, b_disjoint));
+    let t3_eq_w = best_wall(repeats, || multiset_diff_seq(a, b_equal));
     let alternating = 2 * repeats + 1;
     let (t3_eq_p1, t3_eq_p2) =
-        best_wall_alternating(&one, &two, alternating, || multiset_diff_par(&a, &b_equal));
-    let (t3_loc_p1, t3_loc_p2) = best_wall_alternating(&one, &two, alternating, || {
-        multiset_diff_par(&a, &b_tampered)
-    });
+        best_wall_alternating(&one, &two, alternating, || multiset_diff_par(a, b_equal));
+    let (t3_loc_p1, t3_loc_p2) =
+        best_wall_alternating(&one, &two, alternating, || multiset_diff_par(a, b_tampered));
     let (r_p1, r_p2) = best_wall_alternating(&one, &two, alternating, || {
-        render_multiset_diff_par(&a, &b_equal)
+        render_multiset_diff_par(a, b_equal)
     });
-    let cp_eq_1 = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_equal));
-    let cp_eq_2 = best_critical_path(&two, repeats, || multiset_diff_par(&a, &b_equal));
-    let cp_loc_1 = best_critical_path(&one, repeats, || multiset_diff_par(&a, &b_tampered));
-    let cp_loc_2 = best_critical_path(&two, repeats, || multiset_diff_par(&a, &b_tampered));
-    let cp_r_1 = best_critical_path(&one, repeats, || render_multiset_diff_par(&a, &b_equal));
-    let cp_r_2 = best_critical_path(&two, repeats, || render_multiset_diff_par(&a, &b_equal));
+    let cp_eq_1 = best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal));
+    let cp_eq_2 = best_critical_path(&two, repeats, || multiset_diff_par(a, b_equal));
+    let cp_loc_1 = best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered));
+    let cp_loc_2 = best_critical_path(&two, repeats, || multiset_diff_par(a, b_tampered));
+    let cp_r_1 = best_critical_path(&one, repeats, || render_multiset_diff_par(a, b_equal));
+    let cp_r_2 = best_critical_path(&two, repeats, || render_multiset_diff_par(a, b_equal));
 
-    // Sanity: the tampered side really differs, the equal one does not.
-    let d = multiset_diff_seq(&a, &b_tampered);
-    let (missing, extra): (usize, usize) = d
-        .types
-        .values()
-        .fold((0, 0), |(m, e), t| (m + t.missing.len(), e + t.extra.len()));
-    assert!(multiset_diff_seq(&a, &b_equal).is_ok());
+    Timings {
+        t1,
+        t2,
+        t2_nc,
+        nc_bytes,
+        t1_nc,
+        t3_eq,
+        t3_loc,
+        t3_all,
+        b3_eq,
+        b3_loc,
+        b3_all,
+        t3_eq_w,
+        alternating,
+        t3_eq_p1,
+        t3_eq_p2,
+        t3_loc_p1,
+        t3_loc_p2,
+        r_p1,
+        r_p2,
+        cp_eq_1,
+        cp_eq_2,
+        cp_loc_1,
+        cp_loc_2,
+        cp_r_1,
+        cp_r_2,
+    }
+}
 
+/// Prints the figures as ratios to the raw sha256 baseline `t.t1`.
+fn print_timings(t: &Timings, n: usize, missing: usize, extra: usize) {
+    let Timings {
+        t1,
+        t2,
+        t2_nc,
+        nc_bytes,
+        t1_nc,
+        t3_eq,
+        t3_loc,
+        t3_all,
+        b3_eq,
+        b3_loc,
+        b3_all,
+        ..
+    } = *t;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let rate = |d: Duration, rows: usize| rows as f64 / d.as_secs_f64() / 1e6;
     let ratio = |d: Duration| d.as_secs_f64() / t1.as_secs_f64();
@@ -214,6 +269,29 @@ fn main() {
         ratio(t3_loc),
         ratio(t3_all)
     );
+    print_parallel(t);
+}
+
+/// The parallel figures: 1 against 2 threads.
+fn print_parallel(t: &Timings) {
+    let Timings {
+        alternating,
+        t3_eq_p1,
+        t3_eq_p2,
+        t3_loc_p1,
+        t3_loc_p2,
+        t3_eq_w,
+        r_p1,
+        r_p2,
+        cp_eq_1,
+        cp_eq_2,
+        cp_loc_1,
+        cp_loc_2,
+        cp_r_1,
+        cp_r_2,
+        ..
+    } = *t;
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "(3)  multiset diff, equal, rayon 1 / 2 threads (wall, alternating, best of {alternating}) {:8.1} / {:.1} ms  speedup {:.2}x",
         ms(t3_eq_p1),
@@ -255,4 +333,38 @@ fn main() {
             .unwrap_or_default()
             .trim()
     );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+    let repeats: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5);
+    let (buf, spans) = make_rows(n + 1);
+    let spare = &buf[spans[n].0..spans[n].1];
+    let a = side(&buf, &spans[..n]);
+    let b_equal = a.clone();
+    let b_tampered = tampered(&a, spare, 5);
+    let (buf2, spans2) = make_rows(2 * n);
+    let b_disjoint: Side<'_> = side(&buf2, &spans2[n..]);
+    let bytes: usize = a.iter().map(|(_, t)| t.len()).sum();
+    println!(
+        "rows per side: {n}, mean row {:.0} bytes, best of {repeats}, {} cores",
+        bytes as f64 / n as f64,
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+
+    let t = measure(&a, &b_equal, &b_tampered, &b_disjoint, n, repeats);
+
+    // Sanity: the tampered side really differs, the equal one does not.
+    let d = multiset_diff_seq(&a, &b_tampered);
+    let (missing, extra): (usize, usize) = d
+        .types
+        .values()
+        .fold((0, 0), |(m, e), t| (m + t.missing.len(), e + t.extra.len()));
+    assert!(multiset_diff_seq(&a, &b_equal).is_ok());
+
+    print_timings(&t, n, missing, extra);
 }
