@@ -140,86 +140,10 @@ impl Property for EvidImmutable {
     fn check(&self, sandbox: &dyn Sandbox, input: &ImmutableInput) -> CaseResult {
         let mut fx = Fixture::new(sandbox, "ev_immutable", &[])?;
         let db = &mut fx.db;
-        let mut ids: Vec<Uuid> = Vec::new();
-        let mut uris: Vec<String> = Vec::new();
-        for (i, a) in input.artifacts.iter().enumerate() {
-            let uri = format!("pgc:immutable/{i}/{}", Uuid::new_v4());
-            ids.push(kernel_client::seal_as(
-                db,
-                &uri,
-                &a.body,
-                kernel_client::KIND_TEST_ARTIFACT,
-                86_400,
-            )?);
-            uris.push(uri);
-        }
+        let sealed = seal_artifacts(db, input)?;
         let base = dump(db)?;
         for at in &input.attempts {
-            let pick = |r: u8| usize::from(r) % ids.len();
-            let (sql, params): (String, Vec<String>) = match *at {
-                ImmutableAttempt::UpdateRegistry {
-                    row,
-                    column,
-                    with_allowed,
-                } => {
-                    let (col, val) = new_value(column);
-                    let extra = if with_allowed {
-                        ", revoked_at = coalesce(revoked_at, public.kernel_now())"
-                    } else {
-                        ""
-                    };
-                    (
-                        format!("UPDATE qt001_cp.evidence_registry SET {col} = {val}{extra} WHERE evidence_id = $1::text::uuid"),
-                        vec![ids[pick(row)].to_string()],
-                    )
-                }
-                ImmutableAttempt::UpdateStore { row, column } => {
-                    let set = match column {
-                        StoreColumn::ArtifactUri => "artifact_uri = artifact_uri || 'x'",
-                        StoreColumn::Body => "body = body || '\\x00'::bytea",
-                    };
-                    (
-                        format!("UPDATE qt001_cp.artifact_store SET {set} WHERE artifact_uri = $1"),
-                        vec![uris[pick(row)].clone()],
-                    )
-                }
-                ImmutableAttempt::DeleteRegistry { row } => (
-                    "DELETE FROM qt001_cp.evidence_registry WHERE evidence_id = $1::text::uuid"
-                        .into(),
-                    vec![ids[pick(row)].to_string()],
-                ),
-                ImmutableAttempt::DeleteStore { row } => (
-                    "DELETE FROM qt001_cp.artifact_store WHERE artifact_uri = $1".into(),
-                    vec![uris[pick(row)].clone()],
-                ),
-                ImmutableAttempt::TruncateRegistry => {
-                    ("TRUNCATE qt001_cp.evidence_registry CASCADE".into(), vec![])
-                }
-                ImmutableAttempt::TruncateStore => {
-                    ("TRUNCATE qt001_cp.artifact_store CASCADE".into(), vec![])
-                }
-                ImmutableAttempt::Revoke { row } => {
-                    let id = ids[pick(row)];
-                    let was = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
-                    kernel_client::revoke(db, id)?;
-                    let now = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
-                    if now.is_none() || (was.is_some() && was != now) {
-                        return Err(CaseError::mismatch(
-                            "revoking evidence (setting revoked_at) did not take".to_string(),
-                            "revoked_at set once",
-                            format!("{was:?} -> {now:?}"),
-                        ));
-                    }
-                    (
-                        "SELECT 1 WHERE $1::text IS NOT NULL".into(),
-                        vec![id.to_string()],
-                    )
-                }
-                ImmutableAttempt::Readback { row } => (
-                    "SELECT qt001_cp.readback_verify($1::text::uuid)".into(),
-                    vec![ids[pick(row)].to_string()],
-                ),
-            };
+            let (sql, params) = attempt_statement(db, *at, &sealed)?;
             let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params
                 .iter()
                 .map(|s| s as &(dyn postgres::types::ToSql + Sync))
@@ -242,4 +166,110 @@ impl Property for EvidImmutable {
         }
         Ok(())
     }
+}
+
+/// The sealed artifacts: evidence IDs and artifact URIs, in input order.
+struct Sealed {
+    ids: Vec<Uuid>,
+    uris: Vec<String>,
+}
+
+/// Seal every artifact of the input as a test artifact.
+fn seal_artifacts(db: &mut postgres::Client, input: &ImmutableInput) -> Result<Sealed, CaseError> {
+    let mut sealed = Sealed {
+        ids: Vec::new(),
+        uris: Vec::new(),
+    };
+    for (i, a) in input.artifacts.iter().enumerate() {
+        let uri = format!("pgc:immutable/{i}/{}", Uuid::new_v4());
+        sealed.ids.push(kernel_client::seal_as(
+            db,
+            &uri,
+            &a.body,
+            kernel_client::KIND_TEST_ARTIFACT,
+            86_400,
+        )?);
+        sealed.uris.push(uri);
+    }
+    Ok(sealed)
+}
+
+/// The statement (and its text parameters) of one attempt; a revoke is made
+/// here through the kernel and checked to take, its statement a no-op.
+fn attempt_statement(
+    db: &mut postgres::Client,
+    at: ImmutableAttempt,
+    sealed: &Sealed,
+) -> Result<(String, Vec<String>), CaseError> {
+    let (ids, uris) = (&sealed.ids, &sealed.uris);
+    let pick = |r: u8| usize::from(r) % ids.len();
+    Ok(match at {
+        ImmutableAttempt::UpdateRegistry {
+            row,
+            column,
+            with_allowed,
+        } => {
+            let (col, val) = new_value(column);
+            let extra = if with_allowed {
+                ", revoked_at = coalesce(revoked_at, public.kernel_now())"
+            } else {
+                ""
+            };
+            (
+                format!("UPDATE qt001_cp.evidence_registry SET {col} = {val}{extra} WHERE evidence_id = $1::text::uuid"),
+                vec![ids[pick(row)].to_string()],
+            )
+        }
+        ImmutableAttempt::UpdateStore { row, column } => {
+            let set = match column {
+                StoreColumn::ArtifactUri => "artifact_uri = artifact_uri || 'x'",
+                StoreColumn::Body => "body = body || '\\x00'::bytea",
+            };
+            (
+                format!("UPDATE qt001_cp.artifact_store SET {set} WHERE artifact_uri = $1"),
+                vec![uris[pick(row)].clone()],
+            )
+        }
+        ImmutableAttempt::DeleteRegistry { row } => (
+            "DELETE FROM qt001_cp.evidence_registry WHERE evidence_id = $1::text::uuid".into(),
+            vec![ids[pick(row)].to_string()],
+        ),
+        ImmutableAttempt::DeleteStore { row } => (
+            "DELETE FROM qt001_cp.artifact_store WHERE artifact_uri = $1".into(),
+            vec![uris[pick(row)].clone()],
+        ),
+        ImmutableAttempt::TruncateRegistry => {
+            ("TRUNCATE qt001_cp.evidence_registry CASCADE".into(), vec![])
+        }
+        ImmutableAttempt::TruncateStore => {
+            ("TRUNCATE qt001_cp.artifact_store CASCADE".into(), vec![])
+        }
+        ImmutableAttempt::Revoke { row } => {
+            let id = ids[pick(row)];
+            revoke_takes(db, id)?;
+            (
+                "SELECT 1 WHERE $1::text IS NOT NULL".into(),
+                vec![id.to_string()],
+            )
+        }
+        ImmutableAttempt::Readback { row } => (
+            "SELECT qt001_cp.readback_verify($1::text::uuid)".into(),
+            vec![ids[pick(row)].to_string()],
+        ),
+    })
+}
+
+/// Revoking evidence through the kernel sets its revoked_at once.
+fn revoke_takes(db: &mut postgres::Client, id: Uuid) -> CaseResult {
+    let was = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
+    kernel_client::revoke(db, id)?;
+    let now = dump(db)?.revoked.get(&id.to_string()).cloned().flatten();
+    if now.is_none() || (was.is_some() && was != now) {
+        return Err(CaseError::mismatch(
+            "revoking evidence (setting revoked_at) did not take".to_string(),
+            "revoked_at set once",
+            format!("{was:?} -> {now:?}"),
+        ));
+    }
+    Ok(())
 }
