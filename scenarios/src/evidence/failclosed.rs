@@ -2,8 +2,9 @@
 //! and leaves every function (definition, owner, ACL) and the evidence store
 //! exactly as they were.
 
+use super::kernel_client::DAY_SECS;
 use super::kernel_client::{self, ContractExt, Outcome};
-use super::restore::{expect_accepted, DAY_SECS};
+use super::restore::expect_accepted;
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -74,6 +75,43 @@ impl Run {
         self.ff.fx.live_def(oid)
     }
 
+    /// Seal `body` as function-source evidence valid for a day.
+    fn seal_source(&mut self, body: &[u8]) -> Result<Uuid, CaseError> {
+        kernel_client::seal_source(&mut self.ff.fx.db, body)
+    }
+
+    /// The attempt of `op` on function `oid` with evidence `ev` and `pin`.
+    /// A hash lookup first retires other evidence of `pin` (all but `keep`)
+    /// unless `keep` is `None`.
+    fn attempt(
+        &mut self,
+        op: FaultOp,
+        oid: u32,
+        ev: Uuid,
+        pin: String,
+        keep: Option<&[Uuid]>,
+    ) -> Result<(&'static str, Attempt), CaseError> {
+        Ok(match op {
+            FaultOp::Stub => (
+                kernel_client::STUB_SQL,
+                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
+            ),
+            FaultOp::Restore => (
+                kernel_client::RESTORE_SQL,
+                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
+            ),
+            _ => {
+                if let Some(keep) = keep {
+                    self.retire_others(&pin, keep)?;
+                }
+                (
+                    kernel_client::BY_HASH_SQL,
+                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
+                )
+            }
+        })
+    }
+
     /// Bring member `t` to its original body (a valid restore must succeed).
     fn ensure_original(&mut self, t: usize) -> CaseResult {
         if !self.stubbed[t] {
@@ -81,13 +119,8 @@ impl Run {
         }
         let def = self.original[t].clone();
         let pin = sha256_hex(def.as_bytes());
+        let ev = self.seal_source(def.as_bytes())?;
         let db = &mut self.ff.fx.db;
-        let ev = kernel_client::seal(
-            db,
-            def.as_bytes(),
-            kernel_client::KIND_FUNCTION_SOURCE,
-            DAY_SECS,
-        )?;
         expect_accepted(
             kernel_client::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
             "restore_function",
@@ -106,13 +139,8 @@ impl Run {
         let def = self.def(t)?;
         self.original[t] = def.clone();
         let pin = sha256_hex(def.as_bytes());
+        let ev = self.seal_source(def.as_bytes())?;
         let db = &mut self.ff.fx.db;
-        let ev = kernel_client::seal(
-            db,
-            def.as_bytes(),
-            kernel_client::KIND_FUNCTION_SOURCE,
-            DAY_SECS,
-        )?;
         expect_accepted(
             kernel_client::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
             "stub_fail_closed",
@@ -223,23 +251,7 @@ impl Run {
             self.ensure_stubbed(t)?;
         }
         self.inject(step.fault, ev, other_def.as_bytes())?;
-        let (sql, attempt): (&str, Attempt) = match step.op {
-            FaultOp::Stub => (
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            ),
-            FaultOp::Restore => (
-                kernel_client::RESTORE_SQL,
-                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
-            ),
-            _ => {
-                self.retire_others(&pin, &[ev])?;
-                (
-                    kernel_client::BY_HASH_SQL,
-                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
-                )
-            }
-        };
+        let (sql, attempt) = self.attempt(step.op, oid, ev, pin, Some(&[ev]))?;
         self.judge(step, created, Some(ev), sql, attempt)
     }
 
@@ -291,12 +303,7 @@ impl Run {
         let ev = match step.fault {
             Fault::WrongObject(_) => {
                 let def = self.def(t)?;
-                let ev = kernel_client::seal(
-                    &mut self.ff.fx.db,
-                    def.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let ev = self.seal_source(def.as_bytes())?;
                 created.push(ev);
                 ev
             }
@@ -323,6 +330,42 @@ impl Run {
         if step.fault.is_lifecycle() {
             return self.lifecycle_step(step, t);
         }
+        if step.op == FaultOp::Stub {
+            self.ensure_original(t)?;
+            self.original[t] = self.def(t)?;
+        } else {
+            self.ensure_stubbed(t)?;
+        }
+        if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
+            return self.stale_pin_step(step, t);
+        }
+        self.wrong_evidence_step(step, t)
+    }
+
+    /// A stub pinned to evidence sealed from the body, then the live body
+    /// changed: the pin no longer matches it.
+    fn stale_pin_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
+        let oid = self.ff.fx.fns[t].oid;
+        let source = self.original[t].clone();
+        let ev = self.seal_source(source.as_bytes())?;
+        let created = vec![ev];
+        self.ff
+            .fx
+            .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
+        self.original[t] = self.def(t)?;
+        let pin = sha256_hex(source.as_bytes());
+        self.judge(
+            step,
+            created,
+            None,
+            kernel_client::STUB_SQL,
+            Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
+        )
+    }
+
+    /// A stub, restore or hash lookup with evidence that is missing, of
+    /// another object, of a wrong pin or ambiguous.
+    fn wrong_evidence_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
         let oid = self.ff.fx.fns[t].oid;
         let sib = self.ff.other_of(
             t,
@@ -330,36 +373,7 @@ impl Run {
         );
         let other = self.ff.other_of(t, false);
         let mut created = Vec::new();
-        if step.op == FaultOp::Stub {
-            self.ensure_original(t)?;
-            self.original[t] = self.def(t)?;
-        } else {
-            self.ensure_stubbed(t)?;
-        }
         let mut source = self.original[t].clone();
-        if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
-            // sealed now, changed afterwards: the pin no longer matches the live body
-            let db = &mut self.ff.fx.db;
-            let ev = kernel_client::seal(
-                db,
-                source.as_bytes(),
-                kernel_client::KIND_FUNCTION_SOURCE,
-                DAY_SECS,
-            )?;
-            created.push(ev);
-            self.ff
-                .fx
-                .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
-            self.original[t] = self.def(t)?;
-            let pin = sha256_hex(source.as_bytes());
-            return self.judge(
-                step,
-                created,
-                None,
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            );
-        }
         let mut pin = sha256_hex(source.as_bytes());
         if let Fault::WrongObject(_) = step.fault {
             source = self.def(sib)?;
@@ -374,35 +388,13 @@ impl Run {
             Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(s.to_le_bytes()),
             Fault::WrongPin(WrongPin::OtherFunction) => pin = sha256_hex(other_def.as_bytes()),
             Fault::Ambiguous => {
-                let second = kernel_client::seal(
-                    &mut self.ff.fx.db,
-                    source.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let second = self.seal_source(source.as_bytes())?;
                 created.push(second);
             }
             _ => {}
         }
-        let (sql, attempt): (&str, Attempt) = match step.op {
-            FaultOp::Stub => (
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            ),
-            FaultOp::Restore => (
-                kernel_client::RESTORE_SQL,
-                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
-            ),
-            _ => {
-                if !matches!(step.fault, Fault::Ambiguous) {
-                    self.retire_others(&pin, &created)?;
-                }
-                (
-                    kernel_client::BY_HASH_SQL,
-                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
-                )
-            }
-        };
+        let keep = (!matches!(step.fault, Fault::Ambiguous)).then_some(created.as_slice());
+        let (sql, attempt) = self.attempt(step.op, oid, ev, pin, keep)?;
         self.judge(step, created, Some(ev), sql, attempt)
     }
 

@@ -249,6 +249,14 @@ pub fn snapshot(c: &mut Client, names: &[String]) -> Result<Uuid, CaseError> {
     column(&row, 0, C_SNAPSHOT, SNAPSHOT_SQL)
 }
 
+/// Validity of the harness's ordinary seals.
+pub const DAY_SECS: i64 = 86_400;
+
+/// Seal `body` as function-source evidence valid for a day ([`seal`]).
+pub fn seal_source(c: &mut Client, body: &[u8]) -> Result<Uuid, CaseError> {
+    seal(c, body, KIND_FUNCTION_SOURCE, DAY_SECS)
+}
+
 /// Seal `body` under a fresh URI, valid for `valid_secs`; a refusal is a
 /// kernel failure (the input is valid).
 pub fn seal(c: &mut Client, body: &[u8], kind: &str, valid_secs: i64) -> Result<Uuid, CaseError> {

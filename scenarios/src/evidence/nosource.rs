@@ -4,7 +4,7 @@
 
 use super::fixture::ObjState;
 use super::kernel_client::{self, Outcome};
-use super::restore::{expect_accepted, DAY_SECS};
+use super::restore::expect_accepted;
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
@@ -47,56 +47,7 @@ impl EvidNoSource {
         for a in attempts {
             let def = ff.fx.live_def(oid)?;
             let pin = sha256_hex(def.as_bytes());
-            let other = ff.other_of(t, true);
-            let other_oid = ff.fx.fns[other].oid;
-            let db = &mut ff.fx.db;
-            let mut created = Vec::new();
-            let ev: Option<Uuid> = match a {
-                NoSourceAttempt::NullEvidence => None,
-                NoSourceAttempt::MissingEvidence(u) => Some(Uuid::from_u64_pair(*u, !*u)),
-                NoSourceAttempt::OtherDefinition => {
-                    let od = ff.fx.live_def(other_oid)?;
-                    let ev = kernel_client::seal(
-                        &mut ff.fx.db,
-                        od.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::RandomBody(s) => {
-                    let ev = kernel_client::seal(
-                        db,
-                        &s.to_le_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::UnreadCopy => {
-                    let ev = kernel_client::seal_unread(
-                        db,
-                        def.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::RevokedCopy => {
-                    let ev = kernel_client::seal(
-                        db,
-                        def.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    kernel_client::revoke(db, ev)?;
-                    Some(ev)
-                }
-                NoSourceAttempt::RestoreByHash => None,
-            };
+            let (ev, created) = attempt_evidence(ff, t, a, &def)?;
             let before = ff.fx.fn_states()?;
             let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
                 (
@@ -128,6 +79,44 @@ impl EvidNoSource {
         }
         Ok(())
     }
+}
+
+/// The evidence an attempt offers for member `t`'s live definition `def`
+/// (none for a null one or a hash lookup), and the rows sealed for it.
+fn attempt_evidence(
+    ff: &mut FnFixture,
+    t: usize,
+    a: &NoSourceAttempt,
+    def: &str,
+) -> Result<(Option<Uuid>, Vec<Uuid>), CaseError> {
+    let other = ff.other_of(t, true);
+    let other_oid = ff.fx.fns[other].oid;
+    let ev = match a {
+        NoSourceAttempt::NullEvidence | NoSourceAttempt::RestoreByHash => {
+            return Ok((None, vec![]))
+        }
+        NoSourceAttempt::MissingEvidence(u) => {
+            return Ok((Some(Uuid::from_u64_pair(*u, !*u)), vec![]))
+        }
+        NoSourceAttempt::OtherDefinition => {
+            let od = ff.fx.live_def(other_oid)?;
+            kernel_client::seal_source(&mut ff.fx.db, od.as_bytes())?
+        }
+        NoSourceAttempt::RandomBody(s) => {
+            kernel_client::seal_source(&mut ff.fx.db, &s.to_le_bytes())?
+        }
+        NoSourceAttempt::UnreadCopy => kernel_client::seal_unread(
+            &mut ff.fx.db,
+            def.as_bytes(),
+            kernel_client::KIND_FUNCTION_SOURCE,
+        )?,
+        NoSourceAttempt::RevokedCopy => {
+            let ev = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
+            kernel_client::revoke(&mut ff.fx.db, ev)?;
+            ev
+        }
+    };
+    Ok((Some(ev), vec![ev]))
 }
 
 impl Property for EvidNoSource {

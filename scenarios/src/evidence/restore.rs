@@ -13,9 +13,6 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-/// Validity of the harness's ordinary seals.
-pub const DAY_SECS: i64 = 86_400;
-
 /// The EVID-RESTORE property.
 pub struct EvidRestore {
     meta: InvariantMeta,
@@ -128,12 +125,7 @@ fn seal_and_stub(ff: &mut FnFixture, t: usize, isolate: bool) -> Result<Sealed, 
     let oid = ff.fx.fns[t].oid;
     let def = ff.fx.live_def(oid)?;
     let pin = sha256_hex(def.as_bytes());
-    let ev = kernel_client::seal(
-        &mut ff.fx.db,
-        def.as_bytes(),
-        kernel_client::KIND_FUNCTION_SOURCE,
-        DAY_SECS,
-    )?;
+    let ev = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
     expect_accepted(
         kernel_client::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
         "stub_fail_closed",
@@ -184,12 +176,7 @@ fn seal_decoys(ff: &mut FnFixture, def: &str, decoys: &[Decoy]) -> CaseResult {
     for d in decoys {
         match d {
             Decoy::Revoked => {
-                let x = kernel_client::seal(
-                    &mut ff.fx.db,
-                    def.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let x = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
                 kernel_client::revoke(&mut ff.fx.db, x)?;
             }
             Decoy::Expired => {
