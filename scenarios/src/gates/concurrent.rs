@@ -382,6 +382,39 @@ impl Property for GateConcurrent {
 const RUNS_PER_CASE: usize = 6;
 
 /// Run the plan once; the number of successful calls per session.
+/// Advance the frozen clock by each step until the sessions are `done`.
+fn drive_clock(client: &mut postgres::Client, steps: Vec<i64>, done: &AtomicBool) -> CaseResult {
+    for secs in steps {
+        if done.load(Ordering::Relaxed) {
+            break;
+        }
+        clock::advance(client, secs)?;
+        // Pace the clock across the sessions' calls (harness pacing only:
+        // nothing in the kernel waits for real time).
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    Ok(())
+}
+
+/// Observe the gates' state until the sessions are `done` (at most
+/// [`MAX_SNAPSHOTS`] times).
+fn monitor(
+    client: &mut postgres::Client,
+    done: &AtomicBool,
+    snapshots: &Mutex<Vec<Observed>>,
+) -> CaseResult {
+    let mut n = 0;
+    while !done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
+        let obs = observe(client)?;
+        snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(obs);
+        n += 1;
+    }
+    Ok(())
+}
+
 fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, CaseError> {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
     clock::freeze(&mut db, EPOCH_LITERAL)?;
@@ -413,32 +446,10 @@ fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, 
             .collect();
         let steps = plan.clock_steps.clone();
         let clock_done = Arc::clone(&done);
-        let clock = scope.spawn(move || -> CaseResult {
-            for secs in steps {
-                if clock_done.load(Ordering::Relaxed) {
-                    break;
-                }
-                clock::advance(&mut clock_client, secs)?;
-                // Pace the clock across the sessions' calls (harness pacing only:
-                // nothing in the kernel waits for real time).
-                std::thread::sleep(std::time::Duration::from_millis(3));
-            }
-            Ok(())
-        });
+        let clock = scope.spawn(move || drive_clock(&mut clock_client, steps, &clock_done));
         let mon_done = Arc::clone(&done);
         let mon_snaps = Arc::clone(&snapshots);
-        let monitor = scope.spawn(move || -> CaseResult {
-            let mut n = 0;
-            while !mon_done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
-                let obs = observe(&mut monitor_client)?;
-                mon_snaps
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(obs);
-                n += 1;
-            }
-            Ok(())
-        });
+        let monitor = scope.spawn(move || monitor(&mut monitor_client, &mon_done, &mon_snaps));
         let mut sessions = Vec::new();
         let mut first_err = None;
         for w in workers {
