@@ -257,6 +257,144 @@ fn close_all(client: &mut Client) -> CaseResult {
 
 // ---------------------------------------------------------------------------
 
+/// Learn the baseline and the install's effect on a database of their own
+/// (the cycles run on the SUT as installed, with any mutant): the baseline
+/// snapshot and the snapshot after installing on it.
+fn learn_baseline(
+    sandbox: &dyn Sandbox,
+    install: &str,
+    rollback: &str,
+) -> Result<(Snapshot, Snapshot), CaseError> {
+    let mut learn = baseline_db(sandbox, rollback)?;
+    let baseline = snap(&mut learn)?;
+    expect_ok(
+        "gates-install on the baseline",
+        run_script(&mut learn, install)?,
+    )?;
+    let installed = snap(&mut learn)?;
+    if installed == baseline {
+        return Err(CaseError::fail(
+            "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
+        ));
+    }
+    check_fresh_install(&observe(&mut learn)?)?;
+    Ok((baseline, installed))
+}
+
+/// A script that must be refused and change nothing: `accepted` is the
+/// failure when it succeeds, `changed` when it changes the database.
+fn refused_unchanged(
+    client: &mut Client,
+    script: &str,
+    accepted: &str,
+    changed: &str,
+) -> CaseResult {
+    let pre = snapshot::take(client, true).env()?;
+    if let Answer::Ok(_) = run_script(client, script)? {
+        return Err(CaseError::fail(accepted));
+    }
+    let post = snapshot::take(client, true).env()?;
+    if post != pre {
+        return Err(snapshot_mismatch(changed, &pre, &post));
+    }
+    Ok(())
+}
+
+/// What GATE-ROLLBACK's cycles are judged against.
+struct Lifecycle<'a> {
+    install: &'a str,
+    rollback: &'a str,
+    /// The database before gates-install.
+    baseline: &'a Snapshot,
+    /// The first install's snapshot without the rows of `created`.
+    installed_catalog: Snapshot,
+    /// The tables gates-install creates.
+    created: &'a BTreeSet<&'a String>,
+}
+
+impl Lifecycle<'_> {
+    /// One cycle: the operations, a gate maybe left open (then the rollback
+    /// must refuse), the rollback to the baseline and the reinstall.
+    fn cycle(&self, db: &mut CaseDb, sandbox: &dyn Sandbox, cycle: &Cycle) -> CaseResult {
+        let mut tracker = Tracker::new(super::model::EPOCH_US);
+        for op in &cycle.ops {
+            let before = observe(db)?;
+            run_op(db, sandbox, op, &mut tracker)?;
+            tracker.observe(&before, &observe(db)?);
+        }
+        if let Some((gate, how)) = cycle.leave_open {
+            leave_open(db, gate, how)?;
+        }
+        if any_governable_open(db)? {
+            refused_unchanged(
+                db,
+                self.rollback,
+                "gates-rollback succeeded while a governable gate was open (CONTRACT.md §4: \
+                 rollback refuses while any governable gate is open; a missing row is open)",
+                "a refused rollback changed the database",
+            )?;
+            close_all(db)?;
+        }
+        self.rollback_to_baseline(db)?;
+        self.reinstall(db)
+    }
+
+    /// With every gate closed, the rollback leaves exactly the baseline; a
+    /// second one changes nothing.
+    fn rollback_to_baseline(&self, db: &mut CaseDb) -> CaseResult {
+        expect_ok(
+            "gates-rollback with every gate closed",
+            run_script(db, self.rollback)?,
+        )?;
+        let got = snap(db)?;
+        if got != *self.baseline {
+            return Err(snapshot_mismatch(
+                "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
+                 rollback returns the database to its exact state before gates-install)",
+                self.baseline,
+                &got,
+            ));
+        }
+        // Nothing installed: the kernel may refuse or do nothing, but never change anything.
+        let _ = run_script(db, self.rollback)?;
+        let again = snap(db)?;
+        if again != got {
+            return Err(snapshot_mismatch(
+                "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
+                 it refuses or does nothing)",
+                &got,
+                &again,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Installing again gives the first install's catalog and a fresh
+    /// protocol; installing a second time is refused and changes nothing.
+    fn reinstall(&self, db: &mut CaseDb) -> CaseResult {
+        expect_ok(
+            "gates-install after a rollback",
+            run_script(db, self.install)?,
+        )?;
+        let reinstalled = snap(db)?;
+        if strip_data(&reinstalled, self.created) != self.installed_catalog {
+            return Err(snapshot_mismatch(
+                "gates-install after a rollback does not give what the first install gave \
+                 (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
+                &self.installed_catalog,
+                &strip_data(&reinstalled, self.created),
+            ));
+        }
+        check_fresh_install(&observe(db)?)?;
+        refused_unchanged(
+            db,
+            self.install,
+            "gates-install over an installed protocol succeeded (CONTRACT.md §4: install has a guard)",
+            "a refused second install changed the database",
+        )
+    }
+}
+
 /// GATE-ROLLBACK.
 pub struct GateRollback {
     meta: InvariantMeta,
@@ -304,111 +442,24 @@ impl Property for GateRollback {
     fn check(&self, sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
         let install = script_sql(sandbox, "gates-install")?;
         let rollback = script_sql(sandbox, "gates-rollback")?;
-        // Learn the baseline and the install's effect on a database of their
-        // own; the cycles run on the SUT as installed (with any mutant).
-        let (baseline, installed) = {
-            let mut learn = baseline_db(sandbox, &rollback)?;
-            let baseline = snap(&mut learn)?;
-            expect_ok(
-                "gates-install on the baseline",
-                run_script(&mut learn, &install)?,
-            )?;
-            let installed = snap(&mut learn)?;
-            if installed == baseline {
-                return Err(CaseError::fail(
-                    "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
-                ));
-            }
-            check_fresh_install(&observe(&mut learn)?)?;
-            (baseline, installed)
-        };
+        let (baseline, installed) = learn_baseline(sandbox, &install, &rollback)?;
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
         crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
         let created: BTreeSet<&String> = installed
             .keys()
             .filter(|k| !baseline.contains_key(*k))
             .collect();
-        let installed_catalog = strip_data(&installed, &created);
+        let lifecycle = Lifecycle {
+            install: &install,
+            rollback: &rollback,
+            baseline: &baseline,
+            installed_catalog: strip_data(&installed, &created),
+            created: &created,
+        };
         for (n, cycle) in plan.cycles.iter().enumerate() {
-            let at = |e: CaseError| match e {
-                CaseError::Fail(mut d) => {
-                    d.message = format!("cycle {}: {}", n + 1, d.message);
-                    CaseError::Fail(d)
-                }
-                other => other,
-            };
-            (|| -> CaseResult {
-                let mut tracker = Tracker::new(super::model::EPOCH_US);
-                for op in &cycle.ops {
-                    let before = observe(&mut db)?;
-                    run_op(&mut db, sandbox, op, &mut tracker)?;
-                    tracker.observe(&before, &observe(&mut db)?);
-                }
-                if let Some((gate, how)) = cycle.leave_open {
-                    leave_open(&mut db, gate, how)?;
-                }
-                if any_governable_open(&mut db)? {
-                    let pre = snapshot::take(&mut db, true).env()?;
-                    if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
-                        return Err(CaseError::fail(
-                            "gates-rollback succeeded while a governable gate was open (CONTRACT.md §4: \
-                             rollback refuses while any governable gate is open; a missing row is open)",
-                        ));
-                    }
-                    let post = snapshot::take(&mut db, true).env()?;
-                    if post != pre {
-                        return Err(snapshot_mismatch("a refused rollback changed the database", &pre, &post));
-                    }
-                    close_all(&mut db)?;
-                }
-                expect_ok(
-                    "gates-rollback with every gate closed",
-                    run_script(&mut db, &rollback)?,
-                )?;
-                let got = snap(&mut db)?;
-                if got != baseline {
-                    return Err(snapshot_mismatch(
-                        "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
-                         rollback returns the database to its exact state before gates-install)",
-                        &baseline,
-                        &got,
-                    ));
-                }
-                // Nothing installed: the kernel may refuse or do nothing, but never change anything.
-                let _ = run_script(&mut db, &rollback)?;
-                let again = snap(&mut db)?;
-                if again != got {
-                    return Err(snapshot_mismatch(
-                        "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
-                         it refuses or does nothing)",
-                        &got,
-                        &again,
-                    ));
-                }
-                expect_ok("gates-install after a rollback", run_script(&mut db, &install)?)?;
-                let reinstalled = snap(&mut db)?;
-                if strip_data(&reinstalled, &created) != installed_catalog {
-                    return Err(snapshot_mismatch(
-                        "gates-install after a rollback does not give what the first install gave \
-                         (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
-                        &installed_catalog,
-                        &strip_data(&reinstalled, &created),
-                    ));
-                }
-                check_fresh_install(&observe(&mut db)?)?;
-                let pre = snapshot::take(&mut db, true).env()?;
-                if let Answer::Ok(_) = run_script(&mut db, &install)? {
-                    return Err(CaseError::fail(
-                        "gates-install over an installed protocol succeeded (CONTRACT.md §4: install has a guard)",
-                    ));
-                }
-                let post = snapshot::take(&mut db, true).env()?;
-                if post != pre {
-                    return Err(snapshot_mismatch("a refused second install changed the database", &pre, &post));
-                }
-                Ok(())
-            })()
-            .map_err(at)?;
+            lifecycle
+                .cycle(&mut db, sandbox, cycle)
+                .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
         }
         Ok(())
     }
