@@ -208,6 +208,108 @@ fn epoch(db: &mut postgres::Client, sql: &str) -> Result<f64, CaseError> {
     row.try_get::<_, f64>(0).kernel(sql)
 }
 
+/// The kernel's clock in epoch seconds.
+const NOW: &str = "SELECT extract(epoch FROM public.kernel_now())::float8";
+
+/// Whether kernel_now() is now() (no test clock in effect).
+fn kernel_now_is_now(db: &mut postgres::Client) -> Result<bool, CaseError> {
+    Ok(db
+        .query_one("SELECT public.kernel_now() = now()", &[])
+        .kernel("SELECT public.kernel_now() = now()")?
+        .get(0))
+}
+
+/// Freeze the clock at the plan's instant and advance it by each step,
+/// checking kernel_now() after each; returns the final expected epoch.
+fn freeze_and_advance(db: &mut postgres::Client, plan: &ClockPlan) -> Result<f64, CaseError> {
+    let base = 1_893_456_000i64 + plan.freeze_offset; // 2030-01-01T00:00:00Z + offset
+    let at: String = db
+        .query_one("SELECT to_timestamp($1::float8)::text", &[&(base as f64)])
+        .env()?
+        .get(0);
+    clock::freeze(db, &at)?;
+    let mut expected = base as f64;
+    let got = epoch(db, NOW)?;
+    if (got - expected).abs() > 1e-6 {
+        return Err(CaseError::mismatch("frozen clock not honoured", expected, got).with_sql(NOW));
+    }
+    for step in &plan.steps {
+        clock::advance(db, *step)?;
+        expected += *step as f64;
+        let got = epoch(db, NOW)?;
+        if (got - expected).abs() > 1e-6 {
+            return Err(CaseError::mismatch(
+                format!("clock advanced by {step}s not honoured"),
+                expected,
+                got,
+            )
+            .with_sql(NOW));
+        }
+    }
+    Ok(expected)
+}
+
+/// A non-superuser can read the clock (at `expected`) but never move it.
+fn non_superuser_cannot_move(db: &mut postgres::Client, expected: f64) -> CaseResult {
+    let role = case_role();
+    db.batch_execute(&format!("CREATE ROLE {} NOLOGIN", quote_ident(&role)))
+        .env()?;
+    let guard = RoleGuard {
+        client: db,
+        role: role.clone(),
+    };
+    guard
+        .client
+        .batch_execute(&format!("SET ROLE {}", quote_ident(&role)))
+        .env()?;
+    let as_role = epoch(guard.client, NOW)?;
+    let write = "UPDATE public.kernel_test_clock SET frozen_at = '1999-01-01'";
+    let moved = answer(guard.client.execute(write, &[]))?;
+    guard.client.batch_execute("RESET ROLE").env()?;
+    drop(guard);
+    if (as_role - expected).abs() > 1e-6 {
+        return Err(CaseError::mismatch(
+            "a non-superuser sees another clock",
+            expected,
+            as_role,
+        ));
+    }
+    if let Answer::Ok(_) = moved {
+        return Err(CaseError::fail("a non-superuser could write the test clock").with_sql(write));
+    }
+    Ok(())
+}
+
+/// A clock row for another database, or one whose `enabled_by` is not a
+/// superuser, has no effect here (a kernel may also refuse to store such a
+/// row: that is as good).
+fn foreign_clock_rows_ignored(db: &mut postgres::Client) -> CaseResult {
+    for (row, why) in [
+        (
+            "INSERT INTO public.kernel_test_clock (database_name, frozen_at) \
+             VALUES ('some_other_db', '1999-01-01')",
+            "a clock row for another database moved this database's clock",
+        ),
+        (
+            "INSERT INTO public.kernel_test_clock (database_name, frozen_at, enabled_by) \
+             VALUES (current_database(), '1999-01-01', 'pgc_no_such_superuser')",
+            "a clock row enabled by a role that is not a superuser moved the clock \
+             (contract §0: only a superuser's row counts)",
+        ),
+    ] {
+        clock::release(db)?;
+        if let Answer::Err { .. } = answer(db.execute(row, &[]))? {
+            continue;
+        }
+        if !kernel_now_is_now(db)? {
+            return Err(CaseError::fail(why).with_sql(row));
+        }
+        db.batch_execute("DELETE FROM public.kernel_test_clock")
+            .env()?;
+    }
+    Ok(())
+}
+
 impl Property for ClockSeam {
     type Input = ClockPlan;
     fn meta(&self) -> &InvariantMeta {
@@ -234,43 +336,13 @@ impl Property for ClockSeam {
             .boxed()
     }
     fn check(&self, sandbox: &dyn Sandbox, plan: &ClockPlan) -> CaseResult {
-        const NOW: &str = "SELECT extract(epoch FROM public.kernel_now())::float8";
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        let same: bool = db
-            .query_one("SELECT public.kernel_now() = now()", &[])
-            .kernel("SELECT public.kernel_now() = now()")?
-            .get(0);
-        if !same {
+        if !kernel_now_is_now(&mut db)? {
             return Err(CaseError::fail(
                 "without a test clock kernel_now() is not now()",
             ));
         }
-        let base = 1_893_456_000i64 + plan.freeze_offset; // 2030-01-01T00:00:00Z + offset
-        let at: String = db
-            .query_one("SELECT to_timestamp($1::float8)::text", &[&(base as f64)])
-            .env()?
-            .get(0);
-        clock::freeze(&mut db, &at)?;
-        let mut expected = base as f64;
-        let got = epoch(&mut db, NOW)?;
-        if (got - expected).abs() > 1e-6 {
-            return Err(
-                CaseError::mismatch("frozen clock not honoured", expected, got).with_sql(NOW),
-            );
-        }
-        for step in &plan.steps {
-            clock::advance(&mut db, *step)?;
-            expected += *step as f64;
-            let got = epoch(&mut db, NOW)?;
-            if (got - expected).abs() > 1e-6 {
-                return Err(CaseError::mismatch(
-                    format!("clock advanced by {step}s not honoured"),
-                    expected,
-                    got,
-                )
-                .with_sql(NOW));
-            }
-        }
+        let expected = freeze_and_advance(&mut db, plan)?;
         db.batch_execute(
             "SET pgconform.test_clock = '1999-01-01'; SET TimeZone = 'Pacific/Kiritimati'",
         )
@@ -283,66 +355,8 @@ impl Property for ClockSeam {
                 got,
             ));
         }
-        // A non-superuser can read the clock but never move it.
-        let role = case_role();
-        db.batch_execute(&format!("CREATE ROLE {} NOLOGIN", quote_ident(&role)))
-            .env()?;
-        let guard = RoleGuard {
-            client: &mut db,
-            role: role.clone(),
-        };
-        guard
-            .client
-            .batch_execute(&format!("SET ROLE {}", quote_ident(&role)))
-            .env()?;
-        let as_role = epoch(guard.client, NOW)?;
-        let write = "UPDATE public.kernel_test_clock SET frozen_at = '1999-01-01'";
-        let moved = answer(guard.client.execute(write, &[]))?;
-        guard.client.batch_execute("RESET ROLE").env()?;
-        drop(guard);
-        if (as_role - expected).abs() > 1e-6 {
-            return Err(CaseError::mismatch(
-                "a non-superuser sees another clock",
-                expected,
-                as_role,
-            ));
-        }
-        if let Answer::Ok(_) = moved {
-            return Err(
-                CaseError::fail("a non-superuser could write the test clock").with_sql(write),
-            );
-        }
-        // A clock row for another database, or one whose `enabled_by` is
-        // not a superuser, has no effect here (a kernel may also refuse to
-        // store such a row: that is as good).
-        for (row, why) in [
-            (
-                "INSERT INTO public.kernel_test_clock (database_name, frozen_at) \
-                 VALUES ('some_other_db', '1999-01-01')",
-                "a clock row for another database moved this database's clock",
-            ),
-            (
-                "INSERT INTO public.kernel_test_clock (database_name, frozen_at, enabled_by) \
-                 VALUES (current_database(), '1999-01-01', 'pgc_no_such_superuser')",
-                "a clock row enabled by a role that is not a superuser moved the clock \
-                 (contract §0: only a superuser's row counts)",
-            ),
-        ] {
-            clock::release(&mut db)?;
-            if let Answer::Err { .. } = answer(db.execute(row, &[]))? {
-                continue;
-            }
-            let same: bool = db
-                .query_one("SELECT public.kernel_now() = now()", &[])
-                .kernel("SELECT public.kernel_now() = now()")?
-                .get(0);
-            if !same {
-                return Err(CaseError::fail(why).with_sql(row));
-            }
-            db.batch_execute("DELETE FROM public.kernel_test_clock")
-                .env()?;
-        }
-        Ok(())
+        non_superuser_cannot_move(&mut db, expected)?;
+        foreign_clock_rows_ignored(&mut db)
     }
     fn coverage(&self, plan: &ClockPlan) -> Vec<String> {
         let mut c = vec![format!("steps:{}", plan.steps.len().min(3))];
