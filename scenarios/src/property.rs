@@ -49,6 +49,66 @@ pub trait Property: Send + Sync + 'static {
     }
 }
 
+/// Declares a property type: a struct holding its [`InvariantMeta`], `new`
+/// (evaluating `meta`), `Default`, and its [`Property`] implementation from
+/// plain functions: `strategy()` returning the input strategy, an optional
+/// `coverage(&input)` and `check(sandbox, &input)`.
+macro_rules! declare_property {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            input: $input:ty,
+            meta: $meta:expr,
+            strategy: $strategy:expr,
+            $(coverage: $coverage:expr,)?
+            check: $check:expr $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $name($crate::invariant::InvariantMeta);
+
+        impl $name {
+            /// The invariant.
+            pub fn new() -> Self {
+                Self($meta)
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl $crate::property::Property for $name {
+            type Input = $input;
+
+            fn meta(&self) -> &$crate::invariant::InvariantMeta {
+                &self.0
+            }
+
+            fn strategy(&self) -> proptest::strategy::BoxedStrategy<Self::Input> {
+                proptest::strategy::Strategy::boxed($strategy())
+            }
+
+            $(
+                fn coverage(&self, input: &Self::Input) -> Vec<String> {
+                    $coverage(input)
+                }
+            )?
+
+            fn check(
+                &self,
+                sandbox: &dyn $crate::sandbox::Sandbox,
+                input: &Self::Input,
+            ) -> $crate::case::CaseResult {
+                $check(sandbox, input)
+            }
+        }
+    };
+}
+pub(crate) use declare_property;
+
 /// Adapter running a [`Property`] as an [`Invariant`].
 pub struct PropertyInvariant<P>(pub P);
 

@@ -381,7 +381,6 @@ impl Property for GateConcurrent {
 /// Runs of the same plan per case.
 const RUNS_PER_CASE: usize = 6;
 
-/// Run the plan once; the number of successful calls per session.
 /// Advance the frozen clock by each step until the sessions are `done`.
 fn drive_clock(client: &mut postgres::Client, steps: Vec<i64>, done: &AtomicBool) -> CaseResult {
     for secs in steps {
@@ -415,6 +414,7 @@ fn monitor(
     Ok(())
 }
 
+/// Run the plan once; the number of successful calls per session.
 fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, CaseError> {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
     clock::freeze(&mut db, EPOCH_LITERAL)?;
