@@ -7,110 +7,98 @@ use super::restore::expect_accepted;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::quote_ident;
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_acl_input, AclInput, Disturbance, Grantee, Grantor};
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeMap;
 
-/// The EVID-ACL property.
-pub struct EvidAcl {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidAcl {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-ACL",
-                suite: Suite::Evidence,
-                title: "owner/ACL replay restores owner and the exact aclitem set",
-                seed: "004_73545968f3559826.txt",
-                property: "For any generated functions/tables, owners, roles (with memberships) and grants \
-                           (privileges, WITH GRANT OPTION, PUBLIC, grant chains by non-owner grantors): \
-                           snapshot_owner_acl, then owner changes, revokes, further grants and revoke_only, \
-                           then replay_owner_acl restores every object's owner and exact aclitem set \
-                           (grantor, grantee, privilege, grantable) as the harness saw them.",
-                default_cases: 24,
-            },
-        }
+declare_property! {
+    /// The EVID-ACL property.
+    EvidAcl {
+        input: AclInput,
+        meta: InvariantMeta::new(
+            "EVID-ACL",
+            Suite::Evidence,
+            "owner/ACL replay restores owner and the exact aclitem set",
+            "004_73545968f3559826.txt",
+            "For any generated functions/tables, owners, roles (with memberships) and grants \
+             (privileges, WITH GRANT OPTION, PUBLIC, grant chains by non-owner grantors): \
+             snapshot_owner_acl, then owner changes, revokes, further grants and revoke_only, \
+             then replay_owner_acl restores every object's owner and exact aclitem set \
+             (grantor, grantee, privilege, grantable) as the harness saw them.",
+            24,
+        ),
+        strategy: arb_acl_input,
+        coverage: acl_coverage,
+        check: acl_replay_restores,
     }
 }
 
-impl Property for EvidAcl {
-    type Input = AclInput;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
+/// EVID-ACL's coverage: languages, security modes, grants and disturbances
+/// that actually happen.
+fn acl_coverage(input: &AclInput) -> Vec<String> {
+    let mut v = Vec::new();
+    for m in &input.objects.functions.members {
+        v.push(format!("lang:{}", m.lang.name()));
+        v.push(format!("security:{}", m.security.name()));
     }
-
-    fn strategy(&self) -> BoxedStrategy<AclInput> {
-        arb_acl_input().boxed()
+    let nf = input.objects.functions.members.len();
+    let n = nf + input.objects.tables.len();
+    if n == 0 {
+        return v;
     }
-
-    fn coverage(&self, input: &AclInput) -> Vec<String> {
-        let mut v = Vec::new();
-        for m in &input.objects.functions.members {
-            v.push(format!("lang:{}", m.lang.name()));
-            v.push(format!("security:{}", m.security.name()));
-        }
-        let nf = input.objects.functions.members.len();
-        let n = nf + input.objects.tables.len();
-        if n == 0 {
-            return v;
-        }
-        // coverage claims only what happens: a grant the owner issues is always
-        // made (a role's may be refused by PostgreSQL), and revoke_only is
-        // applied to functions only
-        let grants = input
-            .grants
-            .iter()
-            .chain(input.disturbances.iter().filter_map(|d| match d {
-                Disturbance::Grant(g) => Some(g),
-                _ => None,
-            }));
-        for g in grants.filter(|g| g.by == Grantor::Owner) {
-            let is_fn = usize::from(g.object) % n < nf;
-            v.push(format!(
-                "grant:{}",
-                if is_fn {
-                    "execute".into()
-                } else {
-                    g.privilege.name()
-                }
-            ));
-            if g.grant_option && g.to != Grantee::Public {
-                v.push("grant:with_grant_option".into());
+    // coverage claims only what happens: a grant the owner issues is always
+    // made (a role's may be refused by PostgreSQL), and revoke_only is
+    // applied to functions only
+    let grants = input
+        .grants
+        .iter()
+        .chain(input.disturbances.iter().filter_map(|d| match d {
+            Disturbance::Grant(g) => Some(g),
+            _ => None,
+        }));
+    for g in grants.filter(|g| g.by == Grantor::Owner) {
+        let is_fn = usize::from(g.object) % n < nf;
+        v.push(format!(
+            "grant:{}",
+            if is_fn {
+                "execute".into()
+            } else {
+                g.privilege.name()
             }
-            if g.to == Grantee::Public {
-                v.push("grant:public".into());
+        ));
+        if g.grant_option && g.to != Grantee::Public {
+            v.push("grant:with_grant_option".into());
+        }
+        if g.to == Grantee::Public {
+            v.push("grant:public".into());
+        }
+    }
+    for d in &input.disturbances {
+        let class = match d {
+            Disturbance::ChangeOwner { .. } => "disturb:owner",
+            Disturbance::RevokeAll { .. } => "disturb:revoke",
+            Disturbance::Grant(_) => "disturb:grant",
+            Disturbance::RevokeOnly { object } if usize::from(*object) % n < nf => {
+                "disturb:revoke_only"
             }
-        }
-        for d in &input.disturbances {
-            let class = match d {
-                Disturbance::ChangeOwner { .. } => "disturb:owner",
-                Disturbance::RevokeAll { .. } => "disturb:revoke",
-                Disturbance::Grant(_) => "disturb:grant",
-                Disturbance::RevokeOnly { object } if usize::from(*object) % n < nf => {
-                    "disturb:revoke_only"
-                }
-                Disturbance::RevokeOnly { .. } => continue,
-            };
-            v.push(class.to_owned());
-        }
-        v
+            Disturbance::RevokeOnly { .. } => continue,
+        };
+        v.push(class.to_owned());
     }
+    v
+}
 
-    fn check(&self, sandbox: &dyn Sandbox, input: &AclInput) -> CaseResult {
-        let mut fx = Fixture::new(sandbox, &input.schema, &input.roles)?;
-        let objects = create_objects(&mut fx, input)?;
-        let before = fx.all_states()?;
-        let snap = kernel_client::snapshot(&mut fx.db, &objects.names)?;
-        for d in &input.disturbances {
-            disturb(&mut fx, input, &objects, d)?;
-        }
-        replay_restores(&mut fx, &objects, snap, &before)
+/// EVID-ACL's check.
+fn acl_replay_restores(sandbox: &dyn Sandbox, input: &AclInput) -> CaseResult {
+    let mut fx = Fixture::new(sandbox, &input.schema, &input.roles)?;
+    let objects = create_objects(&mut fx, input)?;
+    let before = fx.all_states()?;
+    let snap = kernel_client::snapshot(&mut fx.db, &objects.names)?;
+    for d in &input.disturbances {
+        disturb(&mut fx, input, &objects, d)?;
     }
+    replay_restores(&mut fx, &objects, snap, &before)
 }
 
 /// The case's objects, functions first: `(is_function, oid)` and the

@@ -9,14 +9,13 @@ use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::quote_ident;
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{
     arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultPoint, FaultStep, WrongObject,
     WrongPin,
 };
 use pgconform_oracle::sha256_hex;
-use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
 /// One kernel call, made once the fault is in place.
@@ -25,27 +24,25 @@ type Attempt = Box<dyn FnOnce(&mut postgres::Client) -> Result<Outcome, CaseErro
 /// Validity of evidence that a step is going to expire.
 const SHORT_SECS: i64 = 3_600;
 
-/// The EVID-FAILCLOSED property.
-pub struct EvidFailClosed {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidFailClosed {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-FAILCLOSED",
-                suite: Suite::Evidence,
-                title: "every evidence fault refuses and changes nothing",
-                seed: "004_73545968f3559826.txt",
-                property: "For stub_fail_closed, restore_function, restore_function_by_hash and \
-                           replay_owner_acl, each fault (missing, revoked, expired incl. the exact \
-                           valid_until boundary, never read back, tampered body, wrong pin, evidence of \
-                           another object, two valid artifacts for one hash) is refused, and every \
-                           function's definition hash, owner and ACL and the registry/store are unchanged.",
-                default_cases: 40,
-            },
-        }
+declare_property! {
+    /// The EVID-FAILCLOSED property.
+    EvidFailClosed {
+        input: FailClosedInput,
+        meta: InvariantMeta::new(
+            "EVID-FAILCLOSED",
+            Suite::Evidence,
+            "every evidence fault refuses and changes nothing",
+            "004_73545968f3559826.txt",
+            "For stub_fail_closed, restore_function, restore_function_by_hash and \
+             replay_owner_acl, each fault (missing, revoked, expired incl. the exact \
+             valid_until boundary, never read back, tampered body, wrong pin, evidence of \
+             another object, two valid artifacts for one hash) is refused, and every \
+             function's definition hash, owner and ACL and the registry/store are unchanged.",
+            40,
+        ),
+        strategy: arb_fail_closed_input,
+        coverage: fail_closed_coverage,
+        check: every_fault_refused,
     }
 }
 
@@ -467,51 +464,42 @@ impl Run {
     }
 }
 
-impl Property for EvidFailClosed {
-    type Input = FailClosedInput;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<FailClosedInput> {
-        arb_fail_closed_input().boxed()
-    }
-
-    fn coverage(&self, input: &FailClosedInput) -> Vec<String> {
-        let mut v = super::case_coverage(&input.case);
-        for s in &input.steps {
-            v.push(format!("fault:{}", s.fault.name()));
-            v.push(format!("op:{}", s.op.name()));
-            if s.fault.is_lifecycle() {
-                v.push(format!("point:{}", s.when.name()));
-            }
+/// EVID-FAILCLOSED's coverage: each step's fault, operation and (for a
+/// lifecycle fault) injection point.
+fn fail_closed_coverage(input: &FailClosedInput) -> Vec<String> {
+    let mut v = super::case_coverage(&input.case);
+    for s in &input.steps {
+        v.push(format!("fault:{}", s.fault.name()));
+        v.push(format!("op:{}", s.op.name()));
+        if s.fault.is_lifecycle() {
+            v.push(format!("point:{}", s.when.name()));
         }
-        v
     }
+    v
+}
 
-    fn check(&self, sandbox: &dyn Sandbox, input: &FailClosedInput) -> CaseResult {
-        let ff = FnFixture::build(sandbox, &input.case)?;
-        let n = ff.family;
-        let mut run = Run {
-            ff,
-            stubbed: vec![false; n],
-            original: vec![String::new(); n],
-        };
-        for i in 0..n {
-            run.original[i] = run.def(i)?;
-        }
-        for step in &input.steps {
-            if !step.applicable() {
-                return Err(CaseError::Reject(format!(
-                    "{:?} at {} does not apply to {}",
-                    step.fault,
-                    step.when.name(),
-                    step.op.name()
-                )));
-            }
-            run.step(step)?;
-        }
-        Ok(())
+/// EVID-FAILCLOSED's check: every applicable step is refused and changes nothing.
+fn every_fault_refused(sandbox: &dyn Sandbox, input: &FailClosedInput) -> CaseResult {
+    let ff = FnFixture::build(sandbox, &input.case)?;
+    let n = ff.family;
+    let mut run = Run {
+        ff,
+        stubbed: vec![false; n],
+        original: vec![String::new(); n],
+    };
+    for i in 0..n {
+        run.original[i] = run.def(i)?;
     }
+    for step in &input.steps {
+        if !step.applicable() {
+            return Err(CaseError::Reject(format!(
+                "{:?} at {} does not apply to {}",
+                step.fault,
+                step.when.name(),
+                step.op.name()
+            )));
+        }
+        run.step(step)?;
+    }
+    Ok(())
 }

@@ -7,35 +7,32 @@ use super::kernel_client::{self, ContractExt};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{
     arb_immutable_input, ImmutableAttempt, ImmutableInput, RegistryColumn, StoreColumn,
 };
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// The EVID-IMMUTABLE property.
-pub struct EvidImmutable {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidImmutable {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-IMMUTABLE",
-                suite: Suite::Evidence,
-                title: "evidence rows change only in last_readback_at and revoked_at",
-                seed: "001_3f8e8cad6dbc0fbe.txt",
-                property: "For any sealed artifacts and any sequence of UPDATEs of frozen registry \
-                           columns (alone or together with an allowed one), UPDATEs of store rows, DELETEs \
-                           and TRUNCATE ... CASCADE, run as superuser: every frozen column of the registry \
-                           and every store row stays exactly as sealed; revoking (revoked_at) works.",
-                default_cases: 24,
-            },
-        }
+declare_property! {
+    /// The EVID-IMMUTABLE property.
+    EvidImmutable {
+        input: ImmutableInput,
+        meta: InvariantMeta::new(
+            "EVID-IMMUTABLE",
+            Suite::Evidence,
+            "evidence rows change only in last_readback_at and revoked_at",
+            "001_3f8e8cad6dbc0fbe.txt",
+            "For any sealed artifacts and any sequence of UPDATEs of frozen registry \
+             columns (alone or together with an allowed one), UPDATEs of store rows, DELETEs \
+             and TRUNCATE ... CASCADE, run as superuser: every frozen column of the registry \
+             and every store row stays exactly as sealed; revoking (revoked_at) works.",
+            24,
+        ),
+        strategy: arb_immutable_input,
+        coverage: immutable_coverage,
+        check: sealed_rows_stay,
     }
 }
 
@@ -118,54 +115,44 @@ fn new_value(col: RegistryColumn) -> (&'static str, &'static str) {
     }
 }
 
-impl Property for EvidImmutable {
-    type Input = ImmutableInput;
+/// EVID-IMMUTABLE's coverage: the kinds of attempt.
+fn immutable_coverage(input: &ImmutableInput) -> Vec<String> {
+    input
+        .attempts
+        .iter()
+        .map(|a| format!("attempt:{}", a.name()))
+        .collect()
+}
 
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<ImmutableInput> {
-        arb_immutable_input().boxed()
-    }
-
-    fn coverage(&self, input: &ImmutableInput) -> Vec<String> {
-        input
-            .attempts
+/// EVID-IMMUTABLE's check: no attempt alters a frozen column or a store row.
+fn sealed_rows_stay(sandbox: &dyn Sandbox, input: &ImmutableInput) -> CaseResult {
+    let mut fx = Fixture::new(sandbox, "ev_immutable", &[])?;
+    let db = &mut fx.db;
+    let sealed = seal_artifacts(db, input)?;
+    let base = dump(db)?;
+    for at in &input.attempts {
+        let (sql, params) = attempt_statement(db, *at, &sealed)?;
+        let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params
             .iter()
-            .map(|a| format!("attempt:{}", a.name()))
-            .collect()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &ImmutableInput) -> CaseResult {
-        let mut fx = Fixture::new(sandbox, "ev_immutable", &[])?;
-        let db = &mut fx.db;
-        let sealed = seal_artifacts(db, input)?;
-        let base = dump(db)?;
-        for at in &input.attempts {
-            let (sql, params) = attempt_statement(db, *at, &sealed)?;
-            let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                .iter()
-                .map(|s| s as &(dyn postgres::types::ToSql + Sync))
-                .collect();
-            let res = answer(db.execute(sql.as_str(), &p))?;
-            let now = dump(db)?;
-            if now.frozen != base.frozen || now.store != base.store {
-                let affected = match res {
-                    Answer::Ok(n) => format!("statement succeeded ({n} rows)"),
-                    Answer::Err { sqlstate, .. } => format!("statement raised {sqlstate}"),
-                };
-                let show = |d: &Dump| format!("{:#?}\n{:#?}", d.frozen, d.store);
-                return Err(CaseError::mismatch(
-                    format!("{} altered sealed evidence ({affected})", at.name()),
-                    show(&base),
-                    show(&now),
-                )
-                .with_sql(sql));
-            }
+            .map(|s| s as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let res = answer(db.execute(sql.as_str(), &p))?;
+        let now = dump(db)?;
+        if now.frozen != base.frozen || now.store != base.store {
+            let affected = match res {
+                Answer::Ok(n) => format!("statement succeeded ({n} rows)"),
+                Answer::Err { sqlstate, .. } => format!("statement raised {sqlstate}"),
+            };
+            let show = |d: &Dump| format!("{:#?}\n{:#?}", d.frozen, d.store);
+            return Err(CaseError::mismatch(
+                format!("{} altered sealed evidence ({affected})", at.name()),
+                show(&base),
+                show(&now),
+            )
+            .with_sql(sql));
         }
-        Ok(())
     }
+    Ok(())
 }
 
 /// The sealed artifacts: evidence IDs and artifact URIs, in input order.

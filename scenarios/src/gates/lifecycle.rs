@@ -18,7 +18,7 @@ use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::{CaseDb, Sandbox};
 use crate::snapshot::{self, Snapshot};
 use pgconform_generators::gates::{arb_gate_op, GateOp, GOVERNABLE, NEVER_FLIP};
@@ -395,197 +395,152 @@ impl Lifecycle<'_> {
     }
 }
 
-/// GATE-ROLLBACK.
-pub struct GateRollback {
-    meta: InvariantMeta,
-}
-
-impl GateRollback {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::ROLLBACK,
-                suite: Suite::Gates,
-                title: "rollback refuses while a gate is open, else restores the exact prior snapshot",
-                seed: super::SEED,
-                property: "In a database of the SUT, after any operations: a rollback attempted while a \
-                           governable gate is open (through the API, written 'true' or junk by an operator, \
-                           or its row deleted) is refused and changes nothing; once all are closed it \
-                           succeeds and leaves exactly the baseline (what gates-rollback leaves on the \
-                           freshly installed SUT); a second rollback refuses or does nothing; reinstalling \
-                           gives the first install's catalog and a fresh protocol, and installing twice is \
-                           refused and changes nothing.",
-                default_cases: 12,
-            },
-        }
+declare_property! {
+    /// GATE-ROLLBACK.
+    GateRollback {
+        input: RollbackPlan,
+        meta: InvariantMeta::new(
+            InvariantIds::ROLLBACK,
+            Suite::Gates,
+            "rollback refuses while a gate is open, else restores the exact prior snapshot",
+            super::SEED,
+            "In a database of the SUT, after any operations: a rollback attempted while a \
+             governable gate is open (through the API, written 'true' or junk by an operator, \
+             or its row deleted) is refused and changes nothing; once all are closed it \
+             succeeds and leaves exactly the baseline (what gates-rollback leaves on the \
+             freshly installed SUT); a second rollback refuses or does nothing; reinstalling \
+             gives the first install's catalog and a fresh protocol, and installing twice is \
+             refused and changes nothing.",
+            12,
+        ),
+        strategy: arb_rollback_plan,
+        coverage: rollback_coverage,
+        check: rollback_lifecycle_holds,
     }
 }
 
-impl Default for GateRollback {
-    fn default() -> Self {
-        Self::new()
+/// GATE-ROLLBACK's coverage: the cycles' operations, how each leaves a gate
+/// open, the number of cycles.
+fn rollback_coverage(plan: &RollbackPlan) -> Vec<String> {
+    let mut out: BTreeSet<String> = plan
+        .cycles
+        .iter()
+        .flat_map(|c| coverage_of(&c.ops))
+        .collect();
+    for c in &plan.cycles {
+        out.insert(match c.leave_open {
+            None => "rollback:closed".to_owned(),
+            Some((_, how)) => format!("rollback:open-{how:?}").to_lowercase(),
+        });
     }
+    out.insert(format!("cycles:{}", plan.cycles.len()));
+    out.into_iter().collect()
 }
 
-impl Property for GateRollback {
-    type Input = RollbackPlan;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
+/// GATE-ROLLBACK's check: every cycle against the baseline learnt first.
+fn rollback_lifecycle_holds(sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
+    let install = script_sql(sandbox, "gates-install")?;
+    let rollback = script_sql(sandbox, "gates-rollback")?;
+    let (baseline, installed) = learn_baseline(sandbox, &install, &rollback)?;
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
+    let created: BTreeSet<&String> = installed
+        .keys()
+        .filter(|k| !baseline.contains_key(*k))
+        .collect();
+    let lifecycle = Lifecycle {
+        install: &install,
+        rollback: &rollback,
+        baseline: &baseline,
+        installed_catalog: strip_data(&installed, &created),
+        created: &created,
+    };
+    for (n, cycle) in plan.cycles.iter().enumerate() {
+        lifecycle
+            .cycle(&mut db, sandbox, cycle)
+            .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
     }
-
-    fn strategy(&self) -> BoxedStrategy<RollbackPlan> {
-        arb_rollback_plan().boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
-        let install = script_sql(sandbox, "gates-install")?;
-        let rollback = script_sql(sandbox, "gates-rollback")?;
-        let (baseline, installed) = learn_baseline(sandbox, &install, &rollback)?;
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
-        let created: BTreeSet<&String> = installed
-            .keys()
-            .filter(|k| !baseline.contains_key(*k))
-            .collect();
-        let lifecycle = Lifecycle {
-            install: &install,
-            rollback: &rollback,
-            baseline: &baseline,
-            installed_catalog: strip_data(&installed, &created),
-            created: &created,
-        };
-        for (n, cycle) in plan.cycles.iter().enumerate() {
-            lifecycle
-                .cycle(&mut db, sandbox, cycle)
-                .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
-        }
-        Ok(())
-    }
-
-    fn coverage(&self, plan: &RollbackPlan) -> Vec<String> {
-        let mut out: BTreeSet<String> = plan
-            .cycles
-            .iter()
-            .flat_map(|c| coverage_of(&c.ops))
-            .collect();
-        for c in &plan.cycles {
-            out.insert(match c.leave_open {
-                None => "rollback:closed".to_owned(),
-                Some((_, how)) => format!("rollback:open-{how:?}").to_lowercase(),
-            });
-        }
-        out.insert(format!("cycles:{}", plan.cycles.len()));
-        out.into_iter().collect()
-    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
 
-/// GATE-DRYRUN.
-pub struct GateDryRun {
-    meta: InvariantMeta,
+declare_property! {
+    /// GATE-DRYRUN.
+    GateDryRun {
+        input: Vec<GateOp>,
+        meta: InvariantMeta::new(
+            InvariantIds::DRYRUN,
+            Suite::Gates,
+            "install inside a rolled-back transaction leaves no trace",
+            super::SEED,
+            "On the baseline (a freshly installed SUT rolled back by its gates-rollback), \
+             gates-install run inside a transaction succeeds (the protocol is present and \
+             fresh inside it), any operations may follow, and after ROLLBACK the catalog and \
+             data snapshot is identical to the one before and the session holds no lock it \
+             did not hold before.",
+            8,
+        ),
+        strategy: || prop::collection::vec(
+    arb_inner_op().prop_filter("the clock is not moved inside the dry run", |op| {
+        !matches!(op, GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. })
+    }),
+    0..=6,
+),
+        coverage: coverage_of,
+        check: dry_run_leaves_no_trace,
+    }
 }
 
-impl GateDryRun {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::DRYRUN,
-                suite: Suite::Gates,
-                title: "install inside a rolled-back transaction leaves no trace",
-                seed: super::SEED,
-                property: "On the baseline (a freshly installed SUT rolled back by its gates-rollback), \
-                           gates-install run inside a transaction succeeds (the protocol is present and \
-                           fresh inside it), any operations may follow, and after ROLLBACK the catalog and \
-                           data snapshot is identical to the one before and the session holds no lock it \
-                           did not hold before.",
-                default_cases: 8,
-            },
+/// GATE-DRYRUN's check.
+fn dry_run_leaves_no_trace(sandbox: &dyn Sandbox, ops: &[GateOp]) -> CaseResult {
+    let install = script_sql(sandbox, "gates-install")?;
+    let rollback = script_sql(sandbox, "gates-rollback")?;
+    let mut db = baseline_db(sandbox, &rollback)?;
+    let before = snapshot::take(&mut db, true).env()?;
+    let locks_before = session_locks(&mut db)?;
+    {
+        let mut tx = db.transaction().env()?;
+        if let Answer::Err { sqlstate, message } = crate::pg::answer(tx.batch_execute(&install))? {
+            return Err(CaseError::Fail(Box::new(FailureDetail {
+                message: format!("gates-install failed inside a transaction: {message}"),
+                sqlstate: Some(sqlstate),
+                ..FailureDetail::default()
+            })));
         }
-    }
-}
-
-impl Default for GateDryRun {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for GateDryRun {
-    type Input = Vec<GateOp>;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
-        prop::collection::vec(
-            arb_inner_op().prop_filter("the clock is not moved inside the dry run", |op| {
-                !matches!(op, GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. })
-            }),
-            0..=6,
-        )
-        .boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
-        let install = script_sql(sandbox, "gates-install")?;
-        let rollback = script_sql(sandbox, "gates-rollback")?;
-        let mut db = baseline_db(sandbox, &rollback)?;
-        let before = snapshot::take(&mut db, true).env()?;
-        let locks_before = session_locks(&mut db)?;
-        {
-            let mut tx = db.transaction().env()?;
-            if let Answer::Err { sqlstate, message } =
-                crate::pg::answer(tx.batch_execute(&install))?
-            {
-                return Err(CaseError::Fail(Box::new(FailureDetail {
-                    message: format!("gates-install failed inside a transaction: {message}"),
-                    sqlstate: Some(sqlstate),
-                    ..FailureDetail::default()
-                })));
-            }
-            super::exec::check_tx_intact(&mut tx)?;
+        super::exec::check_tx_intact(&mut tx)?;
+        let mut sp = tx.transaction().env()?;
+        check_fresh_install(&observe_in(&mut sp)?)?;
+        sp.rollback().env()?;
+        for op in ops {
             let mut sp = tx.transaction().env()?;
-            check_fresh_install(&observe_in(&mut sp)?)?;
-            sp.rollback().env()?;
-            for op in ops {
-                let mut sp = tx.transaction().env()?;
-                if run_op_in(&mut sp, op)? {
-                    sp.commit().env()?;
-                } else {
-                    sp.rollback().env()?;
-                }
+            if run_op_in(&mut sp, op)? {
+                sp.commit().env()?;
+            } else {
+                sp.rollback().env()?;
             }
-            tx.rollback().env()?;
         }
-        let after = snapshot::take(&mut db, true).env()?;
-        if after != before {
-            return Err(snapshot_mismatch(
-                "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
-                &before,
-                &after,
-            ));
-        }
-        let locks_after = session_locks(&mut db)?;
-        if locks_after != locks_before {
-            return Err(CaseError::mismatch(
-                "a rolled-back gates-install left the session holding a lock (a session-level \
-                 advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
-                pgconform_reports::json_text(&locks_before),
-                pgconform_reports::json_text(&locks_after),
-            )
-            .with_sql(SESSION_LOCKS_SQL));
-        }
-        Ok(())
+        tx.rollback().env()?;
     }
-
-    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
-        coverage_of(ops)
+    let after = snapshot::take(&mut db, true).env()?;
+    if after != before {
+        return Err(snapshot_mismatch(
+            "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
+            &before,
+            &after,
+        ));
     }
+    let locks_after = session_locks(&mut db)?;
+    if locks_after != locks_before {
+        return Err(CaseError::mismatch(
+            "a rolled-back gates-install left the session holding a lock (a session-level \
+             advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
+            pgconform_reports::json_text(&locks_before),
+            pgconform_reports::json_text(&locks_after),
+        )
+        .with_sql(SESSION_LOCKS_SQL));
+    }
+    Ok(())
 }
 
 const SESSION_LOCKS_SQL: &str = "SELECT locktype, coalesce(classid::text, '') || '/' || \
