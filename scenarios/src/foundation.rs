@@ -4,11 +4,10 @@ use crate::case::{CaseError, CaseResult};
 use crate::clock;
 use crate::invariant::{Invariant, InvariantMeta, Suite};
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
-use crate::property::{boxed, unit_strategy, Property};
+use crate::property::{boxed, declare_property, unit_strategy};
 use crate::sandbox::Sandbox;
 use crate::snapshot;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 use serde::{Deserialize, Serialize};
 
 /// The foundation invariants.
@@ -43,7 +42,19 @@ impl Drop for RoleGuard<'_> {
 
 // ---------------------------------------------------------------- SUT-INSTALL-ATOMIC
 
-struct InstallAtomic;
+declare_property! {
+    /// SUT-INSTALL-ATOMIC.
+    InstallAtomic {
+        input: InstallCut,
+        static_meta: INSTALL_ATOMIC,
+        strategy: || {
+            (0usize..64, any::<bool>())
+            .prop_map(|(after_files, raise)| InstallCut { after_files, raise })
+        },
+        coverage: install_atomic_coverage,
+        check: install_atomic_holds,
+    }
+}
 
 /// Where the injected failure strikes during an install.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,65 +75,65 @@ static INSTALL_ATOMIC: InvariantMeta = InvariantMeta {
     default_cases: 8,
 };
 
-impl Property for InstallAtomic {
-    type Input = InstallCut;
-    fn meta(&self) -> &InvariantMeta {
-        &INSTALL_ATOMIC
-    }
-    fn strategy(&self) -> BoxedStrategy<InstallCut> {
-        (0usize..64, any::<bool>())
-            .prop_map(|(after_files, raise)| InstallCut { after_files, raise })
-            .boxed()
-    }
-    fn check(&self, sandbox: &dyn Sandbox, input: &InstallCut) -> CaseResult {
-        let files: Vec<_> = sandbox.sut().install_with_mutant().cloned().collect();
-        let cut = input.after_files % (files.len() + 1);
-        let mut db = sandbox.empty_db().map_err(CaseError::env)?;
-        let before = snapshot::take(&mut db, true).env()?;
-        db.batch_execute("BEGIN").env()?;
-        for f in &files[..cut] {
-            if let Err(e) = db.batch_execute(&f.sql) {
-                let _ = db.batch_execute("ROLLBACK");
-                return Err(CaseError::env(format!(
-                    "install file {} failed in a fresh database: {}",
-                    f.path,
-                    crate::pg::describe(&e)
-                )));
-            }
+/// SUT-INSTALL-ATOMIC's coverage classes.
+fn install_atomic_coverage(input: &InstallCut) -> Vec<String> {
+    vec![format!(
+        "fault:{}",
+        if input.raise { "raise" } else { "syntax" }
+    )]
+}
+
+/// SUT-INSTALL-ATOMIC's check.
+fn install_atomic_holds(sandbox: &dyn Sandbox, input: &InstallCut) -> CaseResult {
+    let files: Vec<_> = sandbox.sut().install_with_mutant().cloned().collect();
+    let cut = input.after_files % (files.len() + 1);
+    let mut db = sandbox.empty_db().map_err(CaseError::env)?;
+    let before = snapshot::take(&mut db, true).env()?;
+    db.batch_execute("BEGIN").env()?;
+    for f in &files[..cut] {
+        if let Err(e) = db.batch_execute(&f.sql) {
+            let _ = db.batch_execute("ROLLBACK");
+            return Err(CaseError::env(format!(
+                "install file {} failed in a fresh database: {}",
+                f.path,
+                crate::pg::describe(&e)
+            )));
         }
-        let fault = if input.raise {
-            "DO $$BEGIN RAISE EXCEPTION 'pgconform injected install fault'; END$$"
-        } else {
-            "SELEC pgconform_injected_syntax_error"
-        };
-        if db.batch_execute(fault).is_ok() {
-            return Err(CaseError::env("the injected fault did not fail"));
-        }
-        let _ = db.batch_execute("ROLLBACK");
-        let after = snapshot::take(&mut db, true).env()?;
-        if before != after {
-            return Err(CaseError::mismatch(
-                format!(
-                    "an install that failed after {cut} of {} files left objects behind (a file commits on its own or runs outside the transaction)",
-                    files.len()
-                ),
-                "an unchanged database",
-                snapshot::describe_diff(&before, &after, 10),
-            ));
-        }
-        Ok(())
     }
-    fn coverage(&self, input: &InstallCut) -> Vec<String> {
-        vec![format!(
-            "fault:{}",
-            if input.raise { "raise" } else { "syntax" }
-        )]
+    let fault = if input.raise {
+        "DO $$BEGIN RAISE EXCEPTION 'pgconform injected install fault'; END$$"
+    } else {
+        "SELEC pgconform_injected_syntax_error"
+    };
+    if db.batch_execute(fault).is_ok() {
+        return Err(CaseError::env("the injected fault did not fail"));
     }
+    let _ = db.batch_execute("ROLLBACK");
+    let after = snapshot::take(&mut db, true).env()?;
+    if before != after {
+        return Err(CaseError::mismatch(
+            format!(
+                "an install that failed after {cut} of {} files left objects behind (a file commits on its own or runs outside the transaction)",
+                files.len()
+            ),
+            "an unchanged database",
+            snapshot::describe_diff(&before, &after, 10),
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- SUT-REINSTALL
 
-struct Reinstall;
+declare_property! {
+    /// SUT-REINSTALL.
+    Reinstall {
+        input: (),
+        static_meta: REINSTALL,
+        strategy: unit_strategy,
+        check: reinstall_holds,
+    }
+}
 
 static REINSTALL: InvariantMeta = InvariantMeta {
     id: "SUT-REINSTALL",
@@ -134,54 +145,73 @@ static REINSTALL: InvariantMeta = InvariantMeta {
     default_cases: 1,
 };
 
-impl Property for Reinstall {
-    type Input = ();
-    fn meta(&self) -> &InvariantMeta {
-        &REINSTALL
-    }
-    fn strategy(&self) -> BoxedStrategy<()> {
-        unit_strategy()
-    }
-    fn check(&self, sandbox: &dyn Sandbox, _: &()) -> CaseResult {
-        let files: Vec<_> = sandbox.sut().install_with_mutant().cloned().collect();
-        let mut snaps = Vec::new();
-        for attempt in 1..=2 {
-            let mut db = sandbox.empty_db().map_err(CaseError::env)?;
-            db.batch_execute("BEGIN").env()?;
-            for f in &files {
-                if let Err(e) = db.batch_execute(&f.sql) {
-                    let state = crate::pg::sqlstate(&e);
-                    return Err(CaseError::Fail(Box::new(
-                        pgconform_reports::FailureDetail {
-                            message: format!(
-                                "install #{attempt} failed in {}: {}",
-                                f.path,
-                                crate::pg::describe(&e)
-                            ),
-                            sql: Some(f.path.clone()),
-                            sqlstate: state,
-                            ..Default::default()
-                        },
-                    )));
-                }
+/// SUT-REINSTALL's check.
+fn reinstall_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {
+    let files: Vec<_> = sandbox.sut().install_with_mutant().cloned().collect();
+    let mut snaps = Vec::new();
+    for attempt in 1..=2 {
+        let mut db = sandbox.empty_db().map_err(CaseError::env)?;
+        db.batch_execute("BEGIN").env()?;
+        for f in &files {
+            if let Err(e) = db.batch_execute(&f.sql) {
+                let state = crate::pg::sqlstate(&e);
+                return Err(CaseError::Fail(Box::new(
+                    pgconform_reports::FailureDetail {
+                        message: format!(
+                            "install #{attempt} failed in {}: {}",
+                            f.path,
+                            crate::pg::describe(&e)
+                        ),
+                        sql: Some(f.path.clone()),
+                        sqlstate: state,
+                        ..Default::default()
+                    },
+                )));
             }
-            db.batch_execute("COMMIT").env()?;
-            snaps.push(snapshot::take(&mut db, false).env()?);
         }
-        if snaps[0] != snaps[1] {
-            return Err(CaseError::mismatch(
-                "two installs of the same SUT on one cluster differ",
-                "identical snapshots",
-                snapshot::describe_diff(&snaps[0], &snaps[1], 10),
-            ));
-        }
-        Ok(())
+        db.batch_execute("COMMIT").env()?;
+        snaps.push(snapshot::take(&mut db, false).env()?);
     }
+    if snaps[0] != snaps[1] {
+        return Err(CaseError::mismatch(
+            "two installs of the same SUT on one cluster differ",
+            "identical snapshots",
+            snapshot::describe_diff(&snaps[0], &snaps[1], 10),
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------- SUT-CLOCK
 
-struct ClockSeam;
+declare_property! {
+    /// SUT-CLOCK.
+    ClockSeam {
+        input: ClockPlan,
+        static_meta: CLOCK,
+        strategy: || {
+            (
+                -315_360_000i64..315_360_000,
+                prop::collection::vec(
+                    prop_oneof![
+                        Just(0i64),
+                        Just(1),
+                        Just(3600),
+                        Just(-1),
+                        -100_000i64..100_000
+                    ],
+                    0..6,
+                ),
+            )
+                .prop_map(|(freeze_offset, steps)| ClockPlan {
+                    freeze_offset,
+                    steps,
+                })
+        },
+        coverage: clock_seam_coverage,
+        check: clock_seam_holds,
+    }
+}
 
 /// A clock scenario: where to freeze and how to move.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -310,66 +340,51 @@ fn foreign_clock_rows_ignored(db: &mut postgres::Client) -> CaseResult {
     Ok(())
 }
 
-impl Property for ClockSeam {
-    type Input = ClockPlan;
-    fn meta(&self) -> &InvariantMeta {
-        &CLOCK
+/// SUT-CLOCK's coverage classes.
+fn clock_seam_coverage(plan: &ClockPlan) -> Vec<String> {
+    let mut c = vec![format!("steps:{}", plan.steps.len().min(3))];
+    if plan.steps.iter().any(|s| *s < 0) {
+        c.push("step:negative".to_owned());
     }
-    fn strategy(&self) -> BoxedStrategy<ClockPlan> {
-        (
-            -315_360_000i64..315_360_000,
-            prop::collection::vec(
-                prop_oneof![
-                    Just(0i64),
-                    Just(1),
-                    Just(3600),
-                    Just(-1),
-                    -100_000i64..100_000
-                ],
-                0..6,
-            ),
-        )
-            .prop_map(|(freeze_offset, steps)| ClockPlan {
-                freeze_offset,
-                steps,
-            })
-            .boxed()
+    c
+}
+
+/// SUT-CLOCK's check.
+fn clock_seam_holds(sandbox: &dyn Sandbox, plan: &ClockPlan) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    if !kernel_now_is_now(&mut db)? {
+        return Err(CaseError::fail(
+            "without a test clock kernel_now() is not now()",
+        ));
     }
-    fn check(&self, sandbox: &dyn Sandbox, plan: &ClockPlan) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        if !kernel_now_is_now(&mut db)? {
-            return Err(CaseError::fail(
-                "without a test clock kernel_now() is not now()",
-            ));
-        }
-        let expected = freeze_and_advance(&mut db, plan)?;
-        db.batch_execute(
-            "SET pgconform.test_clock = '1999-01-01'; SET TimeZone = 'Pacific/Kiritimati'",
-        )
-        .env()?;
-        let got = epoch(&mut db, NOW)?;
-        if (got - expected).abs() > 1e-6 {
-            return Err(CaseError::mismatch(
-                "a session setting moved the clock",
-                expected,
-                got,
-            ));
-        }
-        non_superuser_cannot_move(&mut db, expected)?;
-        foreign_clock_rows_ignored(&mut db)
+    let expected = freeze_and_advance(&mut db, plan)?;
+    db.batch_execute(
+        "SET pgconform.test_clock = '1999-01-01'; SET TimeZone = 'Pacific/Kiritimati'",
+    )
+    .env()?;
+    let got = epoch(&mut db, NOW)?;
+    if (got - expected).abs() > 1e-6 {
+        return Err(CaseError::mismatch(
+            "a session setting moved the clock",
+            expected,
+            got,
+        ));
     }
-    fn coverage(&self, plan: &ClockPlan) -> Vec<String> {
-        let mut c = vec![format!("steps:{}", plan.steps.len().min(3))];
-        if plan.steps.iter().any(|s| *s < 0) {
-            c.push("step:negative".to_owned());
-        }
-        c
-    }
+    non_superuser_cannot_move(&mut db, expected)?;
+    foreign_clock_rows_ignored(&mut db)
 }
 
 // ---------------------------------------------------------------- SUT-SEARCH-PATH
 
-struct SearchPathPinned;
+declare_property! {
+    /// SUT-SEARCH-PATH.
+    SearchPathPinned {
+        input: (),
+        static_meta: SEARCH_PATH,
+        strategy: unit_strategy,
+        check: search_path_pinned_holds,
+    }
+}
 
 static SEARCH_PATH: InvariantMeta = InvariantMeta {
     id: "SUT-SEARCH-PATH",
@@ -381,39 +396,31 @@ static SEARCH_PATH: InvariantMeta = InvariantMeta {
     default_cases: 1,
 };
 
-impl Property for SearchPathPinned {
-    type Input = ();
-    fn meta(&self) -> &InvariantMeta {
-        &SEARCH_PATH
-    }
-    fn strategy(&self) -> BoxedStrategy<()> {
-        unit_strategy()
-    }
-    fn check(&self, sandbox: &dyn Sandbox, _: &()) -> CaseResult {
-        const SQL: &str = "SELECT p.oid::regprocedure::text FROM pg_proc p \
-             JOIN pg_namespace n ON n.oid = p.pronamespace \
-             WHERE n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
-               AND p.prokind IN ('f','p') \
-               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
-                               AND d.objid = p.oid AND d.deptype = 'e') \
-               AND NOT coalesce(EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\\_path=%'), false) \
-             ORDER BY 1";
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        let unpinned: Vec<String> = db
-            .query(SQL, &[])
-            .env()?
-            .into_iter()
-            .map(|r| r.get(0))
-            .collect();
-        if unpinned.is_empty() {
-            Ok(())
-        } else {
-            Err(CaseError::mismatch(
-                format!("{} function(s) do not pin search_path", unpinned.len()),
-                "SET search_path on every function",
-                unpinned.join(", "),
-            )
-            .with_sql(SQL))
-        }
+/// SUT-SEARCH-PATH's check.
+fn search_path_pinned_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {
+    const SQL: &str = "SELECT p.oid::regprocedure::text FROM pg_proc p \
+         JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg\\_%' \
+           AND p.prokind IN ('f','p') \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+                           AND d.objid = p.oid AND d.deptype = 'e') \
+           AND NOT coalesce(EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\\_path=%'), false) \
+         ORDER BY 1";
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    let unpinned: Vec<String> = db
+        .query(SQL, &[])
+        .env()?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    if unpinned.is_empty() {
+        Ok(())
+    } else {
+        Err(CaseError::mismatch(
+            format!("{} function(s) do not pin search_path", unpinned.len()),
+            "SET search_path on every function",
+            unpinned.join(", "),
+        )
+        .with_sql(SQL))
     }
 }

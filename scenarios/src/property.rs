@@ -49,19 +49,20 @@ pub trait Property: Send + Sync + 'static {
     }
 }
 
-/// Declares a property type: a struct holding its [`InvariantMeta`], `new`
-/// (evaluating `meta`), `Default`, and its [`Property`] implementation from
-/// plain functions: `strategy()` returning the input strategy, an optional
+/// Declares a property type and its [`Property`] implementation from plain
+/// functions: `strategy()` returning the input strategy, an optional
 /// `coverage(&input)` and `check(sandbox, &input)`.
+///
+/// With `meta: expr` the type holds its [`InvariantMeta`] and gets `new`
+/// (evaluating `meta`) and `Default`; with `static_meta: path` it is a unit
+/// struct whose metadata is that static.
 macro_rules! declare_property {
     (
         $(#[$doc:meta])*
         $name:ident {
             input: $input:ty,
             meta: $meta:expr,
-            strategy: $strategy:expr,
-            $(coverage: $coverage:expr,)?
-            check: $check:expr $(,)?
+            $($rest:tt)*
         }
     ) => {
         $(#[$doc])*
@@ -72,6 +73,10 @@ macro_rules! declare_property {
             pub fn new() -> Self {
                 Self($meta)
             }
+
+            fn meta_ref(&self) -> &$crate::invariant::InvariantMeta {
+                &self.0
+            }
         }
 
         impl Default for $name {
@@ -80,11 +85,38 @@ macro_rules! declare_property {
             }
         }
 
+        $crate::property::declare_property!(@impl $name, $input, $($rest)*);
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            input: $input:ty,
+            static_meta: $meta:path,
+            $($rest:tt)*
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $name {
+            fn meta_ref(&self) -> &$crate::invariant::InvariantMeta {
+                &$meta
+            }
+        }
+
+        $crate::property::declare_property!(@impl $name, $input, $($rest)*);
+    };
+    (
+        @impl $name:ident, $input:ty,
+        strategy: $strategy:expr,
+        $(coverage: $coverage:expr,)?
+        check: $check:expr $(,)?
+    ) => {
         impl $crate::property::Property for $name {
             type Input = $input;
 
             fn meta(&self) -> &$crate::invariant::InvariantMeta {
-                &self.0
+                self.meta_ref()
             }
 
             fn strategy(&self) -> proptest::strategy::BoxedStrategy<Self::Input> {
