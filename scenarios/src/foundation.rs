@@ -65,15 +65,15 @@ pub struct InstallCut {
     pub raise: bool,
 }
 
-static INSTALL_ATOMIC: InvariantMeta = InvariantMeta {
-    id: "SUT-INSTALL-ATOMIC",
-    suite: Suite::Foundation,
-    title: "the kernel installs in one transaction: a failure at any point leaves no trace",
-    seed: "CONTRACT.md",
-    property: "For any cut point in the install sequence, installing the files up to it and then failing, \
-               all in one transaction, leaves the database's catalog and data snapshot exactly as before.",
-    default_cases: 8,
-};
+static INSTALL_ATOMIC: InvariantMeta = InvariantMeta::new(
+    "SUT-INSTALL-ATOMIC",
+    Suite::Foundation,
+    "the kernel installs in one transaction: a failure at any point leaves no trace",
+    "CONTRACT.md",
+    "For any cut point in the install sequence, installing the files up to it and then failing, \
+     all in one transaction, leaves the database's catalog and data snapshot exactly as before.",
+    8,
+);
 
 /// SUT-INSTALL-ATOMIC's coverage classes.
 fn install_atomic_coverage(input: &InstallCut) -> Vec<String> {
@@ -135,15 +135,15 @@ declare_property! {
     }
 }
 
-static REINSTALL: InvariantMeta = InvariantMeta {
-    id: "SUT-REINSTALL",
-    suite: Suite::Foundation,
-    title: "the kernel installs again on a cluster that already has it, identically",
-    seed: "CONTRACT.md",
-    property: "Installing the SUT into two fresh databases of one cluster (the second sees the cluster-wide \
-               roles the first created) succeeds both times and yields identical catalog snapshots.",
-    default_cases: 1,
-};
+static REINSTALL: InvariantMeta = InvariantMeta::new(
+    "SUT-REINSTALL",
+    Suite::Foundation,
+    "the kernel installs again on a cluster that already has it, identically",
+    "CONTRACT.md",
+    "Installing the SUT into two fresh databases of one cluster (the second sees the cluster-wide \
+     roles the first created) succeeds both times and yields identical catalog snapshots.",
+    1,
+);
 
 /// SUT-REINSTALL's check.
 fn reinstall_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {
@@ -222,16 +222,16 @@ pub struct ClockPlan {
     pub steps: Vec<i64>,
 }
 
-static CLOCK: InvariantMeta = InvariantMeta {
-    id: "SUT-CLOCK",
-    suite: Suite::Foundation,
-    title: "kernel_now() follows the harness's test clock, and nothing else moves it",
-    seed: "CONTRACT.md",
-    property: "kernel_now() is now() without a test clock; equals the frozen time after any sequence of \
-               advances; ignores session settings; cannot be moved by a non-superuser; ignores a clock row \
-               for another database.",
-    default_cases: 16,
-};
+static CLOCK: InvariantMeta = InvariantMeta::new(
+    "SUT-CLOCK",
+    Suite::Foundation,
+    "kernel_now() follows the harness's test clock, and nothing else moves it",
+    "CONTRACT.md",
+    "kernel_now() is now() without a test clock; equals the frozen time after any sequence of \
+     advances; ignores session settings; cannot be moved by a non-superuser; ignores a clock row \
+     for another database.",
+    16,
+);
 
 fn epoch(db: &mut postgres::Client, sql: &str) -> Result<f64, CaseError> {
     let row = db.query_one(sql, &[]).kernel(sql)?;
@@ -386,15 +386,15 @@ declare_property! {
     }
 }
 
-static SEARCH_PATH: InvariantMeta = InvariantMeta {
-    id: "SUT-SEARCH-PATH",
-    suite: Suite::Foundation,
-    title: "every kernel function pins its search_path",
-    seed: "CONTRACT.md",
-    property: "Every function the SUT installs (outside extensions) has `SET search_path` in its \
-               configuration, so callers cannot redirect its unqualified names.",
-    default_cases: 1,
-};
+static SEARCH_PATH: InvariantMeta = InvariantMeta::new(
+    "SUT-SEARCH-PATH",
+    Suite::Foundation,
+    "every kernel function pins its search_path",
+    "CONTRACT.md",
+    "Every function the SUT installs (outside extensions) has `SET search_path` in its \
+     configuration, so callers cannot redirect its unqualified names.",
+    1,
+);
 
 /// SUT-SEARCH-PATH's check.
 fn search_path_pinned_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {

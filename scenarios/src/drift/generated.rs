@@ -50,15 +50,15 @@ fn build(
     Ok((db, snap))
 }
 
-static CLEAN: InvariantMeta = InvariantMeta {
-    id: "DRIFT-CLEAN",
-    suite: Suite::Drift,
-    title: "seal → activate → verify is ok for any schema (no false positive)",
-    seed: SEED,
-    property: "For any generated schema, the realized snapshot holds exactly its objects with hashes the harness \
-               recomputes, and seal → activate → verify reports ok with no failure.",
-    default_cases: 48,
-};
+static CLEAN: InvariantMeta = InvariantMeta::new(
+    "DRIFT-CLEAN",
+    Suite::Drift,
+    "seal → activate → verify is ok for any schema (no false positive)",
+    SEED,
+    "For any generated schema, the realized snapshot holds exactly its objects with hashes the harness \
+     recomputes, and seal → activate → verify reports ok with no failure.",
+    48,
+);
 
 declare_property! {
     /// DRIFT-CLEAN over generated schemas.
@@ -79,20 +79,20 @@ fn generated_clean_holds(sandbox: &dyn Sandbox, s: &Schema) -> CaseResult {
     kernel_client::check_report(&report, m, &Default::default(), &snap, &snap)
 }
 
-static DETECT: InvariantMeta = InvariantMeta {
-    id: "DRIFT-DETECT",
-    suite: Suite::Drift,
-    title: "verify reports exactly the mutated objects, with the right kind",
-    seed: SEED,
-    property: "For any schema (always with a trigger and a foreign key) and a sequence of mutations of every kind \
-               (one alteration of every kind the schema admits, then trigger enabled/disabled, FK deferrability in place, alterations of expression/column order/\
-               predicate/action/deferrability/opclass/INCLUDE/trigger, drop, rename, drop-and-recreate-identical, \
-               add), each applied after sealing and activating the previous state, verify reports exactly the \
-               objects the mutation changed (and their tables), kind and hashes right, code \
-               OBJECT_AUTHORITY_IMMUTABLE; identical recreation is not drift; a sealed but never activated \
-               manifest is not ok.",
-    default_cases: 32,
-};
+static DETECT: InvariantMeta = InvariantMeta::new(
+    "DRIFT-DETECT",
+    Suite::Drift,
+    "verify reports exactly the mutated objects, with the right kind",
+    SEED,
+    "For any schema (always with a trigger and a foreign key) and a sequence of mutations of every kind \
+     (one alteration of every kind the schema admits, then trigger enabled/disabled, FK deferrability in place, alterations of expression/column order/\
+     predicate/action/deferrability/opclass/INCLUDE/trigger, drop, rename, drop-and-recreate-identical, \
+     add), each applied after sealing and activating the previous state, verify reports exactly the \
+     objects the mutation changed (and their tables), kind and hashes right, code \
+     OBJECT_AUTHORITY_IMMUTABLE; identical recreation is not drift; a sealed but never activated \
+     manifest is not ok.",
+    32,
+);
 
 declare_property! {
     /// DRIFT-DETECT over generated schemas and sequences of mutations.
@@ -168,16 +168,16 @@ fn detect_case(sandbox: &dyn Sandbox, s: &Schema, ms: &[Mutation]) -> CaseResult
     Ok(())
 }
 
-static ORDER: InvariantMeta = InvariantMeta {
-    id: "DRIFT-ORDER",
-    suite: Suite::Drift,
-    title: "the same schema built in any order, in another database, gives identical hashes",
-    seed: SEED,
-    property: "Building a schema in its canonical order in one database and in a random dependency-respecting \
-               order (after OID-shifting noise) in another gives identical snapshots: same identities, same \
-               definition and TABLE set hashes.",
-    default_cases: 32,
-};
+static ORDER: InvariantMeta = InvariantMeta::new(
+    "DRIFT-ORDER",
+    Suite::Drift,
+    "the same schema built in any order, in another database, gives identical hashes",
+    SEED,
+    "Building a schema in its canonical order in one database and in a random dependency-respecting \
+     order (after OID-shifting noise) in another gives identical snapshots: same identities, same \
+     definition and TABLE set hashes.",
+    32,
+);
 
 declare_property! {
     /// DRIFT-ORDER.
@@ -229,16 +229,16 @@ fn generated_order_holds(sandbox: &dyn Sandbox, (s, prio): &(Schema, Vec<u32>)) 
     Ok(())
 }
 
-static EXTRA_INDEX: InvariantMeta = InvariantMeta {
-    id: "DRIFT-EXTRA-INDEX",
-    suite: Suite::Drift,
-    title: "any extra index fails until a new sealed, activated version lists it",
-    seed: SEED,
-    property: "After seal+activate, adding any index (plain, unique, partial, expression, INCLUDE, any name) \
-               makes verify report exactly that INDEX extra and its TABLE changed; sealing and activating a \
-               new version makes verify ok; dropping the index again is reported missing.",
-    default_cases: 32,
-};
+static EXTRA_INDEX: InvariantMeta = InvariantMeta::new(
+    "DRIFT-EXTRA-INDEX",
+    Suite::Drift,
+    "any extra index fails until a new sealed, activated version lists it",
+    SEED,
+    "After seal+activate, adding any index (plain, unique, partial, expression, INCLUDE, any name) \
+     makes verify report exactly that INDEX extra and its TABLE changed; sealing and activating a \
+     new version makes verify ok; dropping the index again is reported missing.",
+    32,
+);
 
 declare_property! {
     /// DRIFT-EXTRA-INDEX.

@@ -17,16 +17,16 @@ use std::collections::BTreeMap;
 const SEED: &str = "002_683b4106638da6eb.txt";
 const KERNEL_SCHEMA: &str = "qt001_cp";
 
-static DEFERRED_FK: InvariantMeta = InvariantMeta {
-    id: "DRIFT-DEFERRED-FK",
-    suite: Suite::Drift,
-    title: "dropping any deferred FK of the kernel's own schema is detected",
-    seed: SEED,
-    property: "After `script seal-kernel` (which seals and activates manifest set qt001_cp.kernel over schema \
-               qt001_cp), verify_object_authority('qt001_cp.kernel') is ok, and dropping any one foreign key of \
-               schema qt001_cp makes it report exactly that CONSTRAINT missing and its TABLE changed.",
-    default_cases: 12,
-};
+static DEFERRED_FK: InvariantMeta = InvariantMeta::new(
+    "DRIFT-DEFERRED-FK",
+    Suite::Drift,
+    "dropping any deferred FK of the kernel's own schema is detected",
+    SEED,
+    "After `script seal-kernel` (which seals and activates manifest set qt001_cp.kernel over schema \
+     qt001_cp), verify_object_authority('qt001_cp.kernel') is ok, and dropping any one foreign key of \
+     schema qt001_cp makes it report exactly that CONSTRAINT missing and its TABLE changed.",
+    12,
+);
 
 /// The manifest set `script seal-kernel` seals (CONTRACT §0, §2).
 pub const KERNEL_SET: &str = "qt001_cp.kernel";
@@ -170,19 +170,19 @@ pub struct ForwardOnlyInput {
     pub reactivate: Option<u8>,
 }
 
-static FORWARD_ONLY: InvariantMeta = InvariantMeta {
-    id: "DRIFT-FORWARD-ONLY",
-    suite: Suite::Drift,
-    title: "manifest, scope and activation rows never change; rollback is a new version",
-    seed: "004_73545968f3559826.txt",
-    property: "No UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) changes them \
-               (refused or matching nothing, judged by the rows before and after); the active version is the \
-               latest activation, whatever its version number (activating an older version may be refused or \
-               allowed); rollback_manifest appends one new version carrying the prior active payload byte for \
-               byte and activates it with the set's rollback evidence, without editing any old row; with nothing \
-               to roll back to it is refused and changes nothing.",
-    default_cases: 16,
-};
+static FORWARD_ONLY: InvariantMeta = InvariantMeta::new(
+    "DRIFT-FORWARD-ONLY",
+    Suite::Drift,
+    "manifest, scope and activation rows never change; rollback is a new version",
+    "004_73545968f3559826.txt",
+    "No UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) changes them \
+     (refused or matching nothing, judged by the rows before and after); the active version is the \
+     latest activation, whatever its version number (activating an older version may be refused or \
+     allowed); rollback_manifest appends one new version carrying the prior active payload byte for \
+     byte and activates it with the set's rollback evidence, without editing any old row; with nothing \
+     to roll back to it is refused and changes nothing.",
+    16,
+);
 
 declare_property! {
     /// DRIFT-FORWARD-ONLY.

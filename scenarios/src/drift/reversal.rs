@@ -27,17 +27,17 @@ use crate::sandbox::{Sandbox, SqlFile, Sut};
 use crate::snapshot;
 use postgres::Client;
 
-static REVERSAL: InvariantMeta = InvariantMeta {
-    id: "DRIFT-REVERSAL",
-    suite: Suite::Drift,
-    title: "uninstall reverses the drift slice exactly, and refuses while history exists",
-    seed: "002_683b4106638da6eb.txt",
-    property: "Installing the drift slice (the files `uninstall-reverses` names) after its \
-               prerequisites and running `script uninstall` \
-               leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
-               snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
-    default_cases: 6,
-};
+static REVERSAL: InvariantMeta = InvariantMeta::new(
+    "DRIFT-REVERSAL",
+    Suite::Drift,
+    "uninstall reverses the drift slice exactly, and refuses while history exists",
+    "002_683b4106638da6eb.txt",
+    "Installing the drift slice (the files `uninstall-reverses` names) after its \
+     prerequisites and running `script uninstall` \
+     leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
+     snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
+    6,
+);
 
 declare_property! {
     /// DRIFT-REVERSAL. Input: 0 = no history, 1 = a sealed version, 2 = an activated version.

@@ -100,15 +100,15 @@ fn objects(db: &mut CaseDb, schemas: &[String]) -> Result<Vec<CatObject>, CaseEr
         .collect())
 }
 
-static CLEAN: InvariantMeta = InvariantMeta {
-    id: "DRIFT-CLEAN",
-    suite: Suite::Drift,
-    title: "seal → activate → verify is ok for the user's schema (no false positive)",
-    seed: SEED,
-    property: "For the user's schema file: the snapshot's hashes recompute in Rust, and seal → activate → verify \
-               reports ok with no failure.",
-    default_cases: 1,
-};
+static CLEAN: InvariantMeta = InvariantMeta::new(
+    "DRIFT-CLEAN",
+    Suite::Drift,
+    "seal → activate → verify is ok for the user's schema (no false positive)",
+    SEED,
+    "For the user's schema file: the snapshot's hashes recompute in Rust, and seal → activate → verify \
+     reports ok with no failure.",
+    1,
+);
 
 /// DRIFT-CLEAN over a user's schema.
 pub struct UserClean {
@@ -150,15 +150,15 @@ pub struct UserPick {
     pub kind: u8,
 }
 
-static DETECT: InvariantMeta = InvariantMeta {
-    id: "DRIFT-DETECT",
-    suite: Suite::Drift,
-    title: "verify reports exactly the mutated objects of the user's schema",
-    seed: SEED,
-    property: "For any drop, rename or alteration of a constraint, index or trigger of the user's schema, verify \
-               reports exactly the changed objects (and their table) with the right kind and hashes.",
-    default_cases: 48,
-};
+static DETECT: InvariantMeta = InvariantMeta::new(
+    "DRIFT-DETECT",
+    Suite::Drift,
+    "verify reports exactly the mutated objects of the user's schema",
+    SEED,
+    "For any drop, rename or alteration of a constraint, index or trigger of the user's schema, verify \
+     reports exactly the changed objects (and their table) with the right kind and hashes.",
+    48,
+);
 
 /// DRIFT-DETECT over a user's schema.
 pub struct UserDetect {
