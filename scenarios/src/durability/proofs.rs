@@ -248,7 +248,9 @@ declare_property! {
             8,
         ),
         strategy: arb_aperture_corruption_set,
-        coverage: |input: &Vec<ApertureCorruption>| corruption_coverage(input.iter().map(ApertureCorruption::label)),
+        coverage: |input: &Vec<ApertureCorruption>| {
+            corruption_coverage(input.iter().map(ApertureCorruption::label))
+        },
         check: |sandbox: &dyn Sandbox, input: &Vec<ApertureCorruption>| {
             proofs_named(sandbox, "cpo.run_write_aperture_proofs", 7, input, apply_aperture, |c| {
                 c.expected_failing_proofs().to_vec()
@@ -386,7 +388,9 @@ declare_property! {
             6,
         ),
         strategy: arb_wiring_corruption_set,
-        coverage: |input: &Vec<WiringCorruption>| corruption_coverage(input.iter().map(WiringCorruption::label)),
+        coverage: |input: &Vec<WiringCorruption>| {
+            corruption_coverage(input.iter().map(WiringCorruption::label))
+        },
         check: |sandbox: &dyn Sandbox, input: &Vec<WiringCorruption>| {
             proofs_named(sandbox, "cpo.run_durability_wiring_proofs", 6, input, apply_wiring, |c| {
                 vec![c.expected_failing_proof()]
