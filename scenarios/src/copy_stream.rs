@@ -74,6 +74,55 @@ pub fn copy_rows(
     parse_binary_copy(reader, &mut on_row)
 }
 
+/// The length of the stream header at the front of `avail` (stream offset
+/// `at`): signature, flags and header extension; `None` while incomplete.
+fn header_len(avail: &[u8], at: u64) -> Result<Option<usize>, CopyStreamError> {
+    if avail.len() < 19 {
+        return Ok(None);
+    }
+    if &avail[..11] != SIGNATURE {
+        return Err(malformed(at, "missing PGCOPY signature"));
+    }
+    let ext = be_u32(&avail[15..19]) as usize;
+    if avail.len() < 19 + ext {
+        return Ok(None);
+    }
+    Ok(Some(19 + ext))
+}
+
+/// Start and end of each field of a row.
+type Spans = [(usize, usize); MAX_FIELDS];
+
+/// Field spans (relative to `avail`) of row number `row`, whose `count`
+/// fields follow its field count at the front of `avail` (stream offset
+/// `at`), and the row's length; `None` while the row is incomplete.
+fn row_spans(
+    avail: &[u8],
+    at: u64,
+    count: usize,
+    row: u64,
+) -> Result<Option<(Spans, usize)>, CopyStreamError> {
+    let mut spans: Spans = [(0, 0); MAX_FIELDS];
+    let mut p = 2usize;
+    for (i, span) in spans.iter_mut().take(count).enumerate() {
+        let Some(len) = avail.get(p..p + 4) else {
+            return Ok(None);
+        };
+        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+        if len == -1 {
+            return Err(CopyStreamError::Null { row, field: i });
+        }
+        let len = usize::try_from(len).map_err(|_| malformed(at + p as u64, "bad length"))?;
+        p += 4;
+        if avail.len() < p + len {
+            return Ok(None);
+        }
+        *span = (p, p + len);
+        p += len;
+    }
+    Ok(Some((spans, p)))
+}
+
 /// Parses a binary COPY stream (see [`copy_rows`]).
 fn parse_binary_copy(
     mut reader: impl Read,
@@ -92,17 +141,10 @@ fn parse_binary_copy(
             let avail = &buf[start..filled];
             let at = consumed + start as u64;
             if !header_done {
-                if avail.len() < 19 {
+                let Some(len) = header_len(avail, at)? else {
                     break;
-                }
-                if &avail[..11] != SIGNATURE {
-                    return Err(malformed(at, "missing PGCOPY signature"));
-                }
-                let ext = be_u32(&avail[15..19]) as usize;
-                if avail.len() < 19 + ext {
-                    break;
-                }
-                start += 19 + ext;
+                };
+                start += len;
                 header_done = true;
                 continue;
             }
@@ -123,35 +165,9 @@ fn parse_binary_copy(
                 .ok()
                 .filter(|&c| c <= MAX_FIELDS)
                 .ok_or_else(|| malformed(at, "bad field count"))?;
-            // Field spans, relative to `avail`.
-            let mut spans = [(0usize, 0usize); MAX_FIELDS];
-            let mut p = 2usize;
-            let mut complete = true;
-            for (i, span) in spans.iter_mut().take(count).enumerate() {
-                let Some(len) = avail.get(p..p + 4) else {
-                    complete = false;
-                    break;
-                };
-                let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
-                if len == -1 {
-                    return Err(CopyStreamError::Null {
-                        row: rows,
-                        field: i,
-                    });
-                }
-                let len =
-                    usize::try_from(len).map_err(|_| malformed(at + p as u64, "bad length"))?;
-                p += 4;
-                if avail.len() < p + len {
-                    complete = false;
-                    break;
-                }
-                *span = (p, p + len);
-                p += len;
-            }
-            if !complete {
+            let Some((spans, p)) = row_spans(avail, at, count, rows)? else {
                 break;
-            }
+            };
             let mut fields: [&[u8]; MAX_FIELDS] = [&[]; MAX_FIELDS];
             for (f, &(s, e)) in fields.iter_mut().zip(&spans[..count]) {
                 *f = &avail[s..e];

@@ -23,43 +23,14 @@ macro_rules! history_property {
             check: $check:path $(,)?
         }
     ) => {
-        $(#[$doc])*
-        pub struct $name($crate::invariant::InvariantMeta);
-
-        impl $name {
-            /// The invariant.
-            pub fn new() -> Self {
-                Self($crate::durability::meta($id, $title, $property, $cases))
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        impl $crate::property::Property for $name {
-            type Input = pgconform_generators::durability::History;
-
-            fn meta(&self) -> &$crate::invariant::InvariantMeta {
-                &self.0
-            }
-
-            fn strategy(&self) -> proptest::strategy::BoxedStrategy<Self::Input> {
-                proptest::strategy::Strategy::boxed($strategy())
-            }
-
-            fn coverage(&self, input: &Self::Input) -> Vec<String> {
-                $coverage(input)
-            }
-
-            fn check(
-                &self,
-                sandbox: &dyn $crate::sandbox::Sandbox,
-                input: &Self::Input,
-            ) -> $crate::case::CaseResult {
-                $check(sandbox, input)
+        $crate::property::declare_property! {
+            $(#[$doc])*
+            $name {
+                input: pgconform_generators::durability::History,
+                meta: $crate::durability::meta($id, $title, $property, $cases),
+                strategy: $strategy,
+                coverage: $coverage,
+                check: $check,
             }
         }
     };
@@ -86,14 +57,7 @@ pub(crate) fn meta(
     property: &'static str,
     default_cases: u32,
 ) -> InvariantMeta {
-    InvariantMeta {
-        id,
-        suite: Suite::Durability,
-        title,
-        seed: SEED,
-        property,
-        default_cases,
-    }
+    InvariantMeta::new(id, Suite::Durability, title, SEED, property, default_cases)
 }
 
 /// The durability invariants, in contract order.

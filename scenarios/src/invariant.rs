@@ -73,6 +73,27 @@ pub struct InvariantMeta {
     pub default_cases: u32,
 }
 
+impl InvariantMeta {
+    /// The metadata of one invariant, fields in declaration order.
+    pub const fn new(
+        id: &'static str,
+        suite: Suite,
+        title: &'static str,
+        seed: &'static str,
+        property: &'static str,
+        default_cases: u32,
+    ) -> Self {
+        Self {
+            id,
+            suite,
+            title,
+            seed,
+            property,
+            default_cases,
+        }
+    }
+}
+
 /// How much shrinking a failing case gets.
 #[derive(Debug, Clone, Copy)]
 pub struct ShrinkPolicy {

@@ -77,6 +77,25 @@ pub fn answer<T>(r: Result<T, postgres::Error>) -> Result<Answer<T>, CaseError> 
     }
 }
 
+/// A server error as a kernel failure carrying `message` (made from the
+/// server's message), the SQLSTATE and `sql`; a client-side error as an
+/// environment error.
+pub fn server_failure(
+    e: postgres::Error,
+    sql: &str,
+    message: impl FnOnce(&str) -> String,
+) -> CaseError {
+    match e.as_db_error() {
+        Some(db) => CaseError::Fail(Box::new(FailureDetail {
+            message: message(db.message()),
+            sql: Some(sql.to_owned()),
+            sqlstate: Some(db.code().code().to_owned()),
+            ..FailureDetail::default()
+        })),
+        None => CaseError::Env(describe(&e)),
+    }
+}
+
 /// Extension for driver results inside a case.
 pub trait PgResultExt<T> {
     /// Any error is an environment error (use for harness-side statements).
@@ -94,13 +113,7 @@ impl<T> PgResultExt<T> for Result<T, postgres::Error> {
 
     fn kernel(self, sql: &str) -> Result<T, CaseError> {
         self.map_err(|e| match e.as_db_error() {
-            Some(db) => CaseError::Fail(Box::new(FailureDetail {
-                message: format!("kernel raised: {}", db.message()),
-                sql: Some(sql.to_owned()),
-                sqlstate: Some(db.code().code().to_owned()),
-                expected: None,
-                actual: None,
-            })),
+            Some(_) => server_failure(e, sql, |m| format!("kernel raised: {m}")),
             // No server error: the kernel's answer could not be read (NULL
             // or the wrong type, no row, or its backend went away during the
             // call). That is the kernel's fault, not the environment's; an

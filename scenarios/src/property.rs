@@ -49,6 +49,98 @@ pub trait Property: Send + Sync + 'static {
     }
 }
 
+/// Declares a property type and its [`Property`] implementation from plain
+/// functions: `strategy()` returning the input strategy, an optional
+/// `coverage(&input)` and `check(sandbox, &input)`.
+///
+/// With `meta: expr` the type holds its [`InvariantMeta`] and gets `new`
+/// (evaluating `meta`) and `Default`; with `static_meta: path` it is a unit
+/// struct whose metadata is that static.
+macro_rules! declare_property {
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            input: $input:ty,
+            meta: $meta:expr,
+            $($rest:tt)*
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $name($crate::invariant::InvariantMeta);
+
+        impl $name {
+            /// The invariant.
+            pub fn new() -> Self {
+                Self($meta)
+            }
+
+            fn meta_ref(&self) -> &$crate::invariant::InvariantMeta {
+                &self.0
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        $crate::property::declare_property!(@impl $name, $input, $($rest)*);
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident {
+            input: $input:ty,
+            static_meta: $meta:path,
+            $($rest:tt)*
+        }
+    ) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $name {
+            fn meta_ref(&self) -> &$crate::invariant::InvariantMeta {
+                &$meta
+            }
+        }
+
+        $crate::property::declare_property!(@impl $name, $input, $($rest)*);
+    };
+    (
+        @impl $name:ident, $input:ty,
+        strategy: $strategy:expr,
+        $(coverage: $coverage:expr,)?
+        check: $check:expr $(,)?
+    ) => {
+        impl $crate::property::Property for $name {
+            type Input = $input;
+
+            fn meta(&self) -> &$crate::invariant::InvariantMeta {
+                self.meta_ref()
+            }
+
+            fn strategy(&self) -> proptest::strategy::BoxedStrategy<Self::Input> {
+                proptest::strategy::Strategy::boxed($strategy())
+            }
+
+            $(
+                fn coverage(&self, input: &Self::Input) -> Vec<String> {
+                    $coverage(input)
+                }
+            )?
+
+            fn check(
+                &self,
+                sandbox: &dyn $crate::sandbox::Sandbox,
+                input: &Self::Input,
+            ) -> $crate::case::CaseResult {
+                $check(sandbox, input)
+            }
+        }
+    };
+}
+pub(crate) use declare_property;
+
 /// Adapter running a [`Property`] as an [`Invariant`].
 pub struct PropertyInvariant<P>(pub P);
 
@@ -98,6 +190,61 @@ struct Tally {
     coverage: BTreeMap<String, u64>,
 }
 
+impl Tally {
+    /// Count one checked case's result (a shrinking step when `shrinking`)
+    /// and tell proptest how it ended.
+    fn record(
+        &mut self,
+        result: CaseResult,
+        classes: &[String],
+        shrinking: bool,
+        shrink_bound: std::time::Duration,
+    ) -> Result<(), TestCaseError> {
+        let checked = |t: &mut Tally| {
+            t.cases += 1;
+            for class in classes {
+                *t.coverage.entry(class.clone()).or_default() += 1;
+            }
+        };
+        match result {
+            Ok(()) => {
+                if !shrinking {
+                    checked(self);
+                }
+                Ok(())
+            }
+            Err(CaseError::Reject(why)) => {
+                if !shrinking {
+                    self.rejected += 1;
+                    *self.reject_reasons.entry(why.clone()).or_default() += 1;
+                }
+                Err(TestCaseError::reject(why))
+            }
+            Err(CaseError::Env(e)) => {
+                self.stopped = true;
+                if shrinking {
+                    self.shrink_env_error = Some(e);
+                    Ok(())
+                } else {
+                    self.env_error = Some(e);
+                    Err(TestCaseError::fail(STOPPED))
+                }
+            }
+            Err(CaseError::Fail(detail)) => {
+                if shrinking {
+                    self.shrink_steps += 1;
+                } else {
+                    checked(self);
+                    self.cases_to_failure = Some(self.cases);
+                    self.shrink_deadline = Some(Instant::now() + shrink_bound);
+                    self.first_failure = Some((*detail).clone());
+                }
+                Err(TestCaseError::fail(detail.message))
+            }
+        }
+    }
+}
+
 /// How many rejection reasons a result keeps (the most frequent).
 const TOP_REJECT_REASONS: usize = 5;
 
@@ -144,80 +291,7 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
         let strategy = self.0.strategy();
 
         let outcome = runner.run(&strategy, |input| {
-            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
-            let shrinking = t.cases_to_failure.is_some();
-            let stop = ctx.cancel.load(Ordering::Relaxed)
-                || ctx.deadline.is_some_and(|d| Instant::now() >= d);
-            let out_of_shrink_time =
-                shrinking && t.shrink_deadline.is_some_and(|d| Instant::now() >= d);
-            if t.stopped || (stop && shrinking) || out_of_shrink_time {
-                // Let proptest wind down: no more work, keep the last failure.
-                return Ok(());
-            }
-            if stop {
-                // Cancelled or out of time: end the run now (proptest would
-                // otherwise keep generating every remaining case).
-                t.stopped = true;
-                return Err(TestCaseError::fail(STOPPED));
-            }
-            drop(t);
-            let (result, classes) = self.0.check_covering(ctx.sandbox, &input);
-            let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
-            let result = match result {
-                // A server going away under an interruption is the
-                // interruption, not a kernel failure: no case file.
-                Err(CaseError::Fail(d))
-                    if ctx.cancel.load(Ordering::Relaxed) && is_server_shutdown(&d) =>
-                {
-                    t.interrupted = true;
-                    Err(CaseError::Env(format!("interrupted: {}", d.message)))
-                }
-                r => r,
-            };
-            let checked = |t: &mut Tally| {
-                t.cases += 1;
-                for class in &classes {
-                    *t.coverage.entry(class.clone()).or_default() += 1;
-                }
-            };
-            let verdict = match result {
-                Ok(()) => {
-                    if !shrinking {
-                        checked(&mut t);
-                    }
-                    Ok(())
-                }
-                Err(CaseError::Reject(why)) => {
-                    if !shrinking {
-                        t.rejected += 1;
-                        *t.reject_reasons.entry(why.clone()).or_default() += 1;
-                    }
-                    Err(TestCaseError::reject(why))
-                }
-                Err(CaseError::Env(e)) => {
-                    t.stopped = true;
-                    if shrinking {
-                        t.shrink_env_error = Some(e);
-                        Ok(())
-                    } else {
-                        t.env_error = Some(e);
-                        Err(TestCaseError::fail(STOPPED))
-                    }
-                }
-                Err(CaseError::Fail(detail)) => {
-                    if shrinking {
-                        t.shrink_steps += 1;
-                    } else {
-                        checked(&mut t);
-                        t.cases_to_failure = Some(t.cases);
-                        t.shrink_deadline = Some(Instant::now() + shrink_bound);
-                        t.first_failure = Some((*detail).clone());
-                    }
-                    Err(TestCaseError::fail(detail.message))
-                }
-            };
-            (ctx.progress)(t.cases, u64::from(t.cases_to_failure.is_some()));
-            verdict
+            self.run_case(ctx, &input, &tally, shrink_bound)
         });
 
         let mut t = tally.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -280,6 +354,50 @@ impl<P: Property> Invariant for PropertyInvariant<P> {
 }
 
 impl<P: Property> PropertyInvariant<P> {
+    /// Check one generated input for proptest: tally it (not while
+    /// shrinking), and end the run early when cancelled or out of time.
+    fn run_case(
+        &self,
+        ctx: &RunContext<'_>,
+        input: &P::Input,
+        tally: &Mutex<Tally>,
+        shrink_bound: std::time::Duration,
+    ) -> Result<(), TestCaseError> {
+        let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+        let shrinking = t.cases_to_failure.is_some();
+        let stop =
+            ctx.cancel.load(Ordering::Relaxed) || ctx.deadline.is_some_and(|d| Instant::now() >= d);
+        let out_of_shrink_time =
+            shrinking && t.shrink_deadline.is_some_and(|d| Instant::now() >= d);
+        if t.stopped || (stop && shrinking) || out_of_shrink_time {
+            // Let proptest wind down: no more work, keep the last failure.
+            return Ok(());
+        }
+        if stop {
+            // Cancelled or out of time: end the run now (proptest would
+            // otherwise keep generating every remaining case).
+            t.stopped = true;
+            return Err(TestCaseError::fail(STOPPED));
+        }
+        drop(t);
+        let (result, classes) = self.0.check_covering(ctx.sandbox, input);
+        let mut t = tally.lock().unwrap_or_else(|p| p.into_inner());
+        let result = match result {
+            // A server going away under an interruption is the
+            // interruption, not a kernel failure: no case file.
+            Err(CaseError::Fail(d))
+                if ctx.cancel.load(Ordering::Relaxed) && is_server_shutdown(&d) =>
+            {
+                t.interrupted = true;
+                Err(CaseError::Env(format!("interrupted: {}", d.message)))
+            }
+            r => r,
+        };
+        let verdict = t.record(result, &classes, shrinking, shrink_bound);
+        (ctx.progress)(t.cases, u64::from(t.cases_to_failure.is_some()));
+        verdict
+    }
+
     /// The verdict of a finished run; failures and errors go into `result`.
     fn verdict(
         &self,

@@ -5,35 +5,42 @@ use super::kernel_client::{self, SET};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::drift::DriftKind;
 use postgres::Client;
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 const SEED: &str = "002_683b4106638da6eb.txt";
 const KERNEL_SCHEMA: &str = "qt001_cp";
 
-static DEFERRED_FK: InvariantMeta = InvariantMeta {
-    id: "DRIFT-DEFERRED-FK",
-    suite: Suite::Drift,
-    title: "dropping any deferred FK of the kernel's own schema is detected",
-    seed: SEED,
-    property: "After `script seal-kernel` (which seals and activates manifest set qt001_cp.kernel over schema \
-               qt001_cp), verify_object_authority('qt001_cp.kernel') is ok, and dropping any one foreign key of \
-               schema qt001_cp makes it report exactly that CONSTRAINT missing and its TABLE changed.",
-    default_cases: 12,
-};
+static DEFERRED_FK: InvariantMeta = InvariantMeta::new(
+    "DRIFT-DEFERRED-FK",
+    Suite::Drift,
+    "dropping any deferred FK of the kernel's own schema is detected",
+    SEED,
+    "After `script seal-kernel` (which seals and activates manifest set qt001_cp.kernel over schema \
+     qt001_cp), verify_object_authority('qt001_cp.kernel') is ok, and dropping any one foreign key of \
+     schema qt001_cp makes it report exactly that CONSTRAINT missing and its TABLE changed.",
+    12,
+);
 
 /// The manifest set `script seal-kernel` seals (CONTRACT §0, §2).
 pub const KERNEL_SET: &str = "qt001_cp.kernel";
 
-/// DRIFT-DEFERRED-FK: the input picks one FK of the kernel schema (modulo their number).
-pub struct DeferredFk;
+declare_property! {
+    /// DRIFT-DEFERRED-FK: the input picks one FK of the kernel schema (modulo their number).
+    DeferredFk {
+        input: u32,
+        static_meta: DEFERRED_FK,
+        strategy: any::<u32>,
+        coverage: deferred_fk_coverage,
+        check: deferred_fk_holds,
+    }
+}
 
 fn kernel_fks(client: &mut Client) -> Result<Vec<(String, String)>, CaseError> {
     let rows = client
@@ -62,80 +69,71 @@ pub fn run_seal_kernel(sandbox: &dyn Sandbox, client: &mut Client) -> CaseResult
     tx.commit().env()
 }
 
-impl Property for DeferredFk {
-    type Input = u32;
-    fn meta(&self) -> &InvariantMeta {
-        &DEFERRED_FK
+/// DRIFT-DEFERRED-FK's coverage classes.
+fn deferred_fk_coverage(_: &u32) -> Vec<String> {
+    Vec::new()
+}
+
+/// DRIFT-DEFERRED-FK's check.
+fn deferred_fk_holds(sandbox: &dyn Sandbox, pick: &u32) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    let fks = kernel_fks(&mut db)?;
+    if fks.is_empty() {
+        return Err(CaseError::fail(
+            "CONTRACT §2 Objects: manifest_activation.rollback_evidence_id REFERENCES qt001_cp.evidence_registry, \
+             but schema qt001_cp has no foreign key",
+        ));
     }
-    fn strategy(&self) -> BoxedStrategy<u32> {
-        any::<u32>().boxed()
-    }
-    fn check(&self, sandbox: &dyn Sandbox, pick: &u32) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        let fks = kernel_fks(&mut db)?;
-        if fks.is_empty() {
-            return Err(CaseError::fail(
-                "CONTRACT §2 Objects: manifest_activation.rollback_evidence_id REFERENCES qt001_cp.evidence_registry, \
-                 but schema qt001_cp has no foreign key",
-            ));
-        }
-        let (table, fk) = &fks[*pick as usize % fks.len()];
-        let schemas = vec![KERNEL_SCHEMA.to_owned()];
-        run_seal_kernel(sandbox, &mut db)?;
-        let before = kernel_client::snapshot(&mut db, &schemas)?;
-        kernel_client::check_hashes(&before)?;
-        let clean = kernel_client::verify(&mut db, KERNEL_SET)?;
-        // the active version is whatever seal-kernel activated: the report names it
-        let m = clean
-            .manifest_id
-            .as_deref()
-            .and_then(|s| s.parse::<uuid::Uuid>().ok())
-            .ok_or_else(|| {
-                CaseError::fail(format!(
-                    "CONTRACT §2 verify_object_authority: after `script seal-kernel`, the report names the active \
-                     manifest_id of set {KERNEL_SET}: {}",
-                    clean.raw
-                ))
-            })?;
-        kernel_client::check_report(&clean, m, &BTreeMap::new(), &before, &before).map_err(
-            |e| {
-                e.with_sql(format!(
-                    "script seal-kernel; SELECT qt001_cp.verify_object_authority('{KERNEL_SET}')"
-                ))
-            },
-        )?;
-        let ddl = format!(
-            "ALTER TABLE {}.{} DROP CONSTRAINT {}",
-            crate::pg::quote_ident(KERNEL_SCHEMA),
-            crate::pg::quote_ident(table),
-            crate::pg::quote_ident(fk)
-        );
-        kernel_client::run_all(&mut db, std::slice::from_ref(&ddl))?;
-        let after = kernel_client::snapshot(&mut db, &schemas)?;
-        let mut expected = BTreeMap::new();
-        let p = |n: Option<&String>, ty: &str| {
-            (
-                ty.to_owned(),
-                KERNEL_SCHEMA.to_owned(),
-                table.clone(),
-                n.cloned(),
-            )
-        };
-        expected.insert(
-            kernel_client::identity(&mut db, &p(Some(fk), "CONSTRAINT"))?,
-            DriftKind::Missing,
-        );
-        expected.insert(
-            kernel_client::identity(&mut db, &p(None, "TABLE"))?,
-            DriftKind::Changed,
-        );
-        let report = kernel_client::verify(&mut db, KERNEL_SET)?;
-        kernel_client::check_report(&report, m, &expected, &before, &after)
-            .map_err(|e| e.with_sql(ddl))
-    }
-    fn coverage(&self, _: &u32) -> Vec<String> {
-        Vec::new()
-    }
+    let (table, fk) = &fks[*pick as usize % fks.len()];
+    let schemas = vec![KERNEL_SCHEMA.to_owned()];
+    run_seal_kernel(sandbox, &mut db)?;
+    let before = kernel_client::snapshot(&mut db, &schemas)?;
+    kernel_client::check_hashes(&before)?;
+    let clean = kernel_client::verify(&mut db, KERNEL_SET)?;
+    // the active version is whatever seal-kernel activated: the report names it
+    let m = clean
+        .manifest_id
+        .as_deref()
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .ok_or_else(|| {
+            CaseError::fail(format!(
+                "CONTRACT §2 verify_object_authority: after `script seal-kernel`, the report names the active \
+                 manifest_id of set {KERNEL_SET}: {}",
+                clean.raw
+            ))
+        })?;
+    kernel_client::check_report(&clean, m, &BTreeMap::new(), &before, &before).map_err(|e| {
+        e.with_sql(format!(
+            "script seal-kernel; SELECT qt001_cp.verify_object_authority('{KERNEL_SET}')"
+        ))
+    })?;
+    let ddl = format!(
+        "ALTER TABLE {}.{} DROP CONSTRAINT {}",
+        crate::pg::quote_ident(KERNEL_SCHEMA),
+        crate::pg::quote_ident(table),
+        crate::pg::quote_ident(fk)
+    );
+    kernel_client::run_all(&mut db, std::slice::from_ref(&ddl))?;
+    let after = kernel_client::snapshot(&mut db, &schemas)?;
+    let mut expected = BTreeMap::new();
+    let p = |n: Option<&String>, ty: &str| {
+        (
+            ty.to_owned(),
+            KERNEL_SCHEMA.to_owned(),
+            table.clone(),
+            n.cloned(),
+        )
+    };
+    expected.insert(
+        kernel_client::identity(&mut db, &p(Some(fk), "CONSTRAINT"))?,
+        DriftKind::Missing,
+    );
+    expected.insert(
+        kernel_client::identity(&mut db, &p(None, "TABLE"))?,
+        DriftKind::Changed,
+    );
+    let report = kernel_client::verify(&mut db, KERNEL_SET)?;
+    kernel_client::check_report(&report, m, &expected, &before, &after).map_err(|e| e.with_sql(ddl))
 }
 
 /// Tampering statements; `$M` is replaced by a manifest id, `$A` by an activation id.
@@ -172,22 +170,41 @@ pub struct ForwardOnlyInput {
     pub reactivate: Option<u8>,
 }
 
-static FORWARD_ONLY: InvariantMeta = InvariantMeta {
-    id: "DRIFT-FORWARD-ONLY",
-    suite: Suite::Drift,
-    title: "manifest, scope and activation rows never change; rollback is a new version",
-    seed: "004_73545968f3559826.txt",
-    property: "No UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) changes them \
-               (refused or matching nothing, judged by the rows before and after); the active version is the \
-               latest activation, whatever its version number (activating an older version may be refused or \
-               allowed); rollback_manifest appends one new version carrying the prior active payload byte for \
-               byte and activates it with the set's rollback evidence, without editing any old row; with nothing \
-               to roll back to it is refused and changes nothing.",
-    default_cases: 16,
-};
+static FORWARD_ONLY: InvariantMeta = InvariantMeta::new(
+    "DRIFT-FORWARD-ONLY",
+    Suite::Drift,
+    "manifest, scope and activation rows never change; rollback is a new version",
+    "004_73545968f3559826.txt",
+    "No UPDATE, DELETE or TRUNCATE of manifest, scope or activation rows (as superuser) changes them \
+     (refused or matching nothing, judged by the rows before and after); the active version is the \
+     latest activation, whatever its version number (activating an older version may be refused or \
+     allowed); rollback_manifest appends one new version carrying the prior active payload byte for \
+     byte and activates it with the set's rollback evidence, without editing any old row; with nothing \
+     to roll back to it is refused and changes nothing.",
+    16,
+);
 
-/// DRIFT-FORWARD-ONLY.
-pub struct ForwardOnly;
+declare_property! {
+    /// DRIFT-FORWARD-ONLY.
+    ForwardOnly {
+        input: ForwardOnlyInput,
+        static_meta: FORWARD_ONLY,
+        strategy: || {
+            (
+                2u8..=4,
+                vec((0..TAMPERS.len(), any::<u8>()), 1..8),
+                proptest::option::of(any::<u8>()),
+            )
+                .prop_map(|(versions, tampers, reactivate)| ForwardOnlyInput {
+                    versions,
+                    tampers,
+                    reactivate,
+                })
+        },
+        coverage: forward_only_coverage,
+        check: forward_only_holds,
+    }
+}
 
 const HISTORY_CLAUSE: &str = "CONTRACT §2 Objects: qt001_cp.manifest_version(manifest_id, manifest_set, version, payload, \
      payload_sha256, created_at, supersedes_manifest_id), authority_scope_manifest(manifest_id, object_identity, \
@@ -562,47 +579,31 @@ fn check_rollback_payload(
     Ok(())
 }
 
-impl Property for ForwardOnly {
-    type Input = ForwardOnlyInput;
-    fn meta(&self) -> &InvariantMeta {
-        &FORWARD_ONLY
+/// DRIFT-FORWARD-ONLY's coverage classes.
+fn forward_only_coverage(input: &ForwardOnlyInput) -> Vec<String> {
+    let mut v: Vec<String> = input
+        .tampers
+        .iter()
+        .map(|(i, _)| format!("tamper:{}", i % TAMPERS.len()))
+        .collect();
+    if input.reactivate.is_some() {
+        v.push("activate-older-version".into());
     }
-    fn strategy(&self) -> BoxedStrategy<ForwardOnlyInput> {
-        (
-            2u8..=4,
-            vec((0..TAMPERS.len(), any::<u8>()), 1..8),
-            proptest::option::of(any::<u8>()),
-        )
-            .prop_map(|(versions, tampers, reactivate)| ForwardOnlyInput {
-                versions,
-                tampers,
-                reactivate,
-            })
-            .boxed()
+    v
+}
+
+/// DRIFT-FORWARD-ONLY's check.
+fn forward_only_holds(sandbox: &dyn Sandbox, input: &ForwardOnlyInput) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    let mut versions = seal_versions(&mut db, usize::from(input.versions.max(2)))?;
+    // a second set with a single activation: nothing to roll back to
+    let single = "pgc.drift.single";
+    kernel_client::seal_activate(&mut db, single, &versions.schemas)?;
+    check_tampers(&mut db, &versions, &input.tampers)?;
+    if let Some(r) = input.reactivate {
+        check_reactivate(&mut db, &mut versions, r)?;
     }
-    fn check(&self, sandbox: &dyn Sandbox, input: &ForwardOnlyInput) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        let mut versions = seal_versions(&mut db, usize::from(input.versions.max(2)))?;
-        // a second set with a single activation: nothing to roll back to
-        let single = "pgc.drift.single";
-        kernel_client::seal_activate(&mut db, single, &versions.schemas)?;
-        check_tampers(&mut db, &versions, &input.tampers)?;
-        if let Some(r) = input.reactivate {
-            check_reactivate(&mut db, &mut versions, r)?;
-        }
-        let d0 = dump(&mut db)?;
-        check_refused_rollback(&mut db, single, &d0)?;
-        check_rollback(&mut db, &versions, &d0)
-    }
-    fn coverage(&self, input: &ForwardOnlyInput) -> Vec<String> {
-        let mut v: Vec<String> = input
-            .tampers
-            .iter()
-            .map(|(i, _)| format!("tamper:{}", i % TAMPERS.len()))
-            .collect();
-        if input.reactivate.is_some() {
-            v.push("activate-older-version".into());
-        }
-        v
-    }
+    let d0 = dump(&mut db)?;
+    check_refused_rollback(&mut db, single, &d0)?;
+    check_rollback(&mut db, &versions, &d0)
 }

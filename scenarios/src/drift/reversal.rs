@@ -22,27 +22,33 @@
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::{Sandbox, SqlFile, Sut};
 use crate::snapshot;
 use postgres::Client;
-use proptest::prelude::*;
-use proptest::strategy::BoxedStrategy;
 
-static REVERSAL: InvariantMeta = InvariantMeta {
-    id: "DRIFT-REVERSAL",
-    suite: Suite::Drift,
-    title: "uninstall reverses the drift slice exactly, and refuses while history exists",
-    seed: "002_683b4106638da6eb.txt",
-    property: "Installing the drift slice (the files `uninstall-reverses` names) after its \
-               prerequisites and running `script uninstall` \
-               leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
-               snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
-    default_cases: 6,
-};
+static REVERSAL: InvariantMeta = InvariantMeta::new(
+    "DRIFT-REVERSAL",
+    Suite::Drift,
+    "uninstall reverses the drift slice exactly, and refuses while history exists",
+    "002_683b4106638da6eb.txt",
+    "Installing the drift slice (the files `uninstall-reverses` names) after its \
+     prerequisites and running `script uninstall` \
+     leaves the database snapshot exactly as before the slice, and reinstalling gives the same \
+     snapshot again; with a sealed or activated manifest the uninstall is refused and changes nothing.",
+    6,
+);
 
-/// DRIFT-REVERSAL. Input: 0 = no history, 1 = a sealed version, 2 = an activated version.
-pub struct Reversal;
+declare_property! {
+    /// DRIFT-REVERSAL. Input: 0 = no history, 1 = a sealed version, 2 = an activated version.
+    Reversal {
+        input: u8,
+        static_meta: REVERSAL,
+        strategy: || 0u8..3,
+        coverage: reversal_coverage,
+        check: reversal_holds,
+    }
+}
 
 /// The install files the `uninstall` script reverses, and those before them
 /// (its prerequisites), exactly as the MANIFEST's `uninstall-reverses FIRST
@@ -100,97 +106,91 @@ fn take(client: &mut Client) -> Result<snapshot::Snapshot, CaseError> {
     snapshot::take(client, true).env()
 }
 
-impl Property for Reversal {
-    type Input = u8;
-    fn meta(&self) -> &InvariantMeta {
-        &REVERSAL
-    }
-    fn strategy(&self) -> BoxedStrategy<u8> {
-        (0u8..3).boxed()
-    }
-    fn check(&self, sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
-        let sut = sandbox.sut();
-        let uninstall = match sut.script("uninstall") {
-            Ok(f) => f.clone(),
-            Err(e) => {
-                return Err(CaseError::fail(format!(
-                    "CONTRACT §0 `script uninstall` (DRIFT-REVERSAL): {e}"
-                )))
-            }
-        };
-        let (pre, slice) = slice_of(sut)?;
-        if *history == 2 {
-            return refused_with_active_history(sandbox, &uninstall);
+/// DRIFT-REVERSAL's coverage classes.
+fn reversal_coverage(history: &u8) -> Vec<String> {
+    vec![format!(
+        "history:{}",
+        ["none", "sealed", "activated"][*history as usize % 3]
+    )]
+}
+
+/// DRIFT-REVERSAL's check.
+fn reversal_holds(sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
+    let sut = sandbox.sut();
+    let uninstall = match sut.script("uninstall") {
+        Ok(f) => f.clone(),
+        Err(e) => {
+            return Err(CaseError::fail(format!(
+                "CONTRACT §0 `script uninstall` (DRIFT-REVERSAL): {e}"
+            )))
         }
-        let mut db = sandbox.empty_db().map_err(CaseError::env)?;
-        install(&mut db, &pre).kernel(
-            "CONTRACT §0: the install files before FIRST of `uninstall-reverses`, installed in MANIFEST order \
-             into an empty database (the state an uninstall returns to)",
+    };
+    let (pre, slice) = slice_of(sut)?;
+    if *history == 2 {
+        return refused_with_active_history(sandbox, &uninstall);
+    }
+    let mut db = sandbox.empty_db().map_err(CaseError::env)?;
+    install(&mut db, &pre).kernel(
+        "CONTRACT §0: the install files before FIRST of `uninstall-reverses`, installed in MANIFEST order \
+         into an empty database (the state an uninstall returns to)",
+    )?;
+    // A mutant or variant that alters objects installed before the slice
+    // (e.g. another suite's function) is part of the state the uninstall
+    // returns to; one that alters the slice's objects applies after it.
+    let mutant_after_slice = match &sut.mutant {
+        Some(m) if !apply_mutant(&mut db, m)? => Some(m),
+        _ => None,
+    };
+    let s0 = take(&mut db)?;
+    install(&mut db, &slice).kernel("install of the uninstall slice")?;
+    if let Some(m) = mutant_after_slice {
+        apply_mutant(&mut db, m)?;
+    }
+    let s1 = take(&mut db)?;
+
+    if *history == 1 {
+        super::kernel_client::run_all(
+            &mut db,
+            &[
+                "CREATE SCHEMA pgc_rev".into(),
+                "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
+            ],
         )?;
-        // A mutant or variant that alters objects installed before the slice
-        // (e.g. another suite's function) is part of the state the uninstall
-        // returns to; one that alters the slice's objects applies after it.
-        let mutant_after_slice = match &sut.mutant {
-            Some(m) if !apply_mutant(&mut db, m)? => Some(m),
-            _ => None,
-        };
-        let s0 = take(&mut db)?;
-        install(&mut db, &slice).kernel("install of the uninstall slice")?;
-        if let Some(m) = mutant_after_slice {
-            apply_mutant(&mut db, m)?;
-        }
-        let s1 = take(&mut db)?;
-
-        if *history == 1 {
-            super::kernel_client::run_all(
-                &mut db,
-                &[
-                    "CREATE SCHEMA pgc_rev".into(),
-                    "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
-                ],
-            )?;
-            super::kernel_client::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
-            return uninstall_refused(&mut db, &uninstall);
-        }
-
-        run_uninstall(&mut db, &uninstall)?;
-        let s2 = take(&mut db)?;
-        if s2 != s0 {
-            return Err(CaseError::mismatch(
-                "install → uninstall does not leave the database exactly as before the slice",
-                "no difference",
-                snapshot::describe_diff(&s0, &s2, 20),
-            ));
-        }
-        reverse_order_check(&mut db, &slice, mutant_after_slice, &uninstall)?;
-        let s2b = take(&mut db)?;
-        if s2b != s0 {
-            return Err(CaseError::mismatch(
-                "the second install → uninstall does not leave the database exactly as before the slice",
-                "no difference",
-                snapshot::describe_diff(&s0, &s2b, 20),
-            ));
-        }
-        install(&mut db, &slice).kernel("reinstall of the uninstall slice after uninstall")?;
-        if let Some(m) = mutant_after_slice {
-            apply_mutant(&mut db, m)?;
-        }
-        let s3 = take(&mut db)?;
-        if s3 != s1 {
-            return Err(CaseError::mismatch(
-                "install → uninstall → install differs from the first install",
-                "no difference",
-                snapshot::describe_diff(&s1, &s3, 20),
-            ));
-        }
-        Ok(())
+        super::kernel_client::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+        return uninstall_refused(&mut db, &uninstall);
     }
-    fn coverage(&self, history: &u8) -> Vec<String> {
-        vec![format!(
-            "history:{}",
-            ["none", "sealed", "activated"][*history as usize % 3]
-        )]
+
+    run_uninstall(&mut db, &uninstall)?;
+    let s2 = take(&mut db)?;
+    if s2 != s0 {
+        return Err(CaseError::mismatch(
+            "install → uninstall does not leave the database exactly as before the slice",
+            "no difference",
+            snapshot::describe_diff(&s0, &s2, 20),
+        ));
     }
+    reverse_order_check(&mut db, &slice, mutant_after_slice, &uninstall)?;
+    let s2b = take(&mut db)?;
+    if s2b != s0 {
+        return Err(CaseError::mismatch(
+            "the second install → uninstall does not leave the database exactly as before the slice",
+            "no difference",
+            snapshot::describe_diff(&s0, &s2b, 20),
+        ));
+    }
+    install(&mut db, &slice).kernel("reinstall of the uninstall slice after uninstall")?;
+    if let Some(m) = mutant_after_slice {
+        apply_mutant(&mut db, m)?;
+    }
+    let s3 = take(&mut db)?;
+    if s3 != s1 {
+        return Err(CaseError::mismatch(
+            "install → uninstall → install differs from the first install",
+            "no difference",
+            snapshot::describe_diff(&s1, &s3, 20),
+        ));
+    }
+    Ok(())
 }
 
 /// `script uninstall` in a transaction of its own (CONTRACT §0), which must

@@ -10,7 +10,7 @@ use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
 use crate::property::{unit_strategy, Property};
 use crate::sandbox::{CaseDb, Sandbox};
-use pgconform_generators::drift::DriftKind;
+use pgconform_generators::drift::{DriftKind, ObjectPath};
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use std::collections::BTreeMap;
@@ -100,15 +100,15 @@ fn objects(db: &mut CaseDb, schemas: &[String]) -> Result<Vec<CatObject>, CaseEr
         .collect())
 }
 
-static CLEAN: InvariantMeta = InvariantMeta {
-    id: "DRIFT-CLEAN",
-    suite: Suite::Drift,
-    title: "seal → activate → verify is ok for the user's schema (no false positive)",
-    seed: SEED,
-    property: "For the user's schema file: the snapshot's hashes recompute in Rust, and seal → activate → verify \
-               reports ok with no failure.",
-    default_cases: 1,
-};
+static CLEAN: InvariantMeta = InvariantMeta::new(
+    "DRIFT-CLEAN",
+    Suite::Drift,
+    "seal → activate → verify is ok for the user's schema (no false positive)",
+    SEED,
+    "For the user's schema file: the snapshot's hashes recompute in Rust, and seal → activate → verify \
+     reports ok with no failure.",
+    1,
+);
 
 /// DRIFT-CLEAN over a user's schema.
 pub struct UserClean {
@@ -150,15 +150,15 @@ pub struct UserPick {
     pub kind: u8,
 }
 
-static DETECT: InvariantMeta = InvariantMeta {
-    id: "DRIFT-DETECT",
-    suite: Suite::Drift,
-    title: "verify reports exactly the mutated objects of the user's schema",
-    seed: SEED,
-    property: "For any drop, rename or alteration of a constraint, index or trigger of the user's schema, verify \
-               reports exactly the changed objects (and their table) with the right kind and hashes.",
-    default_cases: 48,
-};
+static DETECT: InvariantMeta = InvariantMeta::new(
+    "DRIFT-DETECT",
+    Suite::Drift,
+    "verify reports exactly the mutated objects of the user's schema",
+    SEED,
+    "For any drop, rename or alteration of a constraint, index or trigger of the user's schema, verify \
+     reports exactly the changed objects (and their table) with the right kind and hashes.",
+    48,
+);
 
 /// DRIFT-DETECT over a user's schema.
 pub struct UserDetect {
@@ -172,13 +172,121 @@ impl UserDetect {
     }
 }
 
-fn path(o: &CatObject, ty: &str, name: Option<&str>) -> (String, String, String, Option<String>) {
+fn path(o: &CatObject, ty: &str, name: Option<&str>) -> ObjectPath {
     (
         ty.to_owned(),
         o.schema.clone(),
         o.table.clone(),
         name.map(str::to_owned),
     )
+}
+
+/// The objects a mutation of `kind` may pick: a drop or an alteration spares
+/// objects a foreign key depends on; only CHECK and FK constraints alter.
+fn eligible(all: &[CatObject], kind: u8) -> Vec<&CatObject> {
+    all.iter()
+        .filter(|o| match kind {
+            0 => !o.referenced,
+            2 => {
+                !o.referenced
+                    && (o.object_type != "CONSTRAINT" || matches!(o.contype.as_str(), "c" | "f"))
+            }
+            _ => true,
+        })
+        .collect()
+}
+
+/// Object paths verify is expected to report, with their kind of drift.
+type Expected = BTreeMap<ObjectPath, DriftKind>;
+
+/// The DDL mutating `o` (0 drop, 1 rename, 2 alter) and the drift verify
+/// must report for it (its table always changes).
+fn mutation(o: &CatObject, kind: u8) -> (Vec<String>, Expected) {
+    let mut exp = BTreeMap::new();
+    exp.insert(path(o, "TABLE", None), DriftKind::Changed);
+    let ddl = match kind {
+        0 => drop_object(o, &mut exp),
+        1 => rename_object(o, &mut exp),
+        _ => alter_object(o, &mut exp),
+    };
+    (ddl, exp)
+}
+
+/// The table of `o`, qualified and quoted, and `o`'s quoted name.
+fn idents(o: &CatObject) -> (String, String) {
+    (
+        format!("{}.{}", quote_ident(&o.schema), quote_ident(&o.table)),
+        quote_ident(&o.name),
+    )
+}
+
+fn drop_object(o: &CatObject, exp: &mut Expected) -> Vec<String> {
+    let (t, n) = idents(o);
+    exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Missing);
+    if o.backing_index {
+        exp.insert(path(o, "INDEX", Some(&o.name)), DriftKind::Missing);
+    }
+    vec![match o.object_type.as_str() {
+        "INDEX" => format!("DROP INDEX {}.{n}", quote_ident(&o.schema)),
+        "TRIGGER" => format!("DROP TRIGGER {n} ON {t}"),
+        _ => format!("ALTER TABLE {t} DROP CONSTRAINT {n}"),
+    }]
+}
+
+fn rename_object(o: &CatObject, exp: &mut Expected) -> Vec<String> {
+    let (t, n) = idents(o);
+    let new = format!(
+        "pgc_rn_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Missing);
+    exp.insert(path(o, &o.object_type, Some(&new)), DriftKind::Extra);
+    if o.backing_index {
+        exp.insert(path(o, "INDEX", Some(&o.name)), DriftKind::Missing);
+        exp.insert(path(o, "INDEX", Some(&new)), DriftKind::Extra);
+    }
+    vec![match o.object_type.as_str() {
+        "INDEX" => format!(
+            "ALTER INDEX {}.{n} RENAME TO {}",
+            quote_ident(&o.schema),
+            quote_ident(&new)
+        ),
+        "TRIGGER" => format!("ALTER TRIGGER {n} ON {t} RENAME TO {}", quote_ident(&new)),
+        _ => format!(
+            "ALTER TABLE {t} RENAME CONSTRAINT {n} TO {}",
+            quote_ident(&new)
+        ),
+    }]
+}
+
+/// Toggle the trigger's enabled state, the index's partial predicate or the
+/// constraint's NOT VALID.
+fn alter_object(o: &CatObject, exp: &mut Expected) -> Vec<String> {
+    let (t, n) = idents(o);
+    exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Changed);
+    match o.object_type.as_str() {
+        "TRIGGER" => vec![format!(
+            "ALTER TABLE {t} {} TRIGGER {n}",
+            if o.extra == "D" { "ENABLE" } else { "DISABLE" }
+        )],
+        "INDEX" => {
+            let def = match o.def.rfind(" WHERE ") {
+                Some(i) => o.def[..i].to_owned(),
+                None => format!("{} WHERE ({} IS NOT NULL)", o.def, quote_ident(&o.extra)),
+            };
+            vec![format!("DROP INDEX {}.{n}", quote_ident(&o.schema)), def]
+        }
+        _ => {
+            let def = match o.def.strip_suffix(" NOT VALID") {
+                Some(d) => d.to_owned(),
+                None => format!("{} NOT VALID", o.def),
+            };
+            vec![
+                format!("ALTER TABLE {t} DROP CONSTRAINT {n}"),
+                format!("ALTER TABLE {t} ADD CONSTRAINT {n} {def}"),
+            ]
+        }
+    }
 }
 
 impl Property for UserDetect {
@@ -194,95 +302,14 @@ impl Property for UserDetect {
     fn check(&self, sandbox: &dyn Sandbox, pick: &UserPick) -> CaseResult {
         let (mut db, schemas) = install_user(sandbox, &self.sql)?;
         let all = objects(&mut db, &schemas)?;
-        let eligible: Vec<&CatObject> = all
-            .iter()
-            .filter(|o| match pick.kind {
-                0 => !o.referenced,
-                2 => {
-                    !o.referenced
-                        && (o.object_type != "CONSTRAINT"
-                            || matches!(o.contype.as_str(), "c" | "f"))
-                }
-                _ => true,
-            })
-            .collect();
+        let eligible = eligible(&all, pick.kind);
         if eligible.is_empty() {
             return Err(CaseError::Reject(
                 "no object of the user's schema fits this mutation".into(),
             ));
         }
         let o = eligible[pick.object as usize % eligible.len()];
-        let t = format!("{}.{}", quote_ident(&o.schema), quote_ident(&o.table));
-        let n = quote_ident(&o.name);
-        let mut exp = BTreeMap::new();
-        exp.insert(path(o, "TABLE", None), DriftKind::Changed);
-        let ddl: Vec<String> = match pick.kind {
-            0 => {
-                exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Missing);
-                if o.backing_index {
-                    exp.insert(path(o, "INDEX", Some(&o.name)), DriftKind::Missing);
-                }
-                vec![match o.object_type.as_str() {
-                    "INDEX" => format!("DROP INDEX {}.{n}", quote_ident(&o.schema)),
-                    "TRIGGER" => format!("DROP TRIGGER {n} ON {t}"),
-                    _ => format!("ALTER TABLE {t} DROP CONSTRAINT {n}"),
-                }]
-            }
-            1 => {
-                let new = format!(
-                    "pgc_rn_{}",
-                    &uuid::Uuid::new_v4().simple().to_string()[..12]
-                );
-                exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Missing);
-                exp.insert(path(o, &o.object_type, Some(&new)), DriftKind::Extra);
-                if o.backing_index {
-                    exp.insert(path(o, "INDEX", Some(&o.name)), DriftKind::Missing);
-                    exp.insert(path(o, "INDEX", Some(&new)), DriftKind::Extra);
-                }
-                vec![match o.object_type.as_str() {
-                    "INDEX" => format!(
-                        "ALTER INDEX {}.{n} RENAME TO {}",
-                        quote_ident(&o.schema),
-                        quote_ident(&new)
-                    ),
-                    "TRIGGER" => {
-                        format!("ALTER TRIGGER {n} ON {t} RENAME TO {}", quote_ident(&new))
-                    }
-                    _ => format!(
-                        "ALTER TABLE {t} RENAME CONSTRAINT {n} TO {}",
-                        quote_ident(&new)
-                    ),
-                }]
-            }
-            _ => {
-                exp.insert(path(o, &o.object_type, Some(&o.name)), DriftKind::Changed);
-                match o.object_type.as_str() {
-                    "TRIGGER" => vec![format!(
-                        "ALTER TABLE {t} {} TRIGGER {n}",
-                        if o.extra == "D" { "ENABLE" } else { "DISABLE" }
-                    )],
-                    "INDEX" => {
-                        let def = match o.def.rfind(" WHERE ") {
-                            Some(i) => o.def[..i].to_owned(),
-                            None => {
-                                format!("{} WHERE ({} IS NOT NULL)", o.def, quote_ident(&o.extra))
-                            }
-                        };
-                        vec![format!("DROP INDEX {}.{n}", quote_ident(&o.schema)), def]
-                    }
-                    _ => {
-                        let def = match o.def.strip_suffix(" NOT VALID") {
-                            Some(d) => d.to_owned(),
-                            None => format!("{} NOT VALID", o.def),
-                        };
-                        vec![
-                            format!("ALTER TABLE {t} DROP CONSTRAINT {n}"),
-                            format!("ALTER TABLE {t} ADD CONSTRAINT {n} {def}"),
-                        ]
-                    }
-                }
-            }
-        };
+        let (ddl, exp) = mutation(o, pick.kind);
         let before = kernel_client::snapshot(&mut db, &schemas)?;
         let m = kernel_client::seal_activate(&mut db, SET, &schemas)?;
         // the user's objects may refuse a mutation (dependencies, partitions): not applicable

@@ -68,15 +68,7 @@ pub trait ContractExt<T> {
 
 impl<T> ContractExt<T> for Result<T, postgres::Error> {
     fn contract(self, clause: &str, sql: &str) -> Result<T, CaseError> {
-        self.map_err(|e| match e.as_db_error() {
-            Some(db) => CaseError::Fail(Box::new(FailureDetail {
-                message: format!("{clause}: {}", db.message()),
-                sql: Some(sql.to_owned()),
-                sqlstate: Some(db.code().code().to_owned()),
-                ..FailureDetail::default()
-            })),
-            None => CaseError::Env(crate::pg::describe(&e)),
-        })
+        self.map_err(|e| crate::pg::server_failure(e, sql, |m| format!("{clause}: {m}")))
     }
 }
 

@@ -205,6 +205,13 @@ fn null_choice(
     Ok(())
 }
 
+/// Pack edits for [`edit_pack`]: set the format to `x`; add an artifact
+/// type `x` with one empty row; drop artifact type `x` (and the digests).
+const SET_FORMAT: &str = "jsonb_set(p, '{format}', to_jsonb(x))";
+const ADD_TYPE: &str =
+    "jsonb_set(p, '{artifacts}', (p -> 'artifacts') || jsonb_build_object(x, '[{}]'::jsonb))";
+const DROP_TYPE: &str = "jsonb_set(p, '{artifacts}', (p -> 'artifacts') - x) - 'digests'";
+
 /// Modify the pack in SQL (so its numbers stay exact).
 fn edit_pack(
     client: &mut Client,
@@ -301,119 +308,136 @@ fn probe(
 ) -> CaseResult {
     let target = target(i);
     let target = target.as_str();
-    let agent = agent.to_owned();
-    let a = Some(agent.as_str());
-    {
-        match refusal {
-            Refusal::CommitUnknownType { type_name, valid } => {
-                refused_commit(db, &with_valid(type_name, "[{}]", valid), a)
-            }
-            Refusal::CommitActionLogType { valid } => refused_commit(
-                db,
-                &with_valid(ACTION_LOG_TYPE, "[{\"action_type\":\"x\"}]", valid),
-                a,
-            ),
-            Refusal::CommitNonArray {
-                artifact_type,
-                value,
-                valid,
-            } => refused_commit(db, &with_valid(artifact_type, value, valid), a),
-            Refusal::CommitNonObjectElement {
-                artifact_type,
-                element,
-                valid,
-            } => refused_commit(
-                db,
-                &with_valid(artifact_type, &format!("[{{}},{element}]"), valid),
-                a,
-            ),
-            Refusal::CommitArtifactsNotObject { value } => refused_commit(db, value, a),
-            Refusal::CommitNullAgent { valid } => {
-                let arts = match valid {
-                    Some(b) => with_valid(&b.artifact_type, "[{}]", &None),
-                    None => "{}".to_owned(),
-                };
-                refused_commit(db, &arts, None)
-            }
-            Refusal::CommitNullChoice { field, valid } => {
-                null_choice(db, &agent, *field, valid, seen)
-            }
-            Refusal::RehydrateSourceSchema => {
-                let pack = export(db, &agent)?;
-                refused_rehydrate(
-                    db,
-                    &pack,
-                    SOURCE,
-                    "the source schema as target (agent present)",
-                )?;
-                // Where the agent is absent, the source schema is still refused.
-                let mut other = sandbox.fresh_db().map_err(CaseError::env)?;
-                refused_rehydrate(
-                    &mut other,
-                    &pack,
-                    SOURCE,
-                    "the source schema as target (agent absent)",
+    let a = Some(agent);
+    match refusal {
+        Refusal::CommitUnknownType { type_name, valid } => {
+            refused_commit(db, &with_valid(type_name, "[{}]", valid), a)
+        }
+        Refusal::CommitActionLogType { valid } => refused_commit(
+            db,
+            &with_valid(ACTION_LOG_TYPE, "[{\"action_type\":\"x\"}]", valid),
+            a,
+        ),
+        Refusal::CommitNonArray {
+            artifact_type,
+            value,
+            valid,
+        } => refused_commit(db, &with_valid(artifact_type, value, valid), a),
+        Refusal::CommitNonObjectElement {
+            artifact_type,
+            element,
+            valid,
+        } => refused_commit(
+            db,
+            &with_valid(artifact_type, &format!("[{{}},{element}]"), valid),
+            a,
+        ),
+        Refusal::CommitArtifactsNotObject { value } => refused_commit(db, value, a),
+        Refusal::CommitNullAgent { valid } => {
+            let arts = match valid {
+                Some(b) => with_valid(&b.artifact_type, "[{}]", &None),
+                None => "{}".to_owned(),
+            };
+            refused_commit(db, &arts, None)
+        }
+        Refusal::CommitNullChoice { field, valid } => null_choice(db, agent, *field, valid, seen),
+        Refusal::RehydrateSourceSchema => refused_source_schema(sandbox, db, agent),
+        Refusal::RehydrateUnknownFormat { format } => refused_edited_pack(
+            db,
+            agent,
+            target,
+            (SET_FORMAT, format),
+            &format!("format {format:?}"),
+        ),
+        Refusal::RehydrateUnknownType { type_name } => refused_edited_pack(
+            db,
+            agent,
+            target,
+            (ADD_TYPE, type_name),
+            &format!("unknown type {type_name:?}"),
+        ),
+        Refusal::RehydrateMissingType { artifact_type } => refused_edited_pack(
+            db,
+            agent,
+            target,
+            (DROP_TYPE, artifact_type),
+            &format!("a pack without {artifact_type}"),
+        ),
+        Refusal::RehydrateAgentPresent => {
+            let pack = export(db, agent)?;
+            rehydrate_ok(db, &pack, target)?;
+            refused_rehydrate(db, &pack, target, "an agent already present in the target")
+        }
+        Refusal::VerifyEmptyRegistry => empty_registry_not_ok(sandbox, history, agent, target),
+    }
+}
+
+/// Rehydrating into the source schema is refused, where the agent is
+/// present and where it is absent.
+fn refused_source_schema(sandbox: &dyn Sandbox, db: &mut Client, agent: &str) -> CaseResult {
+    let pack = export(db, agent)?;
+    refused_rehydrate(
+        db,
+        &pack,
+        SOURCE,
+        "the source schema as target (agent present)",
+    )?;
+    // Where the agent is absent, the source schema is still refused.
+    let mut other = sandbox.fresh_db().map_err(CaseError::env)?;
+    refused_rehydrate(
+        &mut other,
+        &pack,
+        SOURCE,
+        "the source schema as target (agent absent)",
+    )
+}
+
+/// The agent's pack, edited by `(expr, param)` (see [`edit_pack`]), is
+/// refused rehydration into `target`.
+fn refused_edited_pack(
+    db: &mut Client,
+    agent: &str,
+    target: &str,
+    (expr, param): (&str, &str),
+    what: &str,
+) -> CaseResult {
+    let pack = export(db, agent)?;
+    let bad = edit_pack(db, &pack, expr, param)?;
+    refused_rehydrate(db, &bad, target, what)
+}
+
+/// With an empty type registry, verify_reconstruction of a faithful
+/// rehydration is not ok. It breaks the kernel: a database of its own.
+fn empty_registry_not_ok(
+    sandbox: &dyn Sandbox,
+    history: &History,
+    agent: &str,
+    target: &str,
+) -> CaseResult {
+    let mut own = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut own, history)?;
+    let db = &mut own;
+    let pack = export(db, agent)?;
+    rehydrate_ok(db, &pack, target)?;
+    db.batch_execute(
+        "SET session_replication_role = replica; DELETE FROM cpo.artifact_table_registry; \
+         RESET session_replication_role;",
+    )
+    .contract(REGISTRY_CLAUSE, "")?;
+    let sql = super::common::VERIFY_SQL;
+    match answer(db.query_one(sql, &[&agent, &SOURCE, &target]))? {
+        Answer::Err { .. } => Ok(()),
+        Answer::Ok(_) => {
+            let v = kernel_verify(db, agent, SOURCE, target)?;
+            if v.ok {
+                Err(CaseError::mismatch(
+                    "verify_reconstruction passes with zero registry types",
+                    "ok = false or an error",
+                    v.raw.to_string(),
                 )
-            }
-            Refusal::RehydrateUnknownFormat { format } => {
-                let pack = export(db, &agent)?;
-                let bad = edit_pack(db, &pack, "jsonb_set(p, '{format}', to_jsonb(x))", format)?;
-                refused_rehydrate(db, &bad, target, &format!("format {format:?}"))
-            }
-            Refusal::RehydrateUnknownType { type_name } => {
-                let pack = export(db, &agent)?;
-                let bad = edit_pack(
-                    db,
-                    &pack,
-                    "jsonb_set(p, '{artifacts}', (p -> 'artifacts') || jsonb_build_object(x, '[{}]'::jsonb))",
-                    type_name,
-                )?;
-                refused_rehydrate(db, &bad, target, &format!("unknown type {type_name:?}"))
-            }
-            Refusal::RehydrateMissingType { artifact_type } => {
-                let pack = export(db, &agent)?;
-                let bad = edit_pack(
-                    db,
-                    &pack,
-                    "jsonb_set(p, '{artifacts}', (p -> 'artifacts') - x) - 'digests'",
-                    artifact_type,
-                )?;
-                refused_rehydrate(db, &bad, target, &format!("a pack without {artifact_type}"))
-            }
-            Refusal::RehydrateAgentPresent => {
-                let pack = export(db, &agent)?;
-                rehydrate_ok(db, &pack, target)?;
-                refused_rehydrate(db, &pack, target, "an agent already present in the target")
-            }
-            Refusal::VerifyEmptyRegistry => {
-                // It breaks the kernel: a database of its own.
-                let mut own = sandbox.fresh_db().map_err(CaseError::env)?;
-                apply_history(&mut own, history)?;
-                let db = &mut own;
-                let pack = export(db, &agent)?;
-                rehydrate_ok(db, &pack, target)?;
-                db.batch_execute(
-                    "SET session_replication_role = replica; DELETE FROM cpo.artifact_table_registry; \
-                     RESET session_replication_role;",
-                )
-                .contract(REGISTRY_CLAUSE, "")?;
-                let sql = super::common::VERIFY_SQL;
-                match answer(db.query_one(sql, &[&agent, &SOURCE, &target]))? {
-                    Answer::Err { .. } => Ok(()),
-                    Answer::Ok(_) => {
-                        let v = kernel_verify(db, &agent, SOURCE, target)?;
-                        if v.ok {
-                            Err(CaseError::mismatch(
-                                "verify_reconstruction passes with zero registry types",
-                                "ok = false or an error",
-                                v.raw.to_string(),
-                            )
-                            .with_sql(sql))
-                        } else {
-                            Ok(())
-                        }
-                    }
-                }
+                .with_sql(sql))
+            } else {
+                Ok(())
             }
         }
     }

@@ -4,16 +4,14 @@
 use super::common::{qualified, ContractExt, CORRUPT_CLAUSE};
 use super::meta;
 use crate::case::{CaseError, CaseResult};
-use crate::invariant::InvariantMeta;
 use crate::pg::{quote_ident, quote_literal, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use crate::sql_lexer;
 use pgconform_generators::durability::{
     arb_aperture_corruption_set, arb_wiring_corruption_set, ApertureCorruption, WiringCorruption,
 };
 use postgres::Client;
-use proptest::prelude::*;
 
 /// One row of a proof function.
 #[derive(Debug, Clone)]
@@ -239,58 +237,56 @@ pub fn apply_aperture(client: &mut Client, c: &ApertureCorruption) -> CaseResult
     Ok(())
 }
 
-/// DUR-APERTURE.
-pub struct Aperture(InvariantMeta);
-
-impl Aperture {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
+declare_property! {
+    /// DUR-APERTURE.
+    Aperture {
+        input: Vec<ApertureCorruption>,
+        meta: meta(
             "DUR-APERTURE",
             "write-aperture proofs 1–7 pass, and fail naming the proof on a corrupted kernel",
             "run_write_aperture_proofs() reports proofs 1–7 all passing on the kernel; after an unregistered insert target (4), a deleted registry row (4 or 5), a nonexistent declared column (6), a canonical type not exported (5), an extra commit_action overload (1) or zero extracted targets (2), it still reports all seven and fails the named one. Every case checks the clean kernel and every kind of corruption (each in its own database).",
             8,
-        ))
+        ),
+        strategy: arb_aperture_corruption_set,
+        coverage: |input: &Vec<ApertureCorruption>| {
+            corruption_coverage(input.iter().map(ApertureCorruption::label))
+        },
+        check: |sandbox: &dyn Sandbox, input: &Vec<ApertureCorruption>| {
+            proofs_named(sandbox, "cpo.run_write_aperture_proofs", 7, input, apply_aperture, |c| {
+                c.expected_failing_proofs().to_vec()
+            })
+        },
     }
 }
 
-impl Default for Aperture {
-    fn default() -> Self {
-        Self::new()
-    }
+/// The coverage of a corruption set: the clean kernel and each corruption.
+fn corruption_coverage(labels: impl Iterator<Item = &'static str>) -> Vec<String> {
+    let mut c = vec!["corruption:none".to_owned()];
+    c.extend(labels.map(|l| format!("corruption:{l}")));
+    c
 }
 
-impl Property for Aperture {
-    type Input = Vec<ApertureCorruption>;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<Self::Input> {
-        arb_aperture_corruption_set().boxed()
-    }
-
-    fn coverage(&self, input: &Self::Input) -> Vec<String> {
-        let mut c = vec!["corruption:none".to_owned()];
-        c.extend(input.iter().map(|x| format!("corruption:{}", x.label())));
-        c
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
-        let f = "cpo.run_write_aperture_proofs";
+/// Proof function `f` passes its `n` proofs on the clean kernel, and after
+/// each corruption (applied by `apply`, each in a database of its own) still
+/// reports all `n` and fails the ones `expected` names.
+fn proofs_named<C: std::fmt::Debug>(
+    sandbox: &dyn Sandbox,
+    f: &str,
+    n: i32,
+    corruptions: &[C],
+    apply: impl Fn(&mut Client, &C) -> CaseResult,
+    expected: impl Fn(&C) -> Vec<i32>,
+) -> CaseResult {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    all_pass(&run_proofs(&mut db, f)?, n, f)?;
+    drop(db);
+    for c in corruptions {
         let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        all_pass(&run_proofs(&mut db, f)?, 7, f)?;
-        drop(db);
-        // Each corruption in a database of its own.
-        for c in input {
-            let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-            apply_aperture(&mut db, c)?;
-            let rows = run_proofs(&mut db, f)?;
-            names_failure(&rows, 7, c.expected_failing_proofs(), f, &format!("{c:?}"))?;
-        }
-        Ok(())
+        apply(&mut db, c)?;
+        let rows = run_proofs(&mut db, f)?;
+        names_failure(&rows, n, &expected(c), f, &format!("{c:?}"))?;
     }
+    Ok(())
 }
 
 fn hand_list_export(types: &[String]) -> String {
@@ -381,61 +377,24 @@ pub fn apply_wiring(client: &mut Client, c: &WiringCorruption) -> CaseResult {
     client.batch_execute(&sql).contract(CORRUPT_CLAUSE, "")
 }
 
-/// DUR-WIRING.
-pub struct Wiring(InvariantMeta);
-
-impl Wiring {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
+declare_property! {
+    /// DUR-WIRING.
+    Wiring {
+        input: Vec<WiringCorruption>,
+        meta: meta(
             "DUR-WIRING",
             "wiring proofs 1–6 pass, and fail when a durability function bypasses the registry",
             "run_durability_wiring_proofs() reports proofs 1–6 all passing on the kernel; when export (1), rehydrate (2) or verification (3) is replaced by a hand-listed version, an orphan durability function appears (4), the registry helper returns nothing (5) or the round-trip test stops calling the pipeline (6), the named proof fails. Every case checks the clean kernel and every kind of corruption (each in its own database).",
             6,
-        ))
-    }
-}
-
-impl Default for Wiring {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for Wiring {
-    type Input = Vec<WiringCorruption>;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
-    }
-
-    fn strategy(&self) -> BoxedStrategy<Self::Input> {
-        arb_wiring_corruption_set().boxed()
-    }
-
-    fn coverage(&self, input: &Self::Input) -> Vec<String> {
-        let mut c = vec!["corruption:none".to_owned()];
-        c.extend(input.iter().map(|x| format!("corruption:{}", x.label())));
-        c
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &Self::Input) -> CaseResult {
-        let f = "cpo.run_durability_wiring_proofs";
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        all_pass(&run_proofs(&mut db, f)?, 6, f)?;
-        drop(db);
-        for c in input {
-            let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-            apply_wiring(&mut db, c)?;
-            let rows = run_proofs(&mut db, f)?;
-            names_failure(
-                &rows,
-                6,
-                &[c.expected_failing_proof()],
-                f,
-                &format!("{c:?}"),
-            )?;
-        }
-        Ok(())
+        ),
+        strategy: arb_wiring_corruption_set,
+        coverage: |input: &Vec<WiringCorruption>| {
+            corruption_coverage(input.iter().map(WiringCorruption::label))
+        },
+        check: |sandbox: &dyn Sandbox, input: &Vec<WiringCorruption>| {
+            proofs_named(sandbox, "cpo.run_durability_wiring_proofs", 6, input, apply_wiring, |c| {
+                vec![c.expected_failing_proof()]
+            })
+        },
     }
 }

@@ -7,9 +7,8 @@ use super::common::{
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
-use crate::invariant::InvariantMeta;
 use crate::pg::PgResultExt;
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
     arb_history, arb_tamper, EditValue, History, Tamper, TamperKind,
@@ -130,24 +129,22 @@ pub struct TamperCase {
     pub tamper: Tamper,
 }
 
-/// DUR-TAMPER.
-pub struct TamperDetected(InvariantMeta);
-
-impl TamperDetected {
-    /// The invariant.
-    pub fn new() -> Self {
-        Self(meta(
+declare_property! {
+    /// DUR-TAMPER.
+    TamperDetected {
+        input: TamperCase,
+        meta: meta(
             "DUR-TAMPER",
             "any single tamper of the rehydrated copy makes verify not ok, naming the type",
             "Deleting, duplicating, editing one JSON value of, or moving (to another type or agent) one row of a rehydrated agent makes verify_reconstruction not ok; the types it reports as differing, and their missing/extra digests, equal the Rust oracle's.",
             32,
-        ))
-    }
-}
-
-impl Default for TamperDetected {
-    fn default() -> Self {
-        Self::new()
+        ),
+        strategy: || {
+            (arb_history(), arb_tamper())
+                .prop_map(|(history, tamper)| TamperCase { history, tamper })
+        },
+        coverage: tamper_coverage,
+        check: tamper_detected,
     }
 }
 
@@ -283,74 +280,63 @@ fn edit_content(
     Ok(())
 }
 
-impl Property for TamperDetected {
-    type Input = TamperCase;
+/// DUR-TAMPER's coverage: the history's and the kind of tamper.
+fn tamper_coverage(input: &TamperCase) -> Vec<String> {
+    let mut c = history_coverage(&input.history);
+    c.push(format!("tamper:{}", input.tamper.kind.label()));
+    c
+}
 
-    fn meta(&self) -> &InvariantMeta {
-        &self.0
+/// DUR-TAMPER's check: the kernel's verify is not ok after the tamper and
+/// reports what the oracle sees.
+fn tamper_detected(sandbox: &dyn Sandbox, input: &TamperCase) -> CaseResult {
+    let Some(agent) = input.history.agents.first().map(|a| a.agent_id.clone()) else {
+        return Err(CaseError::Reject(
+            "a history needs at least one agent".into(),
+        ));
+    };
+    if input.history.agents[0].commits.is_empty() {
+        return Err(CaseError::Reject(
+            "the agent has no commits, so no row to tamper".into(),
+        ));
     }
-
-    fn strategy(&self) -> BoxedStrategy<TamperCase> {
-        (arb_history(), arb_tamper())
-            .prop_map(|(history, tamper)| TamperCase { history, tamper })
-            .boxed()
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, &input.history)?;
+    round_trip_all(&mut db, &input.history, TARGET)?;
+    let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
+    let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
+    if oracle.is_ok() {
+        return Err(CaseError::env(format!(
+            "the tamper {:?} left the copy equal (harness bug)",
+            input.tamper
+        )));
     }
-
-    fn coverage(&self, input: &TamperCase) -> Vec<String> {
-        let mut c = history_coverage(&input.history);
-        c.push(format!("tamper:{}", input.tamper.kind.label()));
-        c
+    let kernel = kernel_verify(&mut db, &agent, SOURCE, TARGET)?;
+    if kernel.ok {
+        let sample = rows(&mut db, TARGET, &TABLES[0], &agent)?.len();
+        return Err(CaseError::mismatch(
+            format!(
+                "verify_reconstruction says ok after tampering {} ({} action rows in the copy)",
+                affected.join(" and "),
+                sample
+            ),
+            format!("ok = false; oracle: {oracle}"),
+            kernel.raw.to_string(),
+        ));
     }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &TamperCase) -> CaseResult {
-        let Some(agent) = input.history.agents.first().map(|a| a.agent_id.clone()) else {
-            return Err(CaseError::Reject(
-                "a history needs at least one agent".into(),
-            ));
-        };
-        if input.history.agents[0].commits.is_empty() {
-            return Err(CaseError::Reject(
-                "the agent has no commits, so no row to tamper".into(),
-            ));
-        }
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, &input.history)?;
-        round_trip_all(&mut db, &input.history, TARGET)?;
-        let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
-        let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
-        if oracle.is_ok() {
-            return Err(CaseError::env(format!(
-                "the tamper {:?} left the copy equal (harness bug)",
-                input.tamper
-            )));
-        }
-        let kernel = kernel_verify(&mut db, &agent, SOURCE, TARGET)?;
-        if kernel.ok {
-            let sample = rows(&mut db, TARGET, &TABLES[0], &agent)?.len();
+    for t in &affected {
+        let named = kernel
+            .types
+            .get(*t)
+            .is_some_and(|k| !k.missing.is_empty() || !k.extra.is_empty());
+        let oracle_named = oracle.types.get(*t).is_some_and(|d| !d.is_equal());
+        if oracle_named && !named {
             return Err(CaseError::mismatch(
-                format!(
-                    "verify_reconstruction says ok after tampering {} ({} action rows in the copy)",
-                    affected.join(" and "),
-                    sample
-                ),
-                format!("ok = false; oracle: {oracle}"),
+                format!("verify_reconstruction does not name the tampered type {t}"),
+                format!("{t} with missing/extra digests"),
                 kernel.raw.to_string(),
             ));
         }
-        for t in &affected {
-            let named = kernel
-                .types
-                .get(*t)
-                .is_some_and(|k| !k.missing.is_empty() || !k.extra.is_empty());
-            let oracle_named = oracle.types.get(*t).is_some_and(|d| !d.is_equal());
-            if oracle_named && !named {
-                return Err(CaseError::mismatch(
-                    format!("verify_reconstruction does not name the tampered type {t}"),
-                    format!("{t} with missing/extra digests"),
-                    kernel.raw.to_string(),
-                ));
-            }
-        }
-        agree(&kernel, &oracle)
     }
+    agree(&kernel, &oracle)
 }

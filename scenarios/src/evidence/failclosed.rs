@@ -2,20 +2,20 @@
 //! and leaves every function (definition, owner, ACL) and the evidence store
 //! exactly as they were.
 
+use super::kernel_client::DAY_SECS;
 use super::kernel_client::{self, ContractExt, Outcome};
-use super::restore::{expect_accepted, DAY_SECS};
+use super::restore::expect_accepted;
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::quote_ident;
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{
     arb_fail_closed_input, FailClosedInput, Fault, FaultOp, FaultPoint, FaultStep, WrongObject,
     WrongPin,
 };
 use pgconform_oracle::sha256_hex;
-use proptest::strategy::{BoxedStrategy, Strategy};
 use uuid::Uuid;
 
 /// One kernel call, made once the fault is in place.
@@ -24,27 +24,25 @@ type Attempt = Box<dyn FnOnce(&mut postgres::Client) -> Result<Outcome, CaseErro
 /// Validity of evidence that a step is going to expire.
 const SHORT_SECS: i64 = 3_600;
 
-/// The EVID-FAILCLOSED property.
-pub struct EvidFailClosed {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidFailClosed {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-FAILCLOSED",
-                suite: Suite::Evidence,
-                title: "every evidence fault refuses and changes nothing",
-                seed: "004_73545968f3559826.txt",
-                property: "For stub_fail_closed, restore_function, restore_function_by_hash and \
-                           replay_owner_acl, each fault (missing, revoked, expired incl. the exact \
-                           valid_until boundary, never read back, tampered body, wrong pin, evidence of \
-                           another object, two valid artifacts for one hash) is refused, and every \
-                           function's definition hash, owner and ACL and the registry/store are unchanged.",
-                default_cases: 40,
-            },
-        }
+declare_property! {
+    /// The EVID-FAILCLOSED property.
+    EvidFailClosed {
+        input: FailClosedInput,
+        meta: InvariantMeta::new(
+            "EVID-FAILCLOSED",
+            Suite::Evidence,
+            "every evidence fault refuses and changes nothing",
+            "004_73545968f3559826.txt",
+            "For stub_fail_closed, restore_function, restore_function_by_hash and \
+             replay_owner_acl, each fault (missing, revoked, expired incl. the exact \
+             valid_until boundary, never read back, tampered body, wrong pin, evidence of \
+             another object, two valid artifacts for one hash) is refused, and every \
+             function's definition hash, owner and ACL and the registry/store are unchanged.",
+            40,
+        ),
+        strategy: arb_fail_closed_input,
+        coverage: fail_closed_coverage,
+        check: every_fault_refused,
     }
 }
 
@@ -74,6 +72,43 @@ impl Run {
         self.ff.fx.live_def(oid)
     }
 
+    /// Seal `body` as function-source evidence valid for a day.
+    fn seal_source(&mut self, body: &[u8]) -> Result<Uuid, CaseError> {
+        kernel_client::seal_source(&mut self.ff.fx.db, body)
+    }
+
+    /// The attempt of `op` on function `oid` with evidence `ev` and `pin`.
+    /// A hash lookup first retires other evidence of `pin` (all but `keep`)
+    /// unless `keep` is `None`.
+    fn attempt(
+        &mut self,
+        op: FaultOp,
+        oid: u32,
+        ev: Uuid,
+        pin: String,
+        keep: Option<&[Uuid]>,
+    ) -> Result<(&'static str, Attempt), CaseError> {
+        Ok(match op {
+            FaultOp::Stub => (
+                kernel_client::STUB_SQL,
+                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
+            ),
+            FaultOp::Restore => (
+                kernel_client::RESTORE_SQL,
+                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
+            ),
+            _ => {
+                if let Some(keep) = keep {
+                    self.retire_others(&pin, keep)?;
+                }
+                (
+                    kernel_client::BY_HASH_SQL,
+                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
+                )
+            }
+        })
+    }
+
     /// Bring member `t` to its original body (a valid restore must succeed).
     fn ensure_original(&mut self, t: usize) -> CaseResult {
         if !self.stubbed[t] {
@@ -81,13 +116,8 @@ impl Run {
         }
         let def = self.original[t].clone();
         let pin = sha256_hex(def.as_bytes());
+        let ev = self.seal_source(def.as_bytes())?;
         let db = &mut self.ff.fx.db;
-        let ev = kernel_client::seal(
-            db,
-            def.as_bytes(),
-            kernel_client::KIND_FUNCTION_SOURCE,
-            DAY_SECS,
-        )?;
         expect_accepted(
             kernel_client::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
             "restore_function",
@@ -106,13 +136,8 @@ impl Run {
         let def = self.def(t)?;
         self.original[t] = def.clone();
         let pin = sha256_hex(def.as_bytes());
+        let ev = self.seal_source(def.as_bytes())?;
         let db = &mut self.ff.fx.db;
-        let ev = kernel_client::seal(
-            db,
-            def.as_bytes(),
-            kernel_client::KIND_FUNCTION_SOURCE,
-            DAY_SECS,
-        )?;
         expect_accepted(
             kernel_client::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
             "stub_fail_closed",
@@ -223,23 +248,7 @@ impl Run {
             self.ensure_stubbed(t)?;
         }
         self.inject(step.fault, ev, other_def.as_bytes())?;
-        let (sql, attempt): (&str, Attempt) = match step.op {
-            FaultOp::Stub => (
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            ),
-            FaultOp::Restore => (
-                kernel_client::RESTORE_SQL,
-                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
-            ),
-            _ => {
-                self.retire_others(&pin, &[ev])?;
-                (
-                    kernel_client::BY_HASH_SQL,
-                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
-                )
-            }
-        };
+        let (sql, attempt) = self.attempt(step.op, oid, ev, pin, Some(&[ev]))?;
         self.judge(step, created, Some(ev), sql, attempt)
     }
 
@@ -291,12 +300,7 @@ impl Run {
         let ev = match step.fault {
             Fault::WrongObject(_) => {
                 let def = self.def(t)?;
-                let ev = kernel_client::seal(
-                    &mut self.ff.fx.db,
-                    def.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let ev = self.seal_source(def.as_bytes())?;
                 created.push(ev);
                 ev
             }
@@ -323,6 +327,42 @@ impl Run {
         if step.fault.is_lifecycle() {
             return self.lifecycle_step(step, t);
         }
+        if step.op == FaultOp::Stub {
+            self.ensure_original(t)?;
+            self.original[t] = self.def(t)?;
+        } else {
+            self.ensure_stubbed(t)?;
+        }
+        if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
+            return self.stale_pin_step(step, t);
+        }
+        self.wrong_evidence_step(step, t)
+    }
+
+    /// A stub pinned to evidence sealed from the body, then the live body
+    /// changed: the pin no longer matches it.
+    fn stale_pin_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
+        let oid = self.ff.fx.fns[t].oid;
+        let source = self.original[t].clone();
+        let ev = self.seal_source(source.as_bytes())?;
+        let created = vec![ev];
+        self.ff
+            .fx
+            .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
+        self.original[t] = self.def(t)?;
+        let pin = sha256_hex(source.as_bytes());
+        self.judge(
+            step,
+            created,
+            None,
+            kernel_client::STUB_SQL,
+            Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
+        )
+    }
+
+    /// A stub, restore or hash lookup with evidence that is missing, of
+    /// another object, of a wrong pin or ambiguous.
+    fn wrong_evidence_step(&mut self, step: &FaultStep, t: usize) -> CaseResult {
         let oid = self.ff.fx.fns[t].oid;
         let sib = self.ff.other_of(
             t,
@@ -330,36 +370,7 @@ impl Run {
         );
         let other = self.ff.other_of(t, false);
         let mut created = Vec::new();
-        if step.op == FaultOp::Stub {
-            self.ensure_original(t)?;
-            self.original[t] = self.def(t)?;
-        } else {
-            self.ensure_stubbed(t)?;
-        }
         let mut source = self.original[t].clone();
-        if let Fault::WrongPin(WrongPin::StaleLive) = step.fault {
-            // sealed now, changed afterwards: the pin no longer matches the live body
-            let db = &mut self.ff.fx.db;
-            let ev = kernel_client::seal(
-                db,
-                source.as_bytes(),
-                kernel_client::KIND_FUNCTION_SOURCE,
-                DAY_SECS,
-            )?;
-            created.push(ev);
-            self.ff
-                .fx
-                .alter_body(t, &format!(" (changed after sealing {})", Uuid::new_v4()))?;
-            self.original[t] = self.def(t)?;
-            let pin = sha256_hex(source.as_bytes());
-            return self.judge(
-                step,
-                created,
-                None,
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            );
-        }
         let mut pin = sha256_hex(source.as_bytes());
         if let Fault::WrongObject(_) = step.fault {
             source = self.def(sib)?;
@@ -374,35 +385,13 @@ impl Run {
             Fault::WrongPin(WrongPin::Random(s)) => pin = sha256_hex(s.to_le_bytes()),
             Fault::WrongPin(WrongPin::OtherFunction) => pin = sha256_hex(other_def.as_bytes()),
             Fault::Ambiguous => {
-                let second = kernel_client::seal(
-                    &mut self.ff.fx.db,
-                    source.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let second = self.seal_source(source.as_bytes())?;
                 created.push(second);
             }
             _ => {}
         }
-        let (sql, attempt): (&str, Attempt) = match step.op {
-            FaultOp::Stub => (
-                kernel_client::STUB_SQL,
-                Box::new(move |c| kernel_client::stub(c, oid, &pin, Some(ev))),
-            ),
-            FaultOp::Restore => (
-                kernel_client::RESTORE_SQL,
-                Box::new(move |c| kernel_client::restore(c, oid, ev, &pin)),
-            ),
-            _ => {
-                if !matches!(step.fault, Fault::Ambiguous) {
-                    self.retire_others(&pin, &created)?;
-                }
-                (
-                    kernel_client::BY_HASH_SQL,
-                    Box::new(move |c| kernel_client::restore_by_hash(c, oid, &pin)),
-                )
-            }
-        };
+        let keep = (!matches!(step.fault, Fault::Ambiguous)).then_some(created.as_slice());
+        let (sql, attempt) = self.attempt(step.op, oid, ev, pin, keep)?;
         self.judge(step, created, Some(ev), sql, attempt)
     }
 
@@ -475,51 +464,42 @@ impl Run {
     }
 }
 
-impl Property for EvidFailClosed {
-    type Input = FailClosedInput;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<FailClosedInput> {
-        arb_fail_closed_input().boxed()
-    }
-
-    fn coverage(&self, input: &FailClosedInput) -> Vec<String> {
-        let mut v = super::case_coverage(&input.case);
-        for s in &input.steps {
-            v.push(format!("fault:{}", s.fault.name()));
-            v.push(format!("op:{}", s.op.name()));
-            if s.fault.is_lifecycle() {
-                v.push(format!("point:{}", s.when.name()));
-            }
+/// EVID-FAILCLOSED's coverage: each step's fault, operation and (for a
+/// lifecycle fault) injection point.
+fn fail_closed_coverage(input: &FailClosedInput) -> Vec<String> {
+    let mut v = super::case_coverage(&input.case);
+    for s in &input.steps {
+        v.push(format!("fault:{}", s.fault.name()));
+        v.push(format!("op:{}", s.op.name()));
+        if s.fault.is_lifecycle() {
+            v.push(format!("point:{}", s.when.name()));
         }
-        v
     }
+    v
+}
 
-    fn check(&self, sandbox: &dyn Sandbox, input: &FailClosedInput) -> CaseResult {
-        let ff = FnFixture::build(sandbox, &input.case)?;
-        let n = ff.family;
-        let mut run = Run {
-            ff,
-            stubbed: vec![false; n],
-            original: vec![String::new(); n],
-        };
-        for i in 0..n {
-            run.original[i] = run.def(i)?;
-        }
-        for step in &input.steps {
-            if !step.applicable() {
-                return Err(CaseError::Reject(format!(
-                    "{:?} at {} does not apply to {}",
-                    step.fault,
-                    step.when.name(),
-                    step.op.name()
-                )));
-            }
-            run.step(step)?;
-        }
-        Ok(())
+/// EVID-FAILCLOSED's check: every applicable step is refused and changes nothing.
+fn every_fault_refused(sandbox: &dyn Sandbox, input: &FailClosedInput) -> CaseResult {
+    let ff = FnFixture::build(sandbox, &input.case)?;
+    let n = ff.family;
+    let mut run = Run {
+        ff,
+        stubbed: vec![false; n],
+        original: vec![String::new(); n],
+    };
+    for i in 0..n {
+        run.original[i] = run.def(i)?;
     }
+    for step in &input.steps {
+        if !step.applicable() {
+            return Err(CaseError::Reject(format!(
+                "{:?} at {} does not apply to {}",
+                step.fault,
+                step.when.name(),
+                step.op.name()
+            )));
+        }
+        run.step(step)?;
+    }
+    Ok(())
 }

@@ -391,13 +391,58 @@ impl Fixture {
     }
 }
 
+/// The objects of a catalog whose effective ACL [`acl_items`] reads.
+struct AclCatalog {
+    /// `pg_proc` or `pg_class`.
+    table: &'static str,
+    /// Its ACL column.
+    acl: &'static str,
+    /// Its owner column.
+    owner: &'static str,
+    /// The object type for `acldefault`.
+    kind: &'static str,
+}
+
+/// Routines, for [`acl_items`].
+const ROUTINES: AclCatalog = AclCatalog {
+    table: "pg_proc",
+    acl: "proacl",
+    owner: "proowner",
+    kind: "f",
+};
+
+/// Relations, for [`acl_items`].
+const RELATIONS: AclCatalog = AclCatalog {
+    table: "pg_class",
+    acl: "relacl",
+    owner: "relowner",
+    kind: "r",
+};
+
+/// The effective ACL items (the default ACL where none is set) of the
+/// objects `oids` of `catalog`, by object.
 fn acl_items<C: postgres::GenericClient>(
     client: &mut C,
-    sql: &str,
+    catalog: &AclCatalog,
     oids: &[u32],
 ) -> Result<BTreeMap<u32, BTreeSet<AclItem>>, CaseError> {
+    let AclCatalog {
+        table,
+        acl,
+        owner,
+        kind,
+    } = catalog;
+    let sql = format!(
+        "SELECT o.oid, g.rolname::text, CASE WHEN a.grantee = 0 THEN NULL ELSE e.rolname::text END, \
+                a.privilege_type, a.is_grantable \
+           FROM {table} o \
+           CROSS JOIN LATERAL aclexplode(coalesce(o.{acl}, acldefault('{kind}', o.{owner}))) a \
+           JOIN pg_roles g ON g.oid = a.grantor \
+           LEFT JOIN pg_roles e ON e.oid = a.grantee \
+          WHERE o.oid = ANY($1)"
+    );
     let mut m: BTreeMap<u32, BTreeSet<AclItem>> = BTreeMap::new();
-    for row in client.query(sql, &[&oids.to_vec()]).env()? {
+    for row in client.query(&sql, &[&oids.to_vec()]).env()? {
         m.entry(row.get(0)).or_default().insert(AclItem {
             grantor: row.get(1),
             grantee: row.get(2),
@@ -423,17 +468,7 @@ pub fn routine_states(
             &[&oids.to_vec()],
         )
         .env()?;
-    let mut acl = acl_items(
-        &mut tx,
-        "SELECT p.oid, g.rolname::text, CASE WHEN a.grantee = 0 THEN NULL ELSE e.rolname::text END, \
-                a.privilege_type, a.is_grantable \
-           FROM pg_proc p \
-           CROSS JOIN LATERAL aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a \
-           JOIN pg_roles g ON g.oid = a.grantor \
-           LEFT JOIN pg_roles e ON e.oid = a.grantee \
-          WHERE p.oid = ANY($1)",
-        oids,
-    )?;
+    let mut acl = acl_items(&mut tx, &ROUTINES, oids)?;
     tx.commit().env()?;
     let mut m = BTreeMap::new();
     for row in rows {
@@ -463,17 +498,7 @@ pub fn relation_states(
             &[&oids.to_vec()],
         )
         .env()?;
-    let mut acl = acl_items(
-        client,
-        "SELECT c.oid, g.rolname::text, CASE WHEN a.grantee = 0 THEN NULL ELSE e.rolname::text END, \
-                a.privilege_type, a.is_grantable \
-           FROM pg_class c \
-           CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a \
-           JOIN pg_roles g ON g.oid = a.grantor \
-           LEFT JOIN pg_roles e ON e.oid = a.grantee \
-          WHERE c.oid = ANY($1)",
-        oids,
-    )?;
+    let mut acl = acl_items(client, &RELATIONS, oids)?;
     let mut m = BTreeMap::new();
     for row in rows {
         let oid: u32 = row.get(0);

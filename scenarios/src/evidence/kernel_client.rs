@@ -106,15 +106,8 @@ pub trait ContractExt<T> {
 
 impl<T> ContractExt<T> for Result<T, postgres::Error> {
     fn contract(self, clause: &str, sql: &str) -> Result<T, CaseError> {
-        self.map_err(|e| match e.as_db_error() {
-            Some(db) => CaseError::Fail(Box::new(FailureDetail {
-                message: format!("kernel raised: {} ({clause})", db.message()),
-                sql: Some(sql.to_owned()),
-                sqlstate: Some(db.code().code().to_owned()),
-                expected: None,
-                actual: None,
-            })),
-            None => CaseError::Env(describe(&e)),
+        self.map_err(|e| {
+            crate::pg::server_failure(e, sql, |m| format!("kernel raised: {m} ({clause})"))
         })
     }
 }
@@ -247,6 +240,14 @@ pub fn snapshot(c: &mut Client, names: &[String]) -> Result<Uuid, CaseError> {
         .query_one(SNAPSHOT_SQL, &[&names])
         .contract(C_SNAPSHOT, SNAPSHOT_SQL)?;
     column(&row, 0, C_SNAPSHOT, SNAPSHOT_SQL)
+}
+
+/// Validity of the harness's ordinary seals.
+pub const DAY_SECS: i64 = 86_400;
+
+/// Seal `body` as function-source evidence valid for a day ([`seal`]).
+pub fn seal_source(c: &mut Client, body: &[u8]) -> Result<Uuid, CaseError> {
+    seal(c, body, KIND_FUNCTION_SOURCE, DAY_SECS)
 }
 
 /// Seal `body` under a fresh URI, valid for `valid_secs`; a refusal is a

@@ -4,181 +4,158 @@
 
 use super::fixture::ObjState;
 use super::kernel_client::{self, Outcome};
-use super::restore::{expect_accepted, DAY_SECS};
+use super::restore::expect_accepted;
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
 use pgconform_oracle::sha256_hex;
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// The EVID-NO-SOURCE-NO-CHANGE property.
-pub struct EvidNoSource {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidNoSource {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-NO-SOURCE-NO-CHANGE",
-                suite: Suite::Evidence,
-                title: "no sealed source, no body change; revoke_only revokes EXECUTE and keeps the body",
-                seed: "001_3f8e8cad6dbc0fbe.txt",
-                property: "For any generated function and grants: stub and hash-restore attempts without a \
-                           valid sealed source of its live definition (none, missing, another body, \
-                           never read back, revoked) are refused and change no body; revoke_only keeps \
-                           the definition hash, leaves no non-superuser role (PUBLIC, grantees, members) \
-                           with EXECUTE, and gives the function an owner no case role can act as.",
-                default_cases: 24,
-            },
-        }
+declare_property! {
+    /// The EVID-NO-SOURCE-NO-CHANGE property.
+    EvidNoSource {
+        input: NoSourceInput,
+        meta: InvariantMeta::new(
+            "EVID-NO-SOURCE-NO-CHANGE",
+            Suite::Evidence,
+            "no sealed source, no body change; revoke_only revokes EXECUTE and keeps the body",
+            "001_3f8e8cad6dbc0fbe.txt",
+            "For any generated function and grants: stub and hash-restore attempts without a \
+             valid sealed source of its live definition (none, missing, another body, \
+             never read back, revoked) are refused and change no body; revoke_only keeps \
+             the definition hash, leaves no non-superuser role (PUBLIC, grantees, members) \
+             with EXECUTE, and gives the function an owner no case role can act as.",
+            24,
+        ),
+        strategy: arb_no_source_input,
+        coverage: no_source_coverage,
+        check: no_source_no_change,
     }
 }
 
-impl EvidNoSource {
-    fn attempts(&self, ff: &mut FnFixture, t: usize, attempts: &[NoSourceAttempt]) -> CaseResult {
-        let oid = ff.fx.fns[t].oid;
-        for a in attempts {
-            let def = ff.fx.live_def(oid)?;
-            let pin = sha256_hex(def.as_bytes());
-            let other = ff.other_of(t, true);
-            let other_oid = ff.fx.fns[other].oid;
-            let db = &mut ff.fx.db;
-            let mut created = Vec::new();
-            let ev: Option<Uuid> = match a {
-                NoSourceAttempt::NullEvidence => None,
-                NoSourceAttempt::MissingEvidence(u) => Some(Uuid::from_u64_pair(*u, !*u)),
-                NoSourceAttempt::OtherDefinition => {
-                    let od = ff.fx.live_def(other_oid)?;
-                    let ev = kernel_client::seal(
-                        &mut ff.fx.db,
-                        od.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::RandomBody(s) => {
-                    let ev = kernel_client::seal(
-                        db,
-                        &s.to_le_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::UnreadCopy => {
-                    let ev = kernel_client::seal_unread(
-                        db,
-                        def.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                    )?;
-                    created.push(ev);
-                    Some(ev)
-                }
-                NoSourceAttempt::RevokedCopy => {
-                    let ev = kernel_client::seal(
-                        db,
-                        def.as_bytes(),
-                        kernel_client::KIND_FUNCTION_SOURCE,
-                        DAY_SECS,
-                    )?;
-                    created.push(ev);
-                    kernel_client::revoke(db, ev)?;
-                    Some(ev)
-                }
-                NoSourceAttempt::RestoreByHash => None,
-            };
-            let before = ff.fx.fn_states()?;
-            let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
-                (
-                    kernel_client::BY_HASH_SQL,
-                    kernel_client::restore_by_hash(&mut ff.fx.db, oid, &pin)?,
-                )
-            } else {
-                (
-                    kernel_client::STUB_SQL,
-                    kernel_client::stub(&mut ff.fx.db, oid, &pin, ev)?,
-                )
-            };
-            if let Outcome::Accepted(v) = out {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "a body change without a sealed source ({}) was accepted",
-                        a.name()
-                    ),
-                    "a refusal",
-                    v,
-                )
-                .with_sql(sql));
-            }
-            ff.expect_states(
-                &before,
-                &format!("a refused {} attempt changed a function", a.name()),
-            )?;
-            kernel_client::retire(&mut ff.fx.db, &created)?;
-        }
-        Ok(())
-    }
-}
-
-impl Property for EvidNoSource {
-    type Input = NoSourceInput;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<NoSourceInput> {
-        arb_no_source_input().boxed()
-    }
-
-    fn coverage(&self, input: &NoSourceInput) -> Vec<String> {
-        let mut v = super::case_coverage(&input.case);
-        v.extend(input.attempts.iter().map(|a| format!("fault:{}", a.name())));
-        v
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &NoSourceInput) -> CaseResult {
-        let mut ff = FnFixture::build(sandbox, &input.case)?;
-        let t = ff.member(input.target);
-        let oid = ff.fx.fns[t].oid;
-        let ident = ff.fx.fns[t].ident.clone();
-        let start = ff.fx.fn_states()?;
-        let pin = start
-            .get(&oid)
-            .and_then(|s| s.definition_sha256.clone())
-            .unwrap_or_default();
-
-        self.attempts(&mut ff, t, &input.attempts)?;
-
-        let st = revoke_only_keeping_definitions(&mut ff, oid, &start)?;
-        check_owner_isolated(&mut ff, oid, &st, &ident)?;
-        check_calls_refused(&mut ff, t, &ident)?;
-        // still no body change without a source
-        self.attempts(&mut ff, t, &input.attempts)?;
-        let end = ff.fx.fn_states()?;
-        let end_pin = end
-            .get(&oid)
-            .and_then(|s| s.definition_sha256.clone())
-            .unwrap_or_default();
-        if end_pin != pin {
+/// Every attempt to change member `t`'s body without a valid sealed source
+/// is refused and changes no function.
+fn attempts(ff: &mut FnFixture, t: usize, attempts: &[NoSourceAttempt]) -> CaseResult {
+    let oid = ff.fx.fns[t].oid;
+    for a in attempts {
+        let def = ff.fx.live_def(oid)?;
+        let pin = sha256_hex(def.as_bytes());
+        let (ev, created) = attempt_evidence(ff, t, a, &def)?;
+        let before = ff.fx.fn_states()?;
+        let (sql, out) = if *a == NoSourceAttempt::RestoreByHash {
+            (
+                kernel_client::BY_HASH_SQL,
+                kernel_client::restore_by_hash(&mut ff.fx.db, oid, &pin)?,
+            )
+        } else {
+            (
+                kernel_client::STUB_SQL,
+                kernel_client::stub(&mut ff.fx.db, oid, &pin, ev)?,
+            )
+        };
+        if let Outcome::Accepted(v) = out {
             return Err(CaseError::mismatch(
-                format!("the body of {ident} changed"),
-                pin,
-                end_pin,
-            ));
+                format!(
+                    "a body change without a sealed source ({}) was accepted",
+                    a.name()
+                ),
+                "a refusal",
+                v,
+            )
+            .with_sql(sql));
         }
-        Ok(())
+        ff.expect_states(
+            &before,
+            &format!("a refused {} attempt changed a function", a.name()),
+        )?;
+        kernel_client::retire(&mut ff.fx.db, &created)?;
     }
+    Ok(())
+}
+
+/// The evidence an attempt offers for member `t`'s live definition `def`
+/// (none for a null one or a hash lookup), and the rows sealed for it.
+fn attempt_evidence(
+    ff: &mut FnFixture,
+    t: usize,
+    a: &NoSourceAttempt,
+    def: &str,
+) -> Result<(Option<Uuid>, Vec<Uuid>), CaseError> {
+    let other = ff.other_of(t, true);
+    let other_oid = ff.fx.fns[other].oid;
+    let ev = match a {
+        NoSourceAttempt::NullEvidence | NoSourceAttempt::RestoreByHash => {
+            return Ok((None, vec![]))
+        }
+        NoSourceAttempt::MissingEvidence(u) => {
+            return Ok((Some(Uuid::from_u64_pair(*u, !*u)), vec![]))
+        }
+        NoSourceAttempt::OtherDefinition => {
+            let od = ff.fx.live_def(other_oid)?;
+            kernel_client::seal_source(&mut ff.fx.db, od.as_bytes())?
+        }
+        NoSourceAttempt::RandomBody(s) => {
+            kernel_client::seal_source(&mut ff.fx.db, &s.to_le_bytes())?
+        }
+        NoSourceAttempt::UnreadCopy => kernel_client::seal_unread(
+            &mut ff.fx.db,
+            def.as_bytes(),
+            kernel_client::KIND_FUNCTION_SOURCE,
+        )?,
+        NoSourceAttempt::RevokedCopy => {
+            let ev = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
+            kernel_client::revoke(&mut ff.fx.db, ev)?;
+            ev
+        }
+    };
+    Ok((Some(ev), vec![ev]))
+}
+
+/// EVID-NO-SOURCE-NO-CHANGE's coverage: the case and the kinds of attempt.
+fn no_source_coverage(input: &NoSourceInput) -> Vec<String> {
+    let mut v = super::case_coverage(&input.case);
+    v.extend(input.attempts.iter().map(|a| format!("fault:{}", a.name())));
+    v
+}
+
+/// EVID-NO-SOURCE-NO-CHANGE's check: attempts before and after revoke_only,
+/// which keeps the body and isolates the function.
+fn no_source_no_change(sandbox: &dyn Sandbox, input: &NoSourceInput) -> CaseResult {
+    let mut ff = FnFixture::build(sandbox, &input.case)?;
+    let t = ff.member(input.target);
+    let oid = ff.fx.fns[t].oid;
+    let ident = ff.fx.fns[t].ident.clone();
+    let start = ff.fx.fn_states()?;
+    let pin = start
+        .get(&oid)
+        .and_then(|s| s.definition_sha256.clone())
+        .unwrap_or_default();
+
+    attempts(&mut ff, t, &input.attempts)?;
+
+    let st = revoke_only_keeping_definitions(&mut ff, oid, &start)?;
+    check_owner_isolated(&mut ff, oid, &st, &ident)?;
+    check_calls_refused(&mut ff, t, &ident)?;
+    // still no body change without a source
+    attempts(&mut ff, t, &input.attempts)?;
+    let end = ff.fx.fn_states()?;
+    let end_pin = end
+        .get(&oid)
+        .and_then(|s| s.definition_sha256.clone())
+        .unwrap_or_default();
+    if end_pin != pin {
+        return Err(CaseError::mismatch(
+            format!("the body of {ident} changed"),
+            pin,
+            end_pin,
+        ));
+    }
+    Ok(())
 }
 
 /// Call revoke_only on `oid`: no function's definition may change (`start`:

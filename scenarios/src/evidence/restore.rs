@@ -5,38 +5,32 @@ use super::kernel_client::{self, Outcome};
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_restore_input, Decoy, RestoreInput};
 use pgconform_oracle::sha256_hex;
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::BTreeSet;
 use uuid::Uuid;
 
-/// Validity of the harness's ordinary seals.
-pub const DAY_SECS: i64 = 86_400;
-
-/// The EVID-RESTORE property.
-pub struct EvidRestore {
-    meta: InvariantMeta,
-}
-
-impl Default for EvidRestore {
-    fn default() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: "EVID-RESTORE",
-                suite: Suite::Evidence,
-                title: "stub then restore reproduces the pinned definition; replay restores owner and ACL",
-                seed: "001_3f8e8cad6dbc0fbe.txt",
-                property: "For any generated function (random signature, overloads, language sql/plpgsql, \
-                           body, owner, grants): sealing its definition, stub_fail_closed (optionally \
-                           revoke_only), then restore_function (or the hash lookup with invalid decoys) \
-                           makes the live definition hash equal the pin, and replay_owner_acl of a \
-                           snapshot restores owner and ACL exactly; the function computes what it did before.",
-                default_cases: 24,
-            },
-        }
+declare_property! {
+    /// The EVID-RESTORE property.
+    EvidRestore {
+        input: RestoreInput,
+        meta: InvariantMeta::new(
+            "EVID-RESTORE",
+            Suite::Evidence,
+            "stub then restore reproduces the pinned definition; replay restores owner and ACL",
+            "001_3f8e8cad6dbc0fbe.txt",
+            "For any generated function (random signature, overloads, language sql/plpgsql, \
+             body, owner, grants): sealing its definition, stub_fail_closed (optionally \
+             revoke_only), then restore_function (or the hash lookup with invalid decoys) \
+             makes the live definition hash equal the pin, and replay_owner_acl of a \
+             snapshot restores owner and ACL exactly; the function computes what it did before.",
+            24,
+        ),
+        strategy: arb_restore_input,
+        coverage: restore_coverage,
+        check: restore_round_trips,
     }
 }
 
@@ -56,61 +50,51 @@ pub(crate) fn expect_accepted(
     }
 }
 
-impl Property for EvidRestore {
-    type Input = RestoreInput;
+/// EVID-RESTORE's coverage.
+fn restore_coverage(input: &RestoreInput) -> Vec<String> {
+    let mut v = super::case_coverage(&input.case);
+    v.push(format!(
+        "restore:{}",
+        if input.by_hash { "by_hash" } else { "by_id" }
+    ));
+    if input.isolate {
+        v.push("restore:after_revoke_only".into());
+    }
+    // decoys are made only for the hash lookup
+    if input.by_hash {
+        for d in &input.decoys {
+            v.push(format!("decoy:{d:?}").to_lowercase());
+        }
+    }
+    v
+}
 
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
+/// EVID-RESTORE's check.
+fn restore_round_trips(sandbox: &dyn Sandbox, input: &RestoreInput) -> CaseResult {
+    let mut ff = FnFixture::build(sandbox, &input.case)?;
+    let before = ff.fx.fn_states()?;
+    let idents: Vec<String> = ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
+    let snap = kernel_client::snapshot(&mut ff.fx.db, &idents)?;
+
+    let targets: BTreeSet<usize> = input.targets.iter().map(|t| ff.member(*t)).collect();
+    let mut sealed = Vec::new();
+    for &t in &targets {
+        sealed.push(seal_and_stub(&mut ff, t, input.isolate)?);
+    }
+    for s in &sealed {
+        restore_sealed(&mut ff, input, s)?;
     }
 
-    fn strategy(&self) -> BoxedStrategy<RestoreInput> {
-        arb_restore_input().boxed()
-    }
-
-    fn coverage(&self, input: &RestoreInput) -> Vec<String> {
-        let mut v = super::case_coverage(&input.case);
-        v.push(format!(
-            "restore:{}",
-            if input.by_hash { "by_hash" } else { "by_id" }
-        ));
-        if input.isolate {
-            v.push("restore:after_revoke_only".into());
-        }
-        // decoys are made only for the hash lookup
-        if input.by_hash {
-            for d in &input.decoys {
-                v.push(format!("decoy:{d:?}").to_lowercase());
-            }
-        }
-        v
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, input: &RestoreInput) -> CaseResult {
-        let mut ff = FnFixture::build(sandbox, &input.case)?;
-        let before = ff.fx.fn_states()?;
-        let idents: Vec<String> = ff.fx.fns.iter().map(|f| f.ident.clone()).collect();
-        let snap = kernel_client::snapshot(&mut ff.fx.db, &idents)?;
-
-        let targets: BTreeSet<usize> = input.targets.iter().map(|t| ff.member(*t)).collect();
-        let mut sealed = Vec::new();
-        for &t in &targets {
-            sealed.push(seal_and_stub(&mut ff, t, input.isolate)?);
-        }
-        for s in &sealed {
-            restore_sealed(&mut ff, input, s)?;
-        }
-
-        expect_accepted(
-            kernel_client::replay(&mut ff.fx.db, snap)?,
-            "replay_owner_acl",
-            kernel_client::REPLAY_SQL,
-        )?;
-        ff.expect_states(
-            &before,
-            "after stub, restore and replay, definition, owner or ACL differ from before",
-        )?;
-        check_computes_as_before(&mut ff, &targets)
-    }
+    expect_accepted(
+        kernel_client::replay(&mut ff.fx.db, snap)?,
+        "replay_owner_acl",
+        kernel_client::REPLAY_SQL,
+    )?;
+    ff.expect_states(
+        &before,
+        "after stub, restore and replay, definition, owner or ACL differ from before",
+    )?;
+    check_computes_as_before(&mut ff, &targets)
 }
 
 /// A target function sealed and stubbed: its member index, pin, evidence
@@ -128,12 +112,7 @@ fn seal_and_stub(ff: &mut FnFixture, t: usize, isolate: bool) -> Result<Sealed, 
     let oid = ff.fx.fns[t].oid;
     let def = ff.fx.live_def(oid)?;
     let pin = sha256_hex(def.as_bytes());
-    let ev = kernel_client::seal(
-        &mut ff.fx.db,
-        def.as_bytes(),
-        kernel_client::KIND_FUNCTION_SOURCE,
-        DAY_SECS,
-    )?;
+    let ev = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
     expect_accepted(
         kernel_client::stub(&mut ff.fx.db, oid, &pin, Some(ev))?,
         "stub_fail_closed",
@@ -184,12 +163,7 @@ fn seal_decoys(ff: &mut FnFixture, def: &str, decoys: &[Decoy]) -> CaseResult {
     for d in decoys {
         match d {
             Decoy::Revoked => {
-                let x = kernel_client::seal(
-                    &mut ff.fx.db,
-                    def.as_bytes(),
-                    kernel_client::KIND_FUNCTION_SOURCE,
-                    DAY_SECS,
-                )?;
+                let x = kernel_client::seal_source(&mut ff.fx.db, def.as_bytes())?;
                 kernel_client::revoke(&mut ff.fx.db, x)?;
             }
             Decoy::Expired => {

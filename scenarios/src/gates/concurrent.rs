@@ -24,10 +24,9 @@ use crate::case::{CaseError, CaseResult};
 use crate::clock;
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{answer, Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::gates::{arb_concurrent_plan, ConcurrentOp, ConcurrentPlan, GOVERNABLE};
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
@@ -46,35 +45,26 @@ struct Call {
     result: Result<serde_json::Value, String>,
 }
 
-/// GATE-CONCURRENT.
-pub struct GateConcurrent {
-    meta: InvariantMeta,
-}
-
-impl GateConcurrent {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::CONCURRENT,
-                suite: Suite::Gates,
-                title: "concurrent sessions lose no ledger row and end in a state a serial order explains",
-                seed: super::SEED,
-                property: "2–4 sessions run open/close/watchdog calls on three contended gates while the \
-                           clock moves: every successful call has exactly its ledger rows and no row is \
-                           lost, duplicated or orphaned; at every snapshot and at the end each gate's value \
-                           is the last value of some serial order of its ledger rows that the reference \
-                           model's rules accept. A case counts only if, in some run, at least two \
-                           sessions each completed a call (calls failing with 40001/40P01 prove nothing).",
-                default_cases: 6,
-            },
-        }
-    }
-}
-
-impl Default for GateConcurrent {
-    fn default() -> Self {
-        Self::new()
+declare_property! {
+    /// GATE-CONCURRENT.
+    GateConcurrent {
+        input: ConcurrentPlan,
+        meta: InvariantMeta::new(
+            InvariantIds::CONCURRENT,
+            Suite::Gates,
+            "concurrent sessions lose no ledger row and end in a state a serial order explains",
+            super::SEED,
+            "2–4 sessions run open/close/watchdog calls on three contended gates while the \
+             clock moves: every successful call has exactly its ledger rows and no row is \
+             lost, duplicated or orphaned; at every snapshot and at the end each gate's value \
+             is the last value of some serial order of its ledger rows that the reference \
+             model's rules accept. A case counts only if, in some run, at least two \
+             sessions each completed a call (calls failing with 40001/40P01 prove nothing).",
+            6,
+        ),
+        strategy: || arb_concurrent_plan(4, 10),
+        coverage: plan_coverage,
+        check: some_run_concurrent_and_serialisable,
     }
 }
 
@@ -336,50 +326,72 @@ fn check_rows(sessions: &[Vec<Call>], obs: &Observed) -> CaseResult {
     Ok(())
 }
 
-impl Property for GateConcurrent {
-    type Input = ConcurrentPlan;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<ConcurrentPlan> {
-        arb_concurrent_plan(4, 10).boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> CaseResult {
-        // Interleavings differ from run to run: each case runs its plan several
-        // times, so a racy failure also reproduces while shrinking and on the
-        // runner's re-check of the shrunk input.
-        let mut concurrent_runs = 0;
-        for attempt in 1..=RUNS_PER_CASE {
-            let succeeded = run_plan(sandbox, plan)
-                .map_err(|e| prefix(e, &format!("run {attempt}/{RUNS_PER_CASE}")))?;
-            if succeeded.iter().filter(|n| **n > 0).count() >= 2 {
-                concurrent_runs += 1;
-            } else if concurrent_runs == 0 && succeeded.iter().all(|n| *n == 0) {
-                // Not a single call got through: more runs will not differ.
-                break;
-            }
+/// GATE-CONCURRENT's check: every run of the plan is explained by a serial
+/// order, and in some run two sessions each got a call through.
+fn some_run_concurrent_and_serialisable(
+    sandbox: &dyn Sandbox,
+    plan: &ConcurrentPlan,
+) -> CaseResult {
+    // Interleavings differ from run to run: each case runs its plan several
+    // times, so a racy failure also reproduces while shrinking and on the
+    // runner's re-check of the shrunk input.
+    let mut concurrent_runs = 0;
+    for attempt in 1..=RUNS_PER_CASE {
+        let succeeded = run_plan(sandbox, plan)
+            .map_err(|e| prefix(e, &format!("run {attempt}/{RUNS_PER_CASE}")))?;
+        if succeeded.iter().filter(|n| **n > 0).count() >= 2 {
+            concurrent_runs += 1;
+        } else if concurrent_runs == 0 && succeeded.iter().all(|n| *n == 0) {
+            // Not a single call got through: more runs will not differ.
+            break;
         }
-        // A run in which fewer than two sessions got a call through (all the
-        // others failed with 40001/40P01) proves nothing about concurrency.
-        if concurrent_runs == 0 {
-            return Err(CaseError::Reject(format!(
-                "in none of {RUNS_PER_CASE} runs did two sessions each complete a call \
-                 (every other call failed with {RETRYABLE:?}): the case proves nothing"
-            )));
-        }
-        Ok(())
     }
-
-    fn coverage(&self, plan: &ConcurrentPlan) -> Vec<String> {
-        plan_coverage(plan)
+    // A run in which fewer than two sessions got a call through (all the
+    // others failed with 40001/40P01) proves nothing about concurrency.
+    if concurrent_runs == 0 {
+        return Err(CaseError::Reject(format!(
+            "in none of {RUNS_PER_CASE} runs did two sessions each complete a call \
+             (every other call failed with {RETRYABLE:?}): the case proves nothing"
+        )));
     }
+    Ok(())
 }
 
 /// Runs of the same plan per case.
 const RUNS_PER_CASE: usize = 6;
+
+/// Advance the frozen clock by each step until the sessions are `done`.
+fn drive_clock(client: &mut postgres::Client, steps: Vec<i64>, done: &AtomicBool) -> CaseResult {
+    for secs in steps {
+        if done.load(Ordering::Relaxed) {
+            break;
+        }
+        clock::advance(client, secs)?;
+        // Pace the clock across the sessions' calls (harness pacing only:
+        // nothing in the kernel waits for real time).
+        std::thread::sleep(std::time::Duration::from_millis(3));
+    }
+    Ok(())
+}
+
+/// Observe the gates' state until the sessions are `done` (at most
+/// [`MAX_SNAPSHOTS`] times).
+fn monitor(
+    client: &mut postgres::Client,
+    done: &AtomicBool,
+    snapshots: &Mutex<Vec<Observed>>,
+) -> CaseResult {
+    let mut n = 0;
+    while !done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
+        let obs = observe(client)?;
+        snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(obs);
+        n += 1;
+    }
+    Ok(())
+}
 
 /// Run the plan once; the number of successful calls per session.
 fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, CaseError> {
@@ -413,32 +425,10 @@ fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, 
             .collect();
         let steps = plan.clock_steps.clone();
         let clock_done = Arc::clone(&done);
-        let clock = scope.spawn(move || -> CaseResult {
-            for secs in steps {
-                if clock_done.load(Ordering::Relaxed) {
-                    break;
-                }
-                clock::advance(&mut clock_client, secs)?;
-                // Pace the clock across the sessions' calls (harness pacing only:
-                // nothing in the kernel waits for real time).
-                std::thread::sleep(std::time::Duration::from_millis(3));
-            }
-            Ok(())
-        });
+        let clock = scope.spawn(move || drive_clock(&mut clock_client, steps, &clock_done));
         let mon_done = Arc::clone(&done);
         let mon_snaps = Arc::clone(&snapshots);
-        let monitor = scope.spawn(move || -> CaseResult {
-            let mut n = 0;
-            while !mon_done.load(Ordering::Relaxed) && n < MAX_SNAPSHOTS {
-                let obs = observe(&mut monitor_client)?;
-                mon_snaps
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(obs);
-                n += 1;
-            }
-            Ok(())
-        });
+        let monitor = scope.spawn(move || monitor(&mut monitor_client, &mon_done, &mon_snaps));
         let mut sessions = Vec::new();
         let mut first_err = None;
         for w in workers {

@@ -18,7 +18,7 @@ use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::{Answer, PgResultExt};
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::{CaseDb, Sandbox};
 use crate::snapshot::{self, Snapshot};
 use pgconform_generators::gates::{arb_gate_op, GateOp, GOVERNABLE, NEVER_FLIP};
@@ -257,284 +257,290 @@ fn close_all(client: &mut Client) -> CaseResult {
 
 // ---------------------------------------------------------------------------
 
-/// GATE-ROLLBACK.
-pub struct GateRollback {
-    meta: InvariantMeta,
+/// Learn the baseline and the install's effect on a database of their own
+/// (the cycles run on the SUT as installed, with any mutant): the baseline
+/// snapshot and the snapshot after installing on it.
+fn learn_baseline(
+    sandbox: &dyn Sandbox,
+    install: &str,
+    rollback: &str,
+) -> Result<(Snapshot, Snapshot), CaseError> {
+    let mut learn = baseline_db(sandbox, rollback)?;
+    let baseline = snap(&mut learn)?;
+    expect_ok(
+        "gates-install on the baseline",
+        run_script(&mut learn, install)?,
+    )?;
+    let installed = snap(&mut learn)?;
+    if installed == baseline {
+        return Err(CaseError::fail(
+            "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
+        ));
+    }
+    check_fresh_install(&observe(&mut learn)?)?;
+    Ok((baseline, installed))
 }
 
-impl GateRollback {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::ROLLBACK,
-                suite: Suite::Gates,
-                title: "rollback refuses while a gate is open, else restores the exact prior snapshot",
-                seed: super::SEED,
-                property: "In a database of the SUT, after any operations: a rollback attempted while a \
-                           governable gate is open (through the API, written 'true' or junk by an operator, \
-                           or its row deleted) is refused and changes nothing; once all are closed it \
-                           succeeds and leaves exactly the baseline (what gates-rollback leaves on the \
-                           freshly installed SUT); a second rollback refuses or does nothing; reinstalling \
-                           gives the first install's catalog and a fresh protocol, and installing twice is \
-                           refused and changes nothing.",
-                default_cases: 12,
-            },
+/// A script that must be refused and change nothing: `accepted` is the
+/// failure when it succeeds, `changed` when it changes the database.
+fn refused_unchanged(
+    client: &mut Client,
+    script: &str,
+    accepted: &str,
+    changed: &str,
+) -> CaseResult {
+    let pre = snapshot::take(client, true).env()?;
+    if let Answer::Ok(_) = run_script(client, script)? {
+        return Err(CaseError::fail(accepted));
+    }
+    let post = snapshot::take(client, true).env()?;
+    if post != pre {
+        return Err(snapshot_mismatch(changed, &pre, &post));
+    }
+    Ok(())
+}
+
+/// What GATE-ROLLBACK's cycles are judged against.
+struct Lifecycle<'a> {
+    install: &'a str,
+    rollback: &'a str,
+    /// The database before gates-install.
+    baseline: &'a Snapshot,
+    /// The first install's snapshot without the rows of `created`.
+    installed_catalog: Snapshot,
+    /// The tables gates-install creates.
+    created: &'a BTreeSet<&'a String>,
+}
+
+impl Lifecycle<'_> {
+    /// One cycle: the operations, a gate maybe left open (then the rollback
+    /// must refuse), the rollback to the baseline and the reinstall.
+    fn cycle(&self, db: &mut CaseDb, sandbox: &dyn Sandbox, cycle: &Cycle) -> CaseResult {
+        let mut tracker = Tracker::new(super::model::EPOCH_US);
+        for op in &cycle.ops {
+            let before = observe(db)?;
+            run_op(db, sandbox, op, &mut tracker)?;
+            tracker.observe(&before, &observe(db)?);
         }
-    }
-}
-
-impl Default for GateRollback {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for GateRollback {
-    type Input = RollbackPlan;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<RollbackPlan> {
-        arb_rollback_plan().boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
-        let install = script_sql(sandbox, "gates-install")?;
-        let rollback = script_sql(sandbox, "gates-rollback")?;
-        // Learn the baseline and the install's effect on a database of their
-        // own; the cycles run on the SUT as installed (with any mutant).
-        let (baseline, installed) = {
-            let mut learn = baseline_db(sandbox, &rollback)?;
-            let baseline = snap(&mut learn)?;
-            expect_ok(
-                "gates-install on the baseline",
-                run_script(&mut learn, &install)?,
+        if let Some((gate, how)) = cycle.leave_open {
+            leave_open(db, gate, how)?;
+        }
+        if any_governable_open(db)? {
+            refused_unchanged(
+                db,
+                self.rollback,
+                "gates-rollback succeeded while a governable gate was open (CONTRACT.md §4: \
+                 rollback refuses while any governable gate is open; a missing row is open)",
+                "a refused rollback changed the database",
             )?;
-            let installed = snap(&mut learn)?;
-            if installed == baseline {
-                return Err(CaseError::fail(
-                    "gates-install changed nothing on the baseline (CONTRACT.md §0: it installs the protocol)",
-                ));
-            }
-            check_fresh_install(&observe(&mut learn)?)?;
-            (baseline, installed)
-        };
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
-        let created: BTreeSet<&String> = installed
-            .keys()
-            .filter(|k| !baseline.contains_key(*k))
-            .collect();
-        let installed_catalog = strip_data(&installed, &created);
-        for (n, cycle) in plan.cycles.iter().enumerate() {
-            let at = |e: CaseError| match e {
-                CaseError::Fail(mut d) => {
-                    d.message = format!("cycle {}: {}", n + 1, d.message);
-                    CaseError::Fail(d)
-                }
-                other => other,
-            };
-            (|| -> CaseResult {
-                let mut tracker = Tracker::new(super::model::EPOCH_US);
-                for op in &cycle.ops {
-                    let before = observe(&mut db)?;
-                    run_op(&mut db, sandbox, op, &mut tracker)?;
-                    tracker.observe(&before, &observe(&mut db)?);
-                }
-                if let Some((gate, how)) = cycle.leave_open {
-                    leave_open(&mut db, gate, how)?;
-                }
-                if any_governable_open(&mut db)? {
-                    let pre = snapshot::take(&mut db, true).env()?;
-                    if let Answer::Ok(_) = run_script(&mut db, &rollback)? {
-                        return Err(CaseError::fail(
-                            "gates-rollback succeeded while a governable gate was open (CONTRACT.md §4: \
-                             rollback refuses while any governable gate is open; a missing row is open)",
-                        ));
-                    }
-                    let post = snapshot::take(&mut db, true).env()?;
-                    if post != pre {
-                        return Err(snapshot_mismatch("a refused rollback changed the database", &pre, &post));
-                    }
-                    close_all(&mut db)?;
-                }
-                expect_ok(
-                    "gates-rollback with every gate closed",
-                    run_script(&mut db, &rollback)?,
-                )?;
-                let got = snap(&mut db)?;
-                if got != baseline {
-                    return Err(snapshot_mismatch(
-                        "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
-                         rollback returns the database to its exact state before gates-install)",
-                        &baseline,
-                        &got,
-                    ));
-                }
-                // Nothing installed: the kernel may refuse or do nothing, but never change anything.
-                let _ = run_script(&mut db, &rollback)?;
-                let again = snap(&mut db)?;
-                if again != got {
-                    return Err(snapshot_mismatch(
-                        "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
-                         it refuses or does nothing)",
-                        &got,
-                        &again,
-                    ));
-                }
-                expect_ok("gates-install after a rollback", run_script(&mut db, &install)?)?;
-                let reinstalled = snap(&mut db)?;
-                if strip_data(&reinstalled, &created) != installed_catalog {
-                    return Err(snapshot_mismatch(
-                        "gates-install after a rollback does not give what the first install gave \
-                         (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
-                        &installed_catalog,
-                        &strip_data(&reinstalled, &created),
-                    ));
-                }
-                check_fresh_install(&observe(&mut db)?)?;
-                let pre = snapshot::take(&mut db, true).env()?;
-                if let Answer::Ok(_) = run_script(&mut db, &install)? {
-                    return Err(CaseError::fail(
-                        "gates-install over an installed protocol succeeded (CONTRACT.md §4: install has a guard)",
-                    ));
-                }
-                let post = snapshot::take(&mut db, true).env()?;
-                if post != pre {
-                    return Err(snapshot_mismatch("a refused second install changed the database", &pre, &post));
-                }
-                Ok(())
-            })()
-            .map_err(at)?;
+            close_all(db)?;
+        }
+        self.rollback_to_baseline(db)?;
+        self.reinstall(db)
+    }
+
+    /// With every gate closed, the rollback leaves exactly the baseline; a
+    /// second one changes nothing.
+    fn rollback_to_baseline(&self, db: &mut CaseDb) -> CaseResult {
+        expect_ok(
+            "gates-rollback with every gate closed",
+            run_script(db, self.rollback)?,
+        )?;
+        let got = snap(db)?;
+        if got != *self.baseline {
+            return Err(snapshot_mismatch(
+                "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
+                 rollback returns the database to its exact state before gates-install)",
+                self.baseline,
+                &got,
+            ));
+        }
+        // Nothing installed: the kernel may refuse or do nothing, but never change anything.
+        let _ = run_script(db, self.rollback)?;
+        let again = snap(db)?;
+        if again != got {
+            return Err(snapshot_mismatch(
+                "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
+                 it refuses or does nothing)",
+                &got,
+                &again,
+            ));
         }
         Ok(())
     }
 
-    fn coverage(&self, plan: &RollbackPlan) -> Vec<String> {
-        let mut out: BTreeSet<String> = plan
-            .cycles
-            .iter()
-            .flat_map(|c| coverage_of(&c.ops))
-            .collect();
-        for c in &plan.cycles {
-            out.insert(match c.leave_open {
-                None => "rollback:closed".to_owned(),
-                Some((_, how)) => format!("rollback:open-{how:?}").to_lowercase(),
-            });
+    /// Installing again gives the first install's catalog and a fresh
+    /// protocol; installing a second time is refused and changes nothing.
+    fn reinstall(&self, db: &mut CaseDb) -> CaseResult {
+        expect_ok(
+            "gates-install after a rollback",
+            run_script(db, self.install)?,
+        )?;
+        let reinstalled = snap(db)?;
+        if strip_data(&reinstalled, self.created) != self.installed_catalog {
+            return Err(snapshot_mismatch(
+                "gates-install after a rollback does not give what the first install gave \
+                 (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
+                &self.installed_catalog,
+                &strip_data(&reinstalled, self.created),
+            ));
         }
-        out.insert(format!("cycles:{}", plan.cycles.len()));
-        out.into_iter().collect()
+        check_fresh_install(&observe(db)?)?;
+        refused_unchanged(
+            db,
+            self.install,
+            "gates-install over an installed protocol succeeded (CONTRACT.md §4: install has a guard)",
+            "a refused second install changed the database",
+        )
     }
+}
+
+declare_property! {
+    /// GATE-ROLLBACK.
+    GateRollback {
+        input: RollbackPlan,
+        meta: InvariantMeta::new(
+            InvariantIds::ROLLBACK,
+            Suite::Gates,
+            "rollback refuses while a gate is open, else restores the exact prior snapshot",
+            super::SEED,
+            "In a database of the SUT, after any operations: a rollback attempted while a \
+             governable gate is open (through the API, written 'true' or junk by an operator, \
+             or its row deleted) is refused and changes nothing; once all are closed it \
+             succeeds and leaves exactly the baseline (what gates-rollback leaves on the \
+             freshly installed SUT); a second rollback refuses or does nothing; reinstalling \
+             gives the first install's catalog and a fresh protocol, and installing twice is \
+             refused and changes nothing.",
+            12,
+        ),
+        strategy: arb_rollback_plan,
+        coverage: rollback_coverage,
+        check: rollback_lifecycle_holds,
+    }
+}
+
+/// GATE-ROLLBACK's coverage: the cycles' operations, how each leaves a gate
+/// open, the number of cycles.
+fn rollback_coverage(plan: &RollbackPlan) -> Vec<String> {
+    let mut out: BTreeSet<String> = plan
+        .cycles
+        .iter()
+        .flat_map(|c| coverage_of(&c.ops))
+        .collect();
+    for c in &plan.cycles {
+        out.insert(match c.leave_open {
+            None => "rollback:closed".to_owned(),
+            Some((_, how)) => format!("rollback:open-{how:?}").to_lowercase(),
+        });
+    }
+    out.insert(format!("cycles:{}", plan.cycles.len()));
+    out.into_iter().collect()
+}
+
+/// GATE-ROLLBACK's check: every cycle against the baseline learnt first.
+fn rollback_lifecycle_holds(sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseResult {
+    let install = script_sql(sandbox, "gates-install")?;
+    let rollback = script_sql(sandbox, "gates-rollback")?;
+    let (baseline, installed) = learn_baseline(sandbox, &install, &rollback)?;
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    crate::clock::freeze(&mut db, super::model::EPOCH_LITERAL)?;
+    let created: BTreeSet<&String> = installed
+        .keys()
+        .filter(|k| !baseline.contains_key(*k))
+        .collect();
+    let lifecycle = Lifecycle {
+        install: &install,
+        rollback: &rollback,
+        baseline: &baseline,
+        installed_catalog: strip_data(&installed, &created),
+        created: &created,
+    };
+    for (n, cycle) in plan.cycles.iter().enumerate() {
+        lifecycle
+            .cycle(&mut db, sandbox, cycle)
+            .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
 
-/// GATE-DRYRUN.
-pub struct GateDryRun {
-    meta: InvariantMeta,
+declare_property! {
+    /// GATE-DRYRUN.
+    GateDryRun {
+        input: Vec<GateOp>,
+        meta: InvariantMeta::new(
+            InvariantIds::DRYRUN,
+            Suite::Gates,
+            "install inside a rolled-back transaction leaves no trace",
+            super::SEED,
+            "On the baseline (a freshly installed SUT rolled back by its gates-rollback), \
+             gates-install run inside a transaction succeeds (the protocol is present and \
+             fresh inside it), any operations may follow, and after ROLLBACK the catalog and \
+             data snapshot is identical to the one before and the session holds no lock it \
+             did not hold before.",
+            8,
+        ),
+        strategy: || prop::collection::vec(
+    arb_inner_op().prop_filter("the clock is not moved inside the dry run", |op| {
+        !matches!(op, GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. })
+    }),
+    0..=6,
+),
+        coverage: coverage_of,
+        check: dry_run_leaves_no_trace,
+    }
 }
 
-impl GateDryRun {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::DRYRUN,
-                suite: Suite::Gates,
-                title: "install inside a rolled-back transaction leaves no trace",
-                seed: super::SEED,
-                property: "On the baseline (a freshly installed SUT rolled back by its gates-rollback), \
-                           gates-install run inside a transaction succeeds (the protocol is present and \
-                           fresh inside it), any operations may follow, and after ROLLBACK the catalog and \
-                           data snapshot is identical to the one before and the session holds no lock it \
-                           did not hold before.",
-                default_cases: 8,
-            },
+/// GATE-DRYRUN's check.
+fn dry_run_leaves_no_trace(sandbox: &dyn Sandbox, ops: &[GateOp]) -> CaseResult {
+    let install = script_sql(sandbox, "gates-install")?;
+    let rollback = script_sql(sandbox, "gates-rollback")?;
+    let mut db = baseline_db(sandbox, &rollback)?;
+    let before = snapshot::take(&mut db, true).env()?;
+    let locks_before = session_locks(&mut db)?;
+    {
+        let mut tx = db.transaction().env()?;
+        if let Answer::Err { sqlstate, message } = crate::pg::answer(tx.batch_execute(&install))? {
+            return Err(CaseError::Fail(Box::new(FailureDetail {
+                message: format!("gates-install failed inside a transaction: {message}"),
+                sqlstate: Some(sqlstate),
+                ..FailureDetail::default()
+            })));
         }
-    }
-}
-
-impl Default for GateDryRun {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for GateDryRun {
-    type Input = Vec<GateOp>;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
-        prop::collection::vec(
-            arb_inner_op().prop_filter("the clock is not moved inside the dry run", |op| {
-                !matches!(op, GateOp::Advance { .. } | GateOp::AdvanceToExpiry { .. })
-            }),
-            0..=6,
-        )
-        .boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
-        let install = script_sql(sandbox, "gates-install")?;
-        let rollback = script_sql(sandbox, "gates-rollback")?;
-        let mut db = baseline_db(sandbox, &rollback)?;
-        let before = snapshot::take(&mut db, true).env()?;
-        let locks_before = session_locks(&mut db)?;
-        {
-            let mut tx = db.transaction().env()?;
-            if let Answer::Err { sqlstate, message } =
-                crate::pg::answer(tx.batch_execute(&install))?
-            {
-                return Err(CaseError::Fail(Box::new(FailureDetail {
-                    message: format!("gates-install failed inside a transaction: {message}"),
-                    sqlstate: Some(sqlstate),
-                    ..FailureDetail::default()
-                })));
-            }
-            super::exec::check_tx_intact(&mut tx)?;
+        super::exec::check_tx_intact(&mut tx)?;
+        let mut sp = tx.transaction().env()?;
+        check_fresh_install(&observe_in(&mut sp)?)?;
+        sp.rollback().env()?;
+        for op in ops {
             let mut sp = tx.transaction().env()?;
-            check_fresh_install(&observe_in(&mut sp)?)?;
-            sp.rollback().env()?;
-            for op in ops {
-                let mut sp = tx.transaction().env()?;
-                if run_op_in(&mut sp, op)? {
-                    sp.commit().env()?;
-                } else {
-                    sp.rollback().env()?;
-                }
+            if run_op_in(&mut sp, op)? {
+                sp.commit().env()?;
+            } else {
+                sp.rollback().env()?;
             }
-            tx.rollback().env()?;
         }
-        let after = snapshot::take(&mut db, true).env()?;
-        if after != before {
-            return Err(snapshot_mismatch(
-                "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
-                &before,
-                &after,
-            ));
-        }
-        let locks_after = session_locks(&mut db)?;
-        if locks_after != locks_before {
-            return Err(CaseError::mismatch(
-                "a rolled-back gates-install left the session holding a lock (a session-level \
-                 advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
-                pgconform_reports::json_text(&locks_before),
-                pgconform_reports::json_text(&locks_after),
-            )
-            .with_sql(SESSION_LOCKS_SQL));
-        }
-        Ok(())
+        tx.rollback().env()?;
     }
-
-    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
-        coverage_of(ops)
+    let after = snapshot::take(&mut db, true).env()?;
+    if after != before {
+        return Err(snapshot_mismatch(
+            "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
+            &before,
+            &after,
+        ));
     }
+    let locks_after = session_locks(&mut db)?;
+    if locks_after != locks_before {
+        return Err(CaseError::mismatch(
+            "a rolled-back gates-install left the session holding a lock (a session-level \
+             advisory lock survives ROLLBACK: CONTRACT.md §4 GATE-DRYRUN, no trace)",
+            pgconform_reports::json_text(&locks_before),
+            pgconform_reports::json_text(&locks_after),
+        )
+        .with_sql(SESSION_LOCKS_SQL));
+    }
+    Ok(())
 }
 
 const SESSION_LOCKS_SQL: &str = "SELECT locktype, coalesce(classid::text, '') || '/' || \

@@ -10,79 +10,53 @@ use super::{coverage_of, InvariantIds};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
 use crate::pg::Answer;
-use crate::property::Property;
+use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::gates::{arb_gate_ops, GateOp};
 use pgconform_reports::{json_text, FailureDetail};
-use proptest::strategy::{BoxedStrategy, Strategy};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest generated sequence.
 pub const MAX_OPS: usize = 24;
 
-/// The GATE-MODEL property.
-pub struct GateModel {
-    meta: InvariantMeta,
+declare_property! {
+    /// The GATE-MODEL property.
+    GateModel {
+        input: Vec<GateOp>,
+        meta: InvariantMeta::new(
+            InvariantIds::MODEL,
+            Suite::Gates,
+            "the kernel behaves like the reference model of the gate protocol",
+            super::SEED,
+            "For any sequence of open/close/watchdog/clock-advance/verify/out-of-band \
+             write/ledger tamper/logger/rollback/reinstall operations, after every step \
+             the gate values, ledger, command log, verify output and error codes equal \
+             those of the Rust reference model.",
+            48,
+        ),
+        strategy: || arb_gate_ops(MAX_OPS),
+        coverage: coverage_of,
+        check: model_agrees,
+    }
 }
 
-impl GateModel {
-    /// The property with its contract metadata.
-    pub fn new() -> Self {
-        Self {
-            meta: InvariantMeta {
-                id: InvariantIds::MODEL,
-                suite: Suite::Gates,
-                title: "the kernel behaves like the reference model of the gate protocol",
-                seed: super::SEED,
-                property: "For any sequence of open/close/watchdog/clock-advance/verify/out-of-band \
-                           write/ledger tamper/logger/rollback/reinstall operations, after every step \
-                           the gate values, ledger, command log, verify output and error codes equal \
-                           those of the Rust reference model.",
-                default_cases: 48,
-            },
+/// GATE-MODEL's check: after every step the kernel agrees with the reference model.
+fn model_agrees(sandbox: &dyn Sandbox, ops: &[GateOp]) -> CaseResult {
+    let (mut db, mut before) = start_case(sandbox)?;
+    let mut model = Model::from_install(EPOCH_US, config_of(&before));
+    let mut tracker = Tracker::new(EPOCH_US);
+    for (i, op) in ops.iter().enumerate() {
+        let step = model.step(op);
+        if step.skip {
+            continue;
         }
+        let ans = run_op(&mut db, sandbox, op, &mut tracker)?;
+        let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
+        model = check_step(&model, &step, &ans, &before, &after).map_err(|e| at_step(e, i, op))?;
+        tracker.observe(&before, &after);
+        before = after;
     }
-}
-
-impl Default for GateModel {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Property for GateModel {
-    type Input = Vec<GateOp>;
-
-    fn meta(&self) -> &InvariantMeta {
-        &self.meta
-    }
-
-    fn strategy(&self) -> BoxedStrategy<Vec<GateOp>> {
-        arb_gate_ops(MAX_OPS).boxed()
-    }
-
-    fn check(&self, sandbox: &dyn Sandbox, ops: &Vec<GateOp>) -> CaseResult {
-        let (mut db, mut before) = start_case(sandbox)?;
-        let mut model = Model::from_install(EPOCH_US, config_of(&before));
-        let mut tracker = Tracker::new(EPOCH_US);
-        for (i, op) in ops.iter().enumerate() {
-            let step = model.step(op);
-            if step.skip {
-                continue;
-            }
-            let ans = run_op(&mut db, sandbox, op, &mut tracker)?;
-            let after = observe(&mut db).map_err(|e| at_step(e, i, op))?;
-            model =
-                check_step(&model, &step, &ans, &before, &after).map_err(|e| at_step(e, i, op))?;
-            tracker.observe(&before, &after);
-            before = after;
-        }
-        Ok(())
-    }
-
-    fn coverage(&self, ops: &Vec<GateOp>) -> Vec<String> {
-        coverage_of(ops)
-    }
+    Ok(())
 }
 
 /// Prefix a failure with the step that exposed it and attach that step's SQL.
