@@ -451,6 +451,10 @@ impl Model {
     }
 
     /// What the kernel may do for `op` in this state.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the reference model: one arm per command, read side by side with the contract"
+    )]
     pub fn step(&self, op: &GateOp) -> Step {
         if let Some(seconds) = self.advance_seconds(op) {
             let mut next = self.clone();
