@@ -121,6 +121,22 @@ pub fn generate() -> Result<GeneratedKey, KeyError> {
     })
 }
 
+/// The base64 line of a minisign key file's text: the file (an `untrusted
+/// comment:` line and the key line) or the key line alone.
+fn key_line(text: &str) -> Result<&str, &'static str> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match lines.as_slice() {
+        [one] => Ok(one),
+        [comment, key] if comment.starts_with("untrusted comment:") => Ok(key),
+        [] => Err("it is empty"),
+        _ => Err("expected a comment line and a base64 line"),
+    }
+}
+
 impl SigningKey {
     /// Parse a minisign secret key (the file's text; a lone base64 line is
     /// accepted too). `source_name` names it in errors; the text never appears.
@@ -129,17 +145,7 @@ impl SigningKey {
             source_name: source_name.to_owned(),
             why: why.to_owned(),
         };
-        let lines: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let b64 = match lines.as_slice() {
-            [one] => *one,
-            [comment, key] if comment.starts_with("untrusted comment:") => *key,
-            [] => return Err(bad("it is empty")),
-            _ => return Err(bad("expected a comment line and a base64 line")),
-        };
+        let b64 = key_line(text).map_err(bad)?;
         let boxed = SecretKeyBox::from_string(&format!("untrusted comment: \n{b64}\n"))
             .map_err(|_| bad("cannot read it"))?;
         let sk = match SecretKey::from_unencrypted_box(boxed) {
@@ -220,17 +226,7 @@ impl TrustedKey {
             source_name: source_name.to_owned(),
             why,
         };
-        let lines: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let b64 = match lines.as_slice() {
-            [one] => *one,
-            [comment, key] if comment.starts_with("untrusted comment:") => *key,
-            [] => return Err(bad("it is empty".to_owned())),
-            _ => return Err(bad("expected a comment line and a base64 line".to_owned())),
-        };
+        let b64 = key_line(text).map_err(|why| bad(why.to_owned()))?;
         let pk = PublicKeyBox::from_string(&format!("untrusted comment: \n{b64}\n"))
             .and_then(PublicKeyBox::into_public_key)
             .map_err(|e| bad(e.to_string()))?;

@@ -110,25 +110,13 @@ fn seal_kernel_script_protects_the_kernel_schema() {
         .sql
         .clone();
     db.batch_execute(&script).expect("seal-kernel");
-    let v: serde_json::Value = db
-        .query_one(
-            "SELECT qt001_cp.verify_object_authority('qt001_cp.kernel')",
-            &[],
-        )
-        .expect("verify")
-        .get(0);
+    let v = verify_kernel_set(&mut db);
     assert_eq!(v["ok"], serde_json::json!(true), "{v}");
     // running it twice is refused
     assert!(db.batch_execute(&script).is_err());
     db.batch_execute("ALTER TABLE qt001_cp.manifest_activation DROP CONSTRAINT manifest_activation_rollback_evidence_fkey")
         .expect("drop fk");
-    let v: serde_json::Value = db
-        .query_one(
-            "SELECT qt001_cp.verify_object_authority('qt001_cp.kernel')",
-            &[],
-        )
-        .expect("verify")
-        .get(0);
+    let v = verify_kernel_set(&mut db);
     assert_eq!(v["ok"], serde_json::json!(false), "{v}");
     let f = &v["failures"][0];
     assert_eq!(
@@ -311,4 +299,14 @@ fn null_answer_is_a_failure_naming_the_clause() {
     assert_eq!(r.verdict, Verdict::Failed, "{}", describe(&r));
     let msg = &r.failures[0].detail.message;
     assert!(msg.contains("CONTRACT §2 activate_manifest"), "{msg}");
+}
+
+/// `verify_object_authority` of the kernel's own sealed set.
+fn verify_kernel_set(db: &mut postgres::Client) -> serde_json::Value {
+    db.query_one(
+        "SELECT qt001_cp.verify_object_authority('qt001_cp.kernel')",
+        &[],
+    )
+    .expect("verify")
+    .get(0)
 }

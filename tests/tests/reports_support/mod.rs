@@ -5,7 +5,7 @@
 use pgconform_reports::{
     CoverageRequirement, FailureDetail, FailureRecord, InvariantResult, MutantMatrix,
     MutantOutcome, MutantStatus, RunReport, ServerInfo, ShardSpec, SutFile, SutInfo,
-    TriedInvariant, Verdict, FORMAT_VERSION,
+    TriedInvariant, Verdict,
 };
 use std::collections::BTreeMap;
 
@@ -43,18 +43,15 @@ pub fn failed(id: &str, suite: &str) -> InvariantResult {
 /// A complete, sealed report over the bundled kernel files given.
 pub fn report(results: Vec<InvariantResult>) -> RunReport {
     let selection = results.iter().map(|r| r.id.clone()).collect();
-    let mut r = RunReport {
-        format_version: FORMAT_VERSION,
-        pgconform_version: "0.1.0".to_owned(),
-        git_revision: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
-        server: ServerInfo {
+    let mut r = RunReport::builder(
+        ServerInfo {
             backend: "embedded".to_owned(),
             version: "PostgreSQL 16.14 on x86_64".to_owned(),
             version_num: 160_014,
             source: "/opt/pg16/bin".to_owned(),
             version_note: None,
         },
-        sut: SutInfo {
+        SutInfo {
             dir: "kernel".to_owned(),
             fingerprint: "f".repeat(64),
             files: vec![SutFile {
@@ -63,20 +60,16 @@ pub fn report(results: Vec<InvariantResult>) -> RunReport {
             }],
             mutant: None,
         },
-        seed: 42,
-        cases_requested: Some(5),
-        started_at: "2026-11-22T21:00:00Z".to_owned(),
-        duration_ms: 1234,
-        results,
-        selection,
-        shard: None,
-        shards: Vec::new(),
-        coverage_requirements: Vec::new(),
-        interrupted: false,
-        mutants: None,
-        signature_key_id: None,
-        integrity_sha256: String::new(),
-    };
+        42,
+    )
+    .made_by(
+        "0.1.0".to_owned(),
+        Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+    )
+    .cases_requested(Some(5))
+    .timing("2026-11-22T21:00:00Z".to_owned(), 1234)
+    .results(selection, results)
+    .build();
     r.seal();
     r
 }

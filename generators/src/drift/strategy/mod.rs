@@ -39,22 +39,18 @@ pub fn arb_mutation(s: Schema) -> impl Strategy<Value = Mutation> {
 /// A schema and one mutation of it. Both are decoded from independent choice
 /// sequences (no `flat_map`), so shrinking the schema keeps a mutation.
 pub fn arb_schema_and_mutation() -> impl Strategy<Value = (Schema, Mutation)> {
-    (
-        prop::option::weighted(0.3, arb_hostile_ident()),
-        arb_hints(24),
-        arb_choices(160),
-        arb_choices(24),
-        prop::option::weighted(0.3, arb_hostile_ident()),
-    )
-        .prop_map(|(sh, h, d, md, mh)| {
-            let s = decode_schema(sh, h, d);
-            let m = decode_mutation(&s, md, mh);
-            (s, m)
-        })
+    arb_schema_and(decode_mutation)
 }
 
 /// A schema and an extra index for it.
 pub fn arb_extra_index() -> impl Strategy<Value = (Schema, Mutation)> {
+    arb_schema_and(decode_extra_index)
+}
+
+/// A schema and a mutation `decode` makes of it from its own choices.
+fn arb_schema_and(
+    decode: fn(&Schema, Vec<u32>, Option<String>) -> Mutation,
+) -> impl Strategy<Value = (Schema, Mutation)> {
     (
         prop::option::weighted(0.3, arb_hostile_ident()),
         arb_hints(24),
@@ -62,9 +58,9 @@ pub fn arb_extra_index() -> impl Strategy<Value = (Schema, Mutation)> {
         arb_choices(24),
         prop::option::weighted(0.3, arb_hostile_ident()),
     )
-        .prop_map(|(sh, h, d, md, mh)| {
+        .prop_map(move |(sh, h, d, md, mh)| {
             let s = decode_schema(sh, h, d);
-            let m = decode_extra_index(&s, md, mh);
+            let m = decode(&s, md, mh);
             (s, m)
         })
 }
