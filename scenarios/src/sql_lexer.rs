@@ -4,6 +4,21 @@
 //! SUT check (top-level statements) and by fault injection (where a body
 //! begins), so neither depends on how a kernel lays out its code.
 
+/// One token of SQL text, as far as telling code from non-code needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Token<'a> {
+    /// A whitespace byte.
+    Space,
+    /// A `--` or (nested) `/* */` comment.
+    Comment,
+    /// A quoted run: `'…'`, `E'…'`, `"…"` or `$tag$…$tag$`.
+    Quoted,
+    /// An identifier or keyword, as written.
+    Word(&'a str),
+    /// Any other byte (`;`, an operator, a lone `$`).
+    Other(u8),
+}
+
 /// A cursor over SQL text that can skip PostgreSQL's quoted runs and comments.
 #[derive(Debug)]
 pub struct Lexer<'a> {
@@ -25,13 +40,66 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The next token and the line it starts on; `None` at the end.
+    pub fn next_token(&mut self) -> Option<(Token<'a>, usize)> {
+        let line = self.line;
+        let c = self.peek(0)?;
+        let token = match c {
+            b'-' if self.peek(1) == Some(b'-') => {
+                while self.bump().is_some_and(|c| c != b'\n') {}
+                Token::Comment
+            }
+            b'/' if self.peek(1) == Some(b'*') => {
+                self.bump();
+                self.bump();
+                self.skip_block_comment();
+                Token::Comment
+            }
+            b'\'' | b'"' => {
+                self.bump();
+                self.skip_quoted(c, false);
+                Token::Quoted
+            }
+            b'$' if self.dollar_tag_len().is_some() => {
+                let n = self.dollar_tag_len().unwrap_or(1);
+                self.skip_dollar_quoted(n);
+                Token::Quoted
+            }
+            c if c.is_ascii_whitespace() => {
+                self.bump();
+                Token::Space
+            }
+            c if is_word_byte(c) && c != b'$' => {
+                let from = self.pos;
+                while self.peek(0).is_some_and(is_word_byte) {
+                    self.bump();
+                }
+                // Word boundaries are ASCII bytes, so the slice is UTF-8.
+                let word = std::str::from_utf8(&self.src[from..self.pos]).unwrap_or_default();
+                if word.eq_ignore_ascii_case("E") && self.peek(0) == Some(b'\'') {
+                    // E'…': an escape string.
+                    self.bump();
+                    self.skip_quoted(b'\'', true);
+                    Token::Quoted
+                } else {
+                    Token::Word(word)
+                }
+            }
+            c => {
+                self.bump();
+                Token::Other(c)
+            }
+        };
+        Some((token, line))
+    }
+
     /// The byte `off` bytes ahead.
-    pub fn peek(&self, off: usize) -> Option<u8> {
+    fn peek(&self, off: usize) -> Option<u8> {
         self.src.get(self.pos + off).copied()
     }
 
     /// Consume one byte.
-    pub fn bump(&mut self) -> Option<u8> {
+    fn bump(&mut self) -> Option<u8> {
         let c = self.peek(0)?;
         self.pos += 1;
         if c == b'\n' {
@@ -42,7 +110,7 @@ impl<'a> Lexer<'a> {
 
     /// Skip a quoted run closed by `close`, doubling allowed; `backslash`
     /// enables `E'…'` escapes.
-    pub fn skip_quoted(&mut self, close: u8, backslash: bool) {
+    fn skip_quoted(&mut self, close: u8, backslash: bool) {
         while let Some(c) = self.bump() {
             if backslash && c == b'\\' {
                 self.bump();
@@ -57,7 +125,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skip a (nested) block comment whose `/*` is consumed.
-    pub fn skip_block_comment(&mut self) {
+    fn skip_block_comment(&mut self) {
         let mut depth = 1usize;
         while depth > 0 {
             match (self.bump(), self.peek(0)) {
@@ -77,7 +145,7 @@ impl<'a> Lexer<'a> {
 
     /// At `$`: a dollar-quote opener `$tag$` (tag: identifier chars, not
     /// starting with a digit)? Returns the opener's length.
-    pub fn dollar_tag_len(&self) -> Option<usize> {
+    fn dollar_tag_len(&self) -> Option<usize> {
         let mut i = 1;
         while let Some(c) = self.peek(i) {
             if c == b'$' {
@@ -94,7 +162,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skip a dollar-quoted run starting at the cursor.
-    pub fn skip_dollar_quoted(&mut self, tag_len: usize) {
+    fn skip_dollar_quoted(&mut self, tag_len: usize) {
         let tag = self.src[self.pos..self.pos + tag_len].to_vec();
         for _ in 0..tag_len {
             self.bump();
@@ -112,7 +180,7 @@ impl<'a> Lexer<'a> {
 }
 
 /// A byte that may be part of an identifier or keyword.
-pub fn is_word_byte(c: u8) -> bool {
+fn is_word_byte(c: u8) -> bool {
     c == b'_' || c == b'$' || c.is_ascii_alphanumeric() || c >= 0x80
 }
 
@@ -120,42 +188,9 @@ pub fn is_word_byte(c: u8) -> bool {
 /// word) outside quotes and comments, if any.
 pub fn keyword_end(sql: &str, keyword: &str) -> Option<usize> {
     let mut lx = Lexer::new(sql);
-    while let Some(c) = lx.peek(0) {
-        match c {
-            b'-' if lx.peek(1) == Some(b'-') => while lx.bump().is_some_and(|c| c != b'\n') {},
-            b'/' if lx.peek(1) == Some(b'*') => {
-                lx.bump();
-                lx.bump();
-                lx.skip_block_comment();
-            }
-            b'\'' => {
-                lx.bump();
-                lx.skip_quoted(b'\'', false);
-            }
-            b'"' => {
-                lx.bump();
-                lx.skip_quoted(b'"', false);
-            }
-            b'$' if lx.dollar_tag_len().is_some() => {
-                let n = lx.dollar_tag_len().unwrap_or(1);
-                lx.skip_dollar_quoted(n);
-            }
-            c if is_word_byte(c) && c != b'$' => {
-                let from = lx.pos;
-                while lx.peek(0).is_some_and(is_word_byte) {
-                    lx.bump();
-                }
-                let word = &sql[from..lx.pos];
-                if word.eq_ignore_ascii_case("E") && lx.peek(0) == Some(b'\'') {
-                    lx.bump();
-                    lx.skip_quoted(b'\'', true);
-                } else if word.eq_ignore_ascii_case(keyword) {
-                    return Some(lx.pos);
-                }
-            }
-            _ => {
-                lx.bump();
-            }
+    while let Some((token, _)) = lx.next_token() {
+        if matches!(token, Token::Word(w) if w.eq_ignore_ascii_case(keyword)) {
+            return Some(lx.pos);
         }
     }
     None

@@ -38,68 +38,21 @@ impl Statement {
     }
 }
 
-use pgconform_scenarios::sql_lexer::{is_word_byte, Lexer};
+use pgconform_scenarios::sql_lexer::{Lexer, Token};
 
 /// Split `sql` into its top-level statements.
 pub fn statements(sql: &str) -> Vec<Statement> {
     let mut lx = Lexer::new(sql);
     let mut st = Splitter::default();
-    while let Some(c) = lx.peek(0) {
-        let line = lx.line;
-        match c {
-            b'-' if lx.peek(1) == Some(b'-') => {
-                while let Some(c) = lx.bump() {
-                    if c == b'\n' {
-                        break;
-                    }
-                }
-            }
-            b'/' if lx.peek(1) == Some(b'*') => {
-                lx.bump();
-                lx.bump();
-                lx.skip_block_comment();
-            }
-            b';' => {
-                lx.bump();
-                st.semicolon();
-            }
-            b'\'' => {
+    while let Some((token, line)) = lx.next_token() {
+        match token {
+            Token::Space | Token::Comment => {}
+            Token::Other(b';') => st.semicolon(),
+            Token::Word(word) => {
                 st.start(line);
-                lx.bump();
-                lx.skip_quoted(b'\'', false);
+                st.word(word.to_ascii_uppercase());
             }
-            b'"' => {
-                st.start(line);
-                lx.bump();
-                lx.skip_quoted(b'"', false);
-            }
-            b'$' if lx.dollar_tag_len().is_some() => {
-                st.start(line);
-                let n = lx.dollar_tag_len().unwrap_or(1);
-                lx.skip_dollar_quoted(n);
-            }
-            c if c.is_ascii_whitespace() => {
-                lx.bump();
-            }
-            c if is_word_byte(c) && c != b'$' => {
-                let from = lx.pos;
-                while lx.peek(0).is_some_and(is_word_byte) {
-                    lx.bump();
-                }
-                let word = String::from_utf8_lossy(&lx.src[from..lx.pos]).to_ascii_uppercase();
-                st.start(line);
-                // E'…' / e'…': an escape string.
-                if (word == "E") && lx.peek(0) == Some(b'\'') {
-                    lx.bump();
-                    lx.skip_quoted(b'\'', true);
-                    continue;
-                }
-                st.word(word);
-            }
-            _ => {
-                st.start(line);
-                lx.bump();
-            }
+            Token::Quoted | Token::Other(_) => st.start(line),
         }
     }
     st.finish()
