@@ -137,12 +137,8 @@ impl fmt::Display for MultisetDiff {
 /// few differences among a million rows is two linear passes.
 #[must_use]
 pub fn diff(source: &DigestMultiset, target: &DigestMultiset) -> MultisetDiff {
-    let mut names = source.types();
-    names.extend(target.types());
-    names.sort_unstable();
-    names.dedup();
     let empty = Bag::default();
-    let types = names
+    let types = type_union(source, target)
         .into_iter()
         .map(|t| {
             let s = source.bag(t).unwrap_or(&empty);
@@ -283,16 +279,21 @@ fn diff_bags(s: &Bag, t: &Bag) -> (Vec<Digest>, Vec<Digest>) {
     (missing, extra)
 }
 
+/// The artifact types present on either side, sorted, each once.
+fn type_union<'a>(source: &'a DigestMultiset, target: &'a DigestMultiset) -> Vec<&'a str> {
+    let mut names = source.types();
+    names.extend(target.types());
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 /// Compares only the summaries: `true` when every type's count, lane sums
 /// and lane XOR agree. The fast path of [`diff`], exposed for callers that
 /// need a verdict but no localisation.
 #[must_use]
 pub fn summaries_equal(source: &DigestMultiset, target: &DigestMultiset) -> bool {
-    let mut names = source.types();
-    names.extend(target.types());
-    names.sort_unstable();
-    names.dedup();
-    names.into_iter().all(|t| {
+    type_union(source, target).into_iter().all(|t| {
         let s = source.bag(t).map(|b| b.acc).unwrap_or_default();
         let g = target.bag(t).map(|b| b.acc).unwrap_or_default();
         s == g
