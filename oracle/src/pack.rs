@@ -531,14 +531,27 @@ fn skip_sep(t: &[u8], mut pos: usize) -> usize {
     pos
 }
 
-fn string_at(t: &[u8], pos: usize, path: &str) -> Result<String, PackError> {
-    if t.get(pos) != Some(&b'"') {
-        return Err(PackError::Structure {
-            path: path.to_owned(),
-            expected: "a string",
-            found: kind(t, pos),
-        });
+/// `Ok` when the value at `pos` opens with `open`; otherwise the structure
+/// error saying that `path` should hold `expected` and what it holds.
+fn expect_opening(
+    t: &[u8],
+    pos: usize,
+    open: u8,
+    path: &str,
+    expected: &'static str,
+) -> Result<(), PackError> {
+    if t.get(pos) == Some(&open) {
+        return Ok(());
     }
+    Err(PackError::Structure {
+        path: path.to_owned(),
+        expected,
+        found: kind(t, pos),
+    })
+}
+
+fn string_at(t: &[u8], pos: usize, path: &str) -> Result<String, PackError> {
+    expect_opening(t, pos, b'"', path, "a string")?;
     let mut buf = Vec::new();
     decode_string(t, pos, &mut buf)?;
     String::from_utf8(buf).map_err(|_| PackError::Structure {
@@ -549,13 +562,7 @@ fn string_at(t: &[u8], pos: usize, path: &str) -> Result<String, PackError> {
 }
 
 fn members(t: &[u8], pos: usize, path: &str) -> Result<Vec<Member>, PackError> {
-    if t.get(pos) != Some(&b'{') {
-        return Err(PackError::Structure {
-            path: path.to_owned(),
-            expected: "an object",
-            found: kind(t, pos),
-        });
-    }
+    expect_opening(t, pos, b'{', path, "an object")?;
     let mut out = Vec::new();
     let mut p = pos + 1;
     while t.get(p) == Some(&b'"') {
@@ -572,13 +579,7 @@ fn members(t: &[u8], pos: usize, path: &str) -> Result<Vec<Member>, PackError> {
 }
 
 fn elements(t: &[u8], pos: usize, path: &str) -> Result<Vec<(usize, usize)>, PackError> {
-    if t.get(pos) != Some(&b'[') {
-        return Err(PackError::Structure {
-            path: path.to_owned(),
-            expected: "an array",
-            found: kind(t, pos),
-        });
-    }
+    expect_opening(t, pos, b'[', path, "an array")?;
     let mut out = Vec::new();
     let mut p = pos + 1;
     while !matches!(t.get(p), Some(b']') | None) {
