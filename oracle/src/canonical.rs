@@ -10,6 +10,7 @@
 use sha2::digest::generic_array::GenericArray;
 
 use crate::digest::Digest;
+use crate::number::{lex_integer, MAX_DECIMAL_WEIGHT, MAX_DSCALE};
 use crate::strings::scan_plain;
 
 /// Reusable stack for [`is_canonical`].
@@ -74,24 +75,10 @@ fn key(s: &[u8], pos: usize) -> Option<usize> {
 /// zero, within numeric's range.
 #[inline(always)]
 fn number(s: &[u8], pos: usize) -> Option<usize> {
-    let mut p = pos;
-    let neg = s[p] == b'-';
-    if neg {
-        p += 1;
-    }
-    let int_start = p;
-    match s.get(p) {
-        Some(b'0') => p += 1,
-        Some(b'1'..=b'9') => {
-            p += 1;
-            while s.get(p).is_some_and(u8::is_ascii_digit) {
-                p += 1;
-            }
-        }
-        _ => return None,
-    }
-    let int_len = p - int_start;
-    let zero_int = s[int_start] == b'0';
+    let (neg, int_digits) = lex_integer(s, pos)?;
+    let mut p = int_digits.end;
+    let int_len = int_digits.len();
+    let zero_int = s[int_digits.start] == b'0';
     let mut all_zero = zero_int;
     if s.get(p) == Some(&b'.') {
         p += 1;
@@ -100,11 +87,11 @@ fn number(s: &[u8], pos: usize) -> Option<usize> {
             all_zero &= d == b'0';
             p += 1;
         }
-        if p == fs || p - fs > 16383 {
+        if p == fs || (p - fs) as i64 > MAX_DSCALE {
             return None;
         }
     }
-    if (neg && all_zero) || (!zero_int && int_len > 131_072) {
+    if (neg && all_zero) || (!zero_int && int_len as i64 > MAX_DECIMAL_WEIGHT + 1) {
         return None;
     }
     Some(p)

@@ -16,6 +16,8 @@
 //!   weight at most 131071 (at most 131072 digits before the point), else
 //!   "value overflows numeric format".
 
+use std::ops::Range;
+
 use crate::error::RenderError;
 
 /// Largest display scale `numeric` can store (`NUMERIC_DSCALE_MAX`).
@@ -24,6 +26,27 @@ pub const MAX_DSCALE: i64 = 16383;
 pub const MAX_DECIMAL_WEIGHT: i64 = 131_071;
 /// Largest exponent magnitude `numeric_in` accepts (`PG_INT32_MAX / 2`).
 pub const MAX_EXPONENT: i64 = 1_073_741_823;
+
+/// Lexes the sign and integer part of the JSON number at `pos`: whether it
+/// is negative and where its integer digits are (`0`, or a non-zero digit
+/// and the digits after it); `None` when no digit follows the optional `-`.
+#[inline(always)]
+pub(crate) fn lex_integer(input: &[u8], pos: usize) -> Option<(bool, Range<usize>)> {
+    let neg = input.get(pos) == Some(&b'-');
+    let start = pos + usize::from(neg);
+    let mut end = start;
+    match input.get(end) {
+        Some(b'0') => end += 1,
+        Some(b'1'..=b'9') => {
+            end += 1;
+            while input.get(end).is_some_and(u8::is_ascii_digit) {
+                end += 1;
+            }
+        }
+        _ => return None,
+    }
+    Some((neg, start..end))
+}
 
 /// Lexes an optional exponent (`e`/`E`, sign, digits) at `pos` of the number
 /// starting at `start`: the offset past it and its value, `None` when there
@@ -79,23 +102,10 @@ pub(crate) fn render_number(
     start: usize,
     out: &mut Vec<u8>,
 ) -> Result<usize, RenderError> {
-    let mut pos = start;
-    let neg = input.get(pos) == Some(&b'-');
-    if neg {
-        pos += 1;
-    }
-    let int_start = pos;
-    match input.get(pos) {
-        Some(b'0') => pos += 1,
-        Some(b'1'..=b'9') => {
-            pos += 1;
-            while matches!(input.get(pos), Some(b'0'..=b'9')) {
-                pos += 1;
-            }
-        }
-        _ => return Err(RenderError::syntax(start, "invalid number")),
-    }
-    let int_end = pos;
+    let Some((neg, int_digits)) = lex_integer(input, start) else {
+        return Err(RenderError::syntax(start, "invalid number"));
+    };
+    let mut pos = int_digits.end;
     let (frac_start, frac_end) = if input.get(pos) == Some(&b'.') {
         pos += 1;
         let fs = pos;
@@ -117,7 +127,7 @@ pub(crate) fn render_number(
     let exponent = exponent.unwrap_or(0);
     check_token_end(input, pos, start)?;
 
-    let int = &input[int_start..int_end];
+    let int = &input[int_digits];
     let frac = &input[frac_start..frac_end];
     if !has_exp {
         // Fast path: the lexeme already is numeric's output, except for `-0…`.
