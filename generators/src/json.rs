@@ -301,12 +301,10 @@ pub fn arb_json_value_text() -> impl Strategy<Value = String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
+    use crate::samples::samples;
 
     #[test]
     fn accepted_content_is_valid_json_objects() {
-        let mut runner = TestRunner::deterministic();
         for kind in [
             ContentKind::Realistic,
             ContentKind::Unicode,
@@ -317,11 +315,7 @@ mod tests {
         ] {
             // (Numbers and DeepNesting exceed serde_json's f64 range and
             // recursion limit by design; the oracle's renderer covers them.)
-            for _ in 0..50 {
-                let c = arb_content_of(kind)
-                    .new_tree(&mut runner)
-                    .expect("strategy")
-                    .current();
+            for c in samples(arb_content_of(kind), 50) {
                 let v: serde_json::Value = serde_json::from_str(&c.json)
                     .unwrap_or_else(|e| panic!("{kind:?} produced invalid JSON {}: {e}", c.json));
                 assert!(v.is_object(), "{kind:?} produced a non-object: {}", c.json);

@@ -10,3 +10,5 @@ pub mod evidence;
 pub mod gates;
 pub mod ident;
 pub mod json;
+#[cfg(test)]
+mod samples;

@@ -305,17 +305,13 @@ pub fn arb_hostile_history() -> impl Strategy<Value = History> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::samples::samples;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
     #[test]
     fn histories_have_distinct_agents_and_unique_types_per_commit() {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..100 {
-            let h = arb_history()
-                .new_tree(&mut runner)
-                .expect("strategy")
-                .current();
+        for h in samples(arb_history(), 100) {
             let mut ids: Vec<&str> = h.agents.iter().map(|a| a.agent_id.as_str()).collect();
             ids.sort_unstable();
             ids.dedup();

@@ -458,16 +458,13 @@ pub fn arb_no_source_input() -> impl Strategy<Value = NoSourceInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
+    use crate::samples::samples;
 
     fn round_trips<T>(strategy: impl Strategy<Value = T>)
     where
         T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
     {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..200 {
-            let v = strategy.new_tree(&mut runner).expect("strategy").current();
+        for v in samples(strategy, 200) {
             let json = serde_json::to_value(&v).expect("serialisable input");
             let back: T = serde_json::from_value(json).expect("deserialisable input");
             assert_eq!(back, v);
@@ -493,12 +490,7 @@ mod tests {
 
     #[test]
     fn faults_fit_their_operation() {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..500 {
-            let s = arb_fault_step()
-                .new_tree(&mut runner)
-                .expect("strategy")
-                .current();
+        for s in samples(arb_fault_step(), 500) {
             match (s.op, s.fault) {
                 (op, Fault::Ambiguous) => assert_eq!(op, FaultOp::RestoreByHash),
                 (FaultOp::Replay, Fault::WrongPin(_)) => panic!("replay has no pin"),

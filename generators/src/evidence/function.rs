@@ -326,17 +326,11 @@ fn uniquify_param_names(f: &mut FnSpec) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::strategy::ValueTree;
-    use proptest::test_runner::TestRunner;
+    use crate::samples::samples;
 
     #[test]
     fn params_are_unique_and_defaults_are_a_suffix() {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..500 {
-            let f = arb_fn_spec()
-                .new_tree(&mut runner)
-                .expect("strategy")
-                .current();
+        for f in samples(arb_fn_spec(), 500) {
             let mut names: Vec<&String> = f.args.iter().filter_map(|a| a.name.as_ref()).collect();
             if let Returns::Table(cols) = &f.returns {
                 names.extend(cols.iter().map(|c| &c.0));
@@ -355,12 +349,7 @@ mod tests {
 
     #[test]
     fn family_members_have_distinct_input_types() {
-        let mut runner = TestRunner::deterministic();
-        for _ in 0..300 {
-            let fam = arb_fn_family(3)
-                .new_tree(&mut runner)
-                .expect("strategy")
-                .current();
+        for fam in samples(arb_fn_family(3), 300) {
             assert!(!fam.members.is_empty());
             let sigs: BTreeSet<Vec<SqlType>> = fam
                 .members

@@ -2,17 +2,13 @@
 
 use super::*;
 use crate::drift::{apply, expected_drift, mutation_ddl};
-use proptest::strategy::ValueTree;
-use proptest::test_runner::TestRunner;
+use crate::samples::samples;
 use std::collections::BTreeMap;
 
 #[test]
 fn mutations_apply_and_know_their_drift() {
-    let mut runner = TestRunner::deterministic();
-    let strat = arb_schema_and_mutation();
     let mut labels: BTreeMap<String, u32> = BTreeMap::new();
-    for _ in 0..2000 {
-        let (s, m) = strat.new_tree(&mut runner).expect("tree").current();
+    for (s, m) in samples(arb_schema_and_mutation(), 2000) {
         let after = apply(&s, &m).expect("applies");
         assert!(!mutation_ddl(&s, &m).expect("ddl").is_empty());
         let d = expected_drift(&s, &after);
@@ -41,10 +37,7 @@ fn mutations_apply_and_know_their_drift() {
 
 #[test]
 fn every_detect_case_applies_every_kind() {
-    let mut runner = TestRunner::deterministic();
-    let strat = arb_schema_and_mutations();
-    for _ in 0..500 {
-        let (s, ms) = strat.new_tree(&mut runner).expect("tree").current();
+    for (s, ms) in samples(arb_schema_and_mutations(), 500) {
         let labels: Vec<String> = ms.iter().map(Mutation::label).collect();
         for need in [
             "alter:trigger-enabled",
