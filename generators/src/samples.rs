@@ -9,3 +9,12 @@ pub(crate) fn samples<S: Strategy>(strategy: S, n: usize) -> impl Iterator<Item 
     let mut runner = TestRunner::deterministic();
     (0..n).map(move |_| strategy.new_tree(&mut runner).expect("strategy").current())
 }
+
+/// The values `tree` passes through while it shrinks as far as it can (each
+/// simplification kept, as if every value still failed), at most `steps`.
+pub(crate) fn shrink_steps<T: ValueTree>(
+    tree: &mut T,
+    steps: usize,
+) -> impl Iterator<Item = T::Value> + '_ {
+    (0..steps).map_while(move |_| tree.simplify().then(|| tree.current()))
+}

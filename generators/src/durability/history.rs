@@ -305,7 +305,7 @@ pub fn arb_hostile_history() -> impl Strategy<Value = History> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::samples::samples;
+    use crate::samples::{samples, shrink_steps};
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
@@ -346,11 +346,7 @@ mod tests {
             for _ in 0..30 {
                 let mut tree = strategy.new_tree(&mut runner).expect("strategy");
                 assert_eq!(tree.current().validate(), Ok(()));
-                for _ in 0..200 {
-                    if !tree.simplify() {
-                        break;
-                    }
-                    let h = tree.current();
+                for h in shrink_steps(&mut tree, 200) {
                     assert_eq!(h.validate(), Ok(()), "{h:?}");
                     assert!(h
                         .agents
