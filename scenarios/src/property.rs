@@ -31,21 +31,38 @@ pub trait Property: Send + Sync + 'static {
 
     /// Coverage classes this input exercises (e.g. `artifact:cpo_decisions`),
     /// claimed only when its case was checked. A class that depends on what
-    /// the kernel did belongs in [`Property::check_covering`] instead.
+    /// the kernel did belongs in [`Property::check_seeing`] instead.
     fn coverage(&self, _input: &Self::Input) -> Vec<String> {
         Vec::new()
     }
 
-    /// Check one input and name the coverage classes the case exercised,
-    /// judged from what happened, not from what was generated (a commit the
-    /// kernel accepted, a refusal it chose). The default claims
-    /// [`Property::coverage`] of the input.
+    /// Check one input, pushing to `seen` the coverage classes judged from
+    /// what happened, not from what was generated (a commit the kernel
+    /// accepted, a refusal it chose). The default is [`Property::check`],
+    /// seeing nothing.
+    fn check_seeing(
+        &self,
+        sandbox: &dyn Sandbox,
+        input: &Self::Input,
+        seen: &mut Vec<String>,
+    ) -> CaseResult {
+        let _ = seen;
+        self.check(sandbox, input)
+    }
+
+    /// Check one input and name the coverage classes the case exercised:
+    /// [`Property::coverage`] of the input, then what
+    /// [`Property::check_seeing`] saw.
     fn check_covering(
         &self,
         sandbox: &dyn Sandbox,
         input: &Self::Input,
     ) -> (CaseResult, Vec<String>) {
-        (self.check(sandbox, input), self.coverage(input))
+        let mut seen = Vec::new();
+        let result = self.check_seeing(sandbox, input, &mut seen);
+        let mut classes = self.coverage(input);
+        classes.extend(seen);
+        (result, classes)
     }
 }
 

@@ -9,6 +9,8 @@
 use crate::case::{CaseError, CaseResult};
 use crate::copy_stream::copy_rows;
 use crate::pg::{answer, quote_ident, quote_literal, Answer, PgResultExt};
+use crate::sandbox::{CaseDb, Sandbox};
+use crate::snapshot::Snapshot;
 use pgconform_generators::durability::{canonical_types, Commit, History};
 use pgconform_generators::json::json_string;
 use pgconform_oracle::{diff, Digest, DigestMultiset, MultisetDiff};
@@ -137,6 +139,14 @@ pub fn require_table(
     Ok(())
 }
 
+/// A fresh database holding `history`, committed through the aperture
+/// ([`apply_history`]).
+pub fn history_db(sandbox: &dyn Sandbox, history: &History) -> Result<CaseDb, CaseError> {
+    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
+    apply_history(&mut db, history)?;
+    Ok(db)
+}
+
 /// Apply every commit of `history` (all must be accepted). An invalid
 /// history (a recorded or hand-edited case) is rejected, never a failure.
 pub fn apply_history(client: &mut Client, history: &History) -> CaseResult {
@@ -233,6 +243,35 @@ pub fn oracle_diff(
     let s = oracle_multiset(client, source, agent)?;
     let t = oracle_multiset(client, target, agent)?;
     Ok(diff(&s, &t))
+}
+
+/// The oracle's multisets `expected` and `actual` must be equal; else a
+/// failure `message`, expecting `what` and showing the oracle's diff.
+pub fn same_multiset(
+    expected: &DigestMultiset,
+    actual: &DigestMultiset,
+    message: impl Into<String>,
+    what: &str,
+) -> CaseResult {
+    let d = diff(expected, actual);
+    if !d.is_equal() {
+        return Err(CaseError::mismatch(message, what, d.to_string()));
+    }
+    Ok(())
+}
+
+/// The whole database must still be as it was in `before`; else a failure
+/// saying that `what` changed it.
+pub fn unchanged(client: &mut Client, before: &Snapshot, what: &str) -> CaseResult {
+    let after = crate::snapshot::take(client, true).env()?;
+    if *before != after {
+        return Err(CaseError::mismatch(
+            format!("{what} changed the database"),
+            "unchanged",
+            crate::snapshot::describe_diff(before, &after, 10),
+        ));
+    }
+    Ok(())
 }
 
 /// One type of the kernel's `verify_reconstruction` answer.
@@ -404,14 +443,26 @@ pub fn rehydrate(
     }))
 }
 
+/// The `ok` of an accepted rehydration's answer, when it has a boolean one.
+pub fn answered_ok(text: &str) -> Option<bool> {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool))
+}
+
+/// Rebuild the heads projection of `schema` (`cpo.rebuild_agent_heads`); a
+/// raised error is a failure.
+pub fn rebuild_heads(client: &mut Client, schema: &str) -> CaseResult {
+    let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
+    client.query_one(sql, &[&schema]).kernel(sql)?;
+    Ok(())
+}
+
 /// Rehydrate a pack that must be accepted.
 pub fn rehydrate_ok(client: &mut Client, pack: &str, target: &str) -> CaseResult {
     match rehydrate(client, pack, target)? {
         Answer::Ok(text) => {
-            let ok = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool));
-            if ok == Some(false) {
+            if answered_ok(&text) == Some(false) {
                 return Err(CaseError::fail(format!(
                     "rehydrate_agent into {target:?} answered ok=false: {text}"
                 ))
@@ -531,15 +582,12 @@ pub fn expected_multiset(history: &History, agent: &str) -> Result<DigestMultise
 pub fn check_stored(client: &mut Client, history: &History, agent: &str) -> CaseResult {
     let want = expected_multiset(history, agent)?;
     let got = oracle_multiset(client, SOURCE, agent)?;
-    let d = diff(&want, &got);
-    if !d.is_equal() {
-        return Err(CaseError::mismatch(
-            format!(
-                "contract §1 commit_action: the rows stored for agent {agent} are not what was committed (harness's own reading)"
-            ),
-            "one action-log row {action_type, action, actor_id} per commit and each batch's rows",
-            d.to_string(),
-        ));
-    }
-    Ok(())
+    same_multiset(
+        &want,
+        &got,
+        format!(
+            "contract §1 commit_action: the rows stored for agent {agent} are not what was committed (harness's own reading)"
+        ),
+        "one action-log row {action_type, action, actor_id} per commit and each batch's rows",
+    )
 }

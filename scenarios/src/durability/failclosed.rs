@@ -1,8 +1,9 @@
 //! DUR-FAILCLOSED: every refusal of §1 refuses and changes nothing.
 
 use super::common::{
-    apply_history, export, history_coverage, kernel_verify, oracle_multiset, rehydrate,
-    rehydrate_ok, ContractExt, COMMIT_SQL, PACK_CLAUSE, REGISTRY_CLAUSE, REHYDRATE_SQL, SOURCE,
+    answered_ok, export, history_coverage, history_db, kernel_verify, oracle_multiset, rehydrate,
+    rehydrate_ok, same_multiset, unchanged, ContractExt, COMMIT_SQL, PACK_CLAUSE, REGISTRY_CLAUSE,
+    REHYDRATE_SQL, SOURCE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -102,26 +103,11 @@ fn refused_commit(client: &mut Client, artifacts: &str, agent: Option<&str>) -> 
     unchanged(client, &before, "a refused commit_action")
 }
 
-fn unchanged(client: &mut Client, before: &crate::snapshot::Snapshot, what: &str) -> CaseResult {
-    let after = crate::snapshot::take(client, true).env()?;
-    if *before != after {
-        return Err(CaseError::mismatch(
-            format!("{what} changed the database"),
-            "unchanged",
-            crate::snapshot::describe_diff(before, &after, 10),
-        ));
-    }
-    Ok(())
-}
-
 /// A refused rehydrate: error or ok=false, and nothing changed.
 fn refused_rehydrate(client: &mut Client, pack: &str, target: &str, what: &str) -> CaseResult {
     let before = crate::snapshot::take(client, true).env()?;
     if let Answer::Ok(text) = rehydrate(client, pack, target)? {
-        let ok = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool));
-        if ok != Some(false) {
+        if answered_ok(&text) != Some(false) {
             return Err(CaseError::mismatch(
                 format!("rehydrate_agent accepted {what}"),
                 "an error or ok=false",
@@ -189,18 +175,16 @@ fn null_choice(
         }
     }
     let after = oracle_multiset(client, SOURCE, agent)?;
-    let d = pgconform_oracle::diff(&want, &after);
-    if !d.is_equal() {
-        return Err(CaseError::mismatch(
-            format!(
-                "commit_action accepted a null {} but did not store exactly the call's rows with it as JSON null (contract §1 commit_action, v2)",
-                field.content_key()
-            ),
-            format!("the agent's rows plus {log_row} and the valid batch"),
-            d.to_string(),
-        )
-        .with_sql(COMMIT_SQL));
-    }
+    same_multiset(
+        &want,
+        &after,
+        format!(
+            "commit_action accepted a null {} but did not store exactly the call's rows with it as JSON null (contract §1 commit_action, v2)",
+            field.content_key()
+        ),
+        &format!("the agent's rows plus {log_row} and the valid batch"),
+    )
+    .map_err(|e| e.with_sql(COMMIT_SQL))?;
     seen.push(format!("null_{}:stored", field.content_key()));
     Ok(())
 }
@@ -250,32 +234,19 @@ impl Property for FailClosed {
         c
     }
 
-    fn check_covering(
-        &self,
-        sandbox: &dyn Sandbox,
-        input: &RefusalCase,
-    ) -> (CaseResult, Vec<String>) {
-        let mut seen = self.coverage(input);
-        let result = self.exercise(sandbox, input, &mut seen);
-        (result, seen)
-    }
-
     fn check(&self, sandbox: &dyn Sandbox, input: &RefusalCase) -> CaseResult {
-        self.exercise(sandbox, input, &mut Vec::new())
+        self.check_seeing(sandbox, input, &mut Vec::new())
     }
-}
 
-impl FailClosed {
     /// The check; `seen` gets the kernel's choice for each null probe
     /// (`null_<field>:refused` or `null_<field>:stored`).
-    fn exercise(
+    fn check_seeing(
         &self,
         sandbox: &dyn Sandbox,
         input: &RefusalCase,
         seen: &mut Vec<String>,
     ) -> CaseResult {
-        let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-        apply_history(&mut db, &input.history)?;
+        let mut db = history_db(sandbox, &input.history)?;
         let agent = input.history.agents[0].agent_id.clone();
         let last = *self.1.lock().unwrap_or_else(|p| p.into_inner());
         let mut order: Vec<(usize, &Refusal)> = input.refusals.iter().enumerate().collect();
@@ -414,8 +385,7 @@ fn empty_registry_not_ok(
     agent: &str,
     target: &str,
 ) -> CaseResult {
-    let mut own = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut own, history)?;
+    let mut own = history_db(sandbox, history)?;
     let db = &mut own;
     let pack = export(db, agent)?;
     rehydrate_ok(db, &pack, target)?;

@@ -2,7 +2,7 @@
 //! aperture inserts. Every attempt runs as the real role (`SET ROLE`), in
 //! autocommit, so a statement that wrongly succeeds really changes the data.
 
-use super::common::{apply_history, history_coverage, qualified, SOURCE, TABLES};
+use super::common::{history_coverage, history_db, qualified, unchanged, SOURCE, TABLES};
 use crate::case::{CaseError, CaseResult};
 use crate::pg::{answer, quote_ident, Answer, PgResultExt};
 use crate::sandbox::Sandbox;
@@ -94,8 +94,7 @@ fn must_fail(
 
 /// The check of DUR-IMMUTABLE.
 fn check_immutable(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
+    let mut db = history_db(sandbox, h)?;
     let Some(agent) = h.agents.first().map(|a| a.agent_id.clone()) else {
         return Err(CaseError::Reject(
             "a history needs at least one agent".into(),
@@ -131,45 +130,26 @@ fn check_immutable(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
             &actor,
         )?;
     }
-    let after = crate::snapshot::take(&mut db, true).env()?;
-    if before != after {
-        return Err(CaseError::mismatch(
-            "refused writes changed the database",
-            "unchanged",
-            crate::snapshot::describe_diff(&before, &after, 10),
-        ));
-    }
+    unchanged(&mut db, &before, "refused writes")?;
     // The aperture works for the writer, and only the aperture.
     let commit = "SELECT cpo.commit_action('immutability_probe', '{}'::jsonb, '{}'::jsonb, $1::text::uuid, $2::text::uuid)::text";
-    db.batch_execute("SET ROLE cpo_writer").env()?;
-    let w = answer(db.query_one(commit, &[&agent, &actor]));
-    let w_read = answer(db.query_one(
-        &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
-        &[],
-    ));
-    db.batch_execute("RESET ROLE").env()?;
-    if let Answer::Err { message, .. } = w? {
+    let read = format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name));
+    let (writer, reader) = (Some("cpo_writer"), Some("cpo_reader"));
+    if let Answer::Err { message, .. } = as_role(&mut db, writer, commit, &[&agent, &actor])? {
         return Err(CaseError::fail(format!(
             "cpo_writer cannot commit through the aperture: {message}"
         ))
         .with_sql(commit));
     }
-    if let Answer::Ok(_) = w_read? {
+    if let Answer::Ok(_) = as_role(&mut db, writer, &read, &[])? {
         return Err(CaseError::fail(
             "cpo_writer can SELECT a canonical table (it may only EXECUTE commit_action)",
         ));
     }
-    db.batch_execute("SET ROLE cpo_reader").env()?;
-    let r = answer(db.query_one(commit, &[&agent, &actor]));
-    let r_read = answer(db.query_one(
-        &format!("SELECT count(*) FROM {}", qualified(SOURCE, TABLES[0].name)),
-        &[],
-    ));
-    db.batch_execute("RESET ROLE").env()?;
-    if let Answer::Ok(_) = r? {
+    if let Answer::Ok(_) = as_role(&mut db, reader, commit, &[&agent, &actor])? {
         return Err(CaseError::fail("cpo_reader can commit through the aperture").with_sql(commit));
     }
-    if let Answer::Err { message, .. } = r_read? {
+    if let Answer::Err { message, .. } = as_role(&mut db, reader, &read, &[])? {
         return Err(CaseError::fail(format!(
             "cpo_reader cannot SELECT a canonical table: {message}"
         )));

@@ -3,7 +3,7 @@
 
 use super::common::{
     agree, commit, expected_action_json, export, kernel_verify, oracle_diff, oracle_multiset,
-    rehydrate, user_schemas, SOURCE, TABLES,
+    rebuild_heads, rehydrate, same_multiset, unchanged, user_schemas, SOURCE, TABLES,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
@@ -14,7 +14,7 @@ use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{
     arb_hostile_history, arb_target_schema, effective_schema_name, Commit, History,
 };
-use pgconform_oracle::{diff, DigestMultiset};
+use pgconform_oracle::DigestMultiset;
 use postgres::Client;
 use proptest::prelude::*;
 
@@ -65,32 +65,20 @@ impl Property for Hostile {
     }
 
     /// The history's classes; what the kernel did with it is claimed by
-    /// [`Property::check_covering`].
+    /// [`Property::check_seeing`].
     fn coverage(&self, input: &HostileCase) -> Vec<String> {
         super::common::history_coverage(&input.history)
     }
 
-    fn check_covering(
-        &self,
-        sandbox: &dyn Sandbox,
-        input: &HostileCase,
-    ) -> (CaseResult, Vec<String>) {
-        let mut seen = self.coverage(input);
-        let result = self.exercise(sandbox, input, &mut seen);
-        (result, seen)
-    }
-
     fn check(&self, sandbox: &dyn Sandbox, input: &HostileCase) -> CaseResult {
-        self.exercise(sandbox, input, &mut Vec::new())
+        self.check_seeing(sandbox, input, &mut Vec::new())
     }
-}
 
-impl Hostile {
     /// The check, naming in `seen` what happened: `hostile:refused_commit`
     /// when the kernel refused a commit, `schema:hostile` when a pack was
     /// rehydrated into the hostile name (`schema:hostile_refused` when the
     /// kernel refused it), `hostile:round_trip` when the content came back.
-    fn exercise(
+    fn check_seeing(
         &self,
         sandbox: &dyn Sandbox,
         input: &HostileCase,
@@ -161,26 +149,22 @@ fn commit_all(
             Answer::Err { .. } => {
                 refused += 1;
                 let after = oracle_multiset(db, SOURCE, agent)?;
-                let d = diff(&before, &after);
-                if !d.is_equal() {
-                    return Err(CaseError::mismatch(
-                        "a refused commit wrote rows",
-                        "nothing written",
-                        d.to_string(),
-                    ));
-                }
+                same_multiset(
+                    &before,
+                    &after,
+                    "a refused commit wrote rows",
+                    "nothing written",
+                )?;
             }
         }
     }
     let stored = oracle_multiset(db, SOURCE, agent)?;
-    let d = diff(&expected, &stored);
-    if !d.is_equal() {
-        return Err(CaseError::mismatch(
-            "the kernel stored content different from what was committed (oracle rendering)",
-            "stored rows = oracle rendering of the committed JSON",
-            d.to_string(),
-        ));
-    }
+    same_multiset(
+        &expected,
+        &stored,
+        "the kernel stored content different from what was committed (oracle rendering)",
+        "stored rows = oracle rendering of the committed JSON",
+    )?;
     Ok((accepted, refused))
 }
 
@@ -234,15 +218,11 @@ fn check_refused_rehydrate(
             ..Default::default()
         })));
     }
-    let snap_after = crate::snapshot::take(db, true).env()?;
-    if *snap_before != snap_after {
-        return Err(CaseError::mismatch(
-            format!("a refused rehydrate into {target:?} changed the database"),
-            "unchanged",
-            crate::snapshot::describe_diff(snap_before, &snap_after, 10),
-        ));
-    }
-    Ok(())
+    unchanged(
+        db,
+        snap_before,
+        &format!("a refused rehydrate into {target:?}"),
+    )
 }
 
 /// An accepted rehydrate into the hostile `target`: only that schema
@@ -287,7 +267,5 @@ fn check_hostile_round_trip(
         ));
     }
     agree(&kernel, &oracle)?;
-    let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
-    db.query_one(sql, &[&target]).kernel(sql)?;
-    Ok(())
+    rebuild_heads(db, target)
 }

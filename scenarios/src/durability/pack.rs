@@ -2,11 +2,11 @@
 //! DUR-GENERATED and DUR-PROJECTION.
 
 use super::common::{
-    apply_history, canonical_names, export, history_coverage, oracle_multiset, pack_rows,
-    qualified, rehydrate_ok, require_table, rows, ContractExt, HEADS, PACK_CLAUSE, SOURCE, TABLES,
-    TABLE_CLAUSE, TAMPER_CLAUSE,
+    canonical_names, export, history_coverage, history_db, oracle_multiset, pack_rows, qualified,
+    rebuild_heads, rehydrate_ok, require_table, rows, same_multiset, ContractExt, COMMIT_SQL,
+    HEADS, PACK_CLAUSE, SOURCE, TABLES, TABLE_CLAUSE, TAMPER_CLAUSE,
 };
-use super::roundtrip::{round_trip_all, TARGET};
+use super::roundtrip::{round_trip_all, round_tripped, TARGET};
 use crate::case::{CaseError, CaseResult};
 use crate::pg::{quote_ident, PgResultExt};
 use crate::sandbox::Sandbox;
@@ -47,6 +47,19 @@ fn check_pack_types(rows: &BTreeMap<String, Vec<String>>, agent: &str) -> CaseRe
     Ok(())
 }
 
+/// The rows `actual` must be the rows `expected` (as `content::text`, in
+/// this order); else a failure `message` showing both lists.
+fn same_rows(expected: &[String], actual: &[String], message: String) -> CaseResult {
+    if expected != actual {
+        return Err(CaseError::mismatch(
+            message,
+            pgconform_reports::json_rows_text(expected),
+            pgconform_reports::json_rows_text(actual),
+        ));
+    }
+    Ok(())
+}
+
 history_property! {
     /// DUR-ISOLATION.
     Isolation {
@@ -62,24 +75,21 @@ history_property! {
 
 /// The check of DUR-ISOLATION.
 fn check_isolation(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
+    let mut db = history_db(sandbox, h)?;
     let mut packs = Vec::new();
     for a in &h.agents {
         let pack = export(&mut db, &a.agent_id)?;
         let (m, _) = pack_multiset(&mut db, &pack)?;
         let own = oracle_multiset(&mut db, SOURCE, &a.agent_id)?;
-        let d = pgconform_oracle::diff(&own, &m);
-        if !d.is_equal() {
-            return Err(CaseError::mismatch(
-                format!(
-                    "the pack of {} does not hold exactly its own rows",
-                    a.agent_id
-                ),
-                "pack multiset = the agent's source multiset",
-                d.to_string(),
-            ));
-        }
+        same_multiset(
+            &own,
+            &m,
+            format!(
+                "the pack of {} does not hold exactly its own rows",
+                a.agent_id
+            ),
+            "pack multiset = the agent's source multiset",
+        )?;
         packs.push(pack);
     }
     let Some(first_pack) = packs.first() else {
@@ -100,17 +110,15 @@ fn check_isolation(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
     rehydrate_ok(&mut db, &first_pack, TARGET)?;
     for (a, before) in h.agents.iter().skip(1).zip(&others_before) {
         let after = oracle_multiset(&mut db, TARGET, &a.agent_id)?;
-        let d = pgconform_oracle::diff(before, &after);
-        if !d.is_equal() {
-            return Err(CaseError::mismatch(
-                format!(
-                    "rehydrating {} changed agent {}'s rows in the target",
-                    h.agents[0].agent_id, a.agent_id
-                ),
-                "unchanged",
-                d.to_string(),
-            ));
-        }
+        same_multiset(
+            before,
+            &after,
+            format!(
+                "rehydrating {} changed agent {}'s rows in the target",
+                h.agents[0].agent_id, a.agent_id
+            ),
+            "unchanged",
+        )?;
     }
     let source_after = crate::snapshot::take(&mut db, true).env()?;
     let outside = |s: crate::snapshot::Snapshot| -> crate::snapshot::Snapshot {
@@ -128,15 +136,12 @@ fn check_isolation(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
     }
     let got = oracle_multiset(&mut db, TARGET, &h.agents[0].agent_id)?;
     let own = oracle_multiset(&mut db, SOURCE, &h.agents[0].agent_id)?;
-    let d = pgconform_oracle::diff(&own, &got);
-    if !d.is_equal() {
-        return Err(CaseError::mismatch(
-            "the rehydrated agent does not hold exactly its own rows",
-            "equal",
-            d.to_string(),
-        ));
-    }
-    Ok(())
+    same_multiset(
+        &own,
+        &got,
+        "the rehydrated agent does not hold exactly its own rows",
+        "equal",
+    )
 }
 
 history_property! {
@@ -188,24 +193,21 @@ fn replay_pack(client: &mut Client, pack: &str, agent: &str) -> CaseResult {
             ));
         }
         let actor: Option<String> = r.get(2);
-        let sql = "SELECT cpo.commit_action($1, $2::text::jsonb, $3::text::jsonb, $4::text::uuid, $5::text::uuid)::text";
         let arts = if i + 1 == n {
             artifacts.clone()
         } else {
             "{}".to_owned()
         };
         client
-            .query_one(sql, &[&action_type, &action, &arts, &agent, &actor])
-            .kernel(sql)?;
+            .query_one(COMMIT_SQL, &[&action_type, &action, &arts, &agent, &actor])
+            .kernel(COMMIT_SQL)?;
     }
     Ok(())
 }
 
 /// The check of DUR-DETERMINISM.
 fn check_determinism(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
-    let packs = round_trip_all(&mut db, h, TARGET)?;
+    let (mut db, packs) = round_tripped(sandbox, h)?;
     for (a, pack) in h.agents.iter().zip(&packs) {
         let again = export(&mut db, &a.agent_id)?;
         if &again != pack {
@@ -220,16 +222,14 @@ fn check_determinism(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
         for t in TABLES.iter().filter(|t| t.order_column().is_some()) {
             let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
             let want = prows.get(t.name).cloned().unwrap_or_default();
-            if copy != want {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the rehydrated {} of {} are not the pack's rows in pack order",
-                        t.name, a.agent_id
-                    ),
-                    pgconform_reports::json_rows_text(&want),
-                    pgconform_reports::json_rows_text(&copy),
-                ));
-            }
+            same_rows(
+                &want,
+                &copy,
+                format!(
+                    "the rehydrated {} of {} are not the pack's rows in pack order",
+                    t.name, a.agent_id
+                ),
+            )?;
         }
     }
     // Rebuild the world from the packs alone, elsewhere, and export again;
@@ -296,35 +296,29 @@ history_property! {
 
 /// The check of DUR-ORDER.
 fn check_order(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
-    let packs = round_trip_all(&mut db, h, TARGET)?;
+    let (mut db, packs) = round_tripped(sandbox, h)?;
     for (a, pack) in h.agents.iter().zip(&packs) {
         let prows = pack_rows(&mut db, pack)?;
         for t in TABLES.iter().filter(|t| t.seq.is_some()) {
             let source = rows(&mut db, SOURCE, t, &a.agent_id)?;
             let in_pack = prows.get(t.name).cloned().unwrap_or_default();
-            if in_pack != source {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the pack lists {} of {} out of seq order",
-                        t.name, a.agent_id
-                    ),
-                    pgconform_reports::json_rows_text(&source),
-                    pgconform_reports::json_rows_text(&in_pack),
-                ));
-            }
+            same_rows(
+                &source,
+                &in_pack,
+                format!(
+                    "the pack lists {} of {} out of seq order",
+                    t.name, a.agent_id
+                ),
+            )?;
             let copy = rows(&mut db, TARGET, t, &a.agent_id)?;
-            if copy != source {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the rehydrated {} of {} lost the source order",
-                        t.name, a.agent_id
-                    ),
-                    pgconform_reports::json_rows_text(&source),
-                    pgconform_reports::json_rows_text(&copy),
-                ));
-            }
+            same_rows(
+                &source,
+                &copy,
+                format!(
+                    "the rehydrated {} of {} lost the source order",
+                    t.name, a.agent_id
+                ),
+            )?;
         }
     }
     Ok(())
@@ -345,9 +339,7 @@ history_property! {
 
 /// The check of DUR-GENERATED.
 fn check_generated(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
-    let packs = round_trip_all(&mut db, h, TARGET)?;
+    let (mut db, packs) = round_tripped(sandbox, h)?;
     for (a, pack) in h.agents.iter().zip(&packs) {
         let prows = pack_rows(&mut db, pack)?;
         for t in &TABLES {
@@ -355,16 +347,14 @@ fn check_generated(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
             let mut in_pack = prows.get(t.name).cloned().unwrap_or_default();
             source.sort();
             in_pack.sort();
-            if source != in_pack {
-                return Err(CaseError::mismatch(
-                    format!(
-                        "the pack's {} rows of {} are not exactly the source contents",
-                        t.name, a.agent_id
-                    ),
-                    pgconform_reports::json_rows_text(&source),
-                    pgconform_reports::json_rows_text(&in_pack),
-                ));
-            }
+            same_rows(
+                &source,
+                &in_pack,
+                format!(
+                    "the pack's {} rows of {} are not exactly the source contents",
+                    t.name, a.agent_id
+                ),
+            )?;
             for col in t.generated() {
                 let c = quote_ident(col);
                 let sql = format!(
@@ -536,12 +526,6 @@ fn compare_heads(client: &mut Client, agent: &str) -> CaseResult {
     Ok(())
 }
 
-fn rebuild(client: &mut Client) -> CaseResult {
-    let sql = "SELECT cpo.rebuild_agent_heads($1)::text";
-    client.query_one(sql, &[&TARGET]).kernel(sql)?;
-    Ok(())
-}
-
 /// A history's coverage plus the heads projection DUR-PROJECTION rebuilds.
 fn projection_coverage(input: &History) -> Vec<String> {
     let mut c = history_coverage(input);
@@ -551,8 +535,7 @@ fn projection_coverage(input: &History) -> Vec<String> {
 
 /// The check of DUR-PROJECTION.
 fn check_projection(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, h)?;
+    let mut db = history_db(sandbox, h)?;
     let projections: Vec<String> = db
         .query(
             "SELECT artifact_type FROM cpo.artifact_table_registry WHERE table_kind <> 'canonical' OR NOT is_canonical",
@@ -577,7 +560,7 @@ fn check_projection(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
         }
         check_pack_types(&prows, &a.agent_id)?;
     }
-    rebuild(&mut db)?;
+    rebuild_heads(&mut db, TARGET)?;
     let sql = format!(
         "SELECT count(*), count(DISTINCT agent_id) FROM {}",
         qualified(TARGET, HEADS)
@@ -615,7 +598,7 @@ fn check_projection(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
     )
     .contract(TAMPER_CLAUSE, "")?;
     db.batch_execute("RESET session_replication_role").env()?;
-    rebuild(&mut db)?;
+    rebuild_heads(&mut db, TARGET)?;
     let (ok, _) = heads_ok(&mut db, agent)?;
     if ok {
         return Err(CaseError::fail(format!(

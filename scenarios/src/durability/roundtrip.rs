@@ -2,14 +2,14 @@
 //! Rust oracle reading both schemas.
 
 use super::common::{
-    self, agree, apply_history, export, history_coverage, kernel_verify, oracle_diff, qualified,
-    rehydrate_ok, rows, user_schemas, ContractExt, SOURCE, TABLES, TAMPER_CLAUSE,
+    self, agree, export, history_coverage, history_db, kernel_verify, oracle_diff, qualified,
+    rehydrate_ok, rows, same_multiset, user_schemas, ContractExt, SOURCE, TABLES, TAMPER_CLAUSE,
 };
 use super::meta;
 use crate::case::{CaseError, CaseResult};
 use crate::pg::PgResultExt;
 use crate::property::declare_property;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{CaseDb, Sandbox};
 use pgconform_generators::durability::{
     arb_history, arb_tamper, EditValue, History, Tamper, TamperKind,
 };
@@ -34,6 +34,17 @@ pub fn round_trip_all(
     Ok(packs)
 }
 
+/// A fresh database holding `history`, every agent exported and rehydrated
+/// into [`TARGET`]; the packs, in agent order.
+pub fn round_tripped(
+    sandbox: &dyn Sandbox,
+    history: &History,
+) -> Result<(CaseDb, Vec<String>), CaseError> {
+    let mut db = history_db(sandbox, history)?;
+    let packs = round_trip_all(&mut db, history, TARGET)?;
+    Ok((db, packs))
+}
+
 history_property! {
     /// DUR-RT.
     RoundTrip {
@@ -49,8 +60,7 @@ history_property! {
 
 /// The check of DUR-RT.
 fn check_round_trip(sandbox: &dyn Sandbox, history: &History) -> CaseResult {
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, history)?;
+    let mut db = history_db(sandbox, history)?;
     for a in &history.agents {
         common::check_stored(&mut db, history, &a.agent_id)?;
     }
@@ -109,15 +119,14 @@ fn check_pack_digests(client: &mut Client, pack: &str, agent: &str) -> CaseResul
         ));
     }
     let source = common::oracle_multiset(client, SOURCE, agent)?;
-    let d = pgconform_oracle::diff(&source, &v.multiset());
-    if !d.is_equal() {
-        return Err(CaseError::mismatch(
-            format!("the pack of {agent} does not hold exactly the agent's source rows (oracle rendering)"),
-            "equal",
-            d.to_string(),
-        ));
-    }
-    Ok(())
+    same_multiset(
+        &source,
+        &v.multiset(),
+        format!(
+            "the pack of {agent} does not hold exactly the agent's source rows (oracle rendering)"
+        ),
+        "equal",
+    )
 }
 
 /// Input of DUR-TAMPER.
@@ -195,26 +204,16 @@ fn apply_tamper(
     let mut tx = client.transaction().env()?;
     tx.batch_execute("SET LOCAL session_replication_role = replica")
         .contract(TAMPER_CLAUSE, "")?;
-    let affected = match &tamper.kind {
-        TamperKind::Delete => {
-            tx.execute(
-                &format!("DELETE FROM {tbl} WHERE ctid = $1::text::tid"),
-                &[&v.ctid],
-            )
-            .contract(TAMPER_CLAUSE, "")?;
-            vec![v.table]
-        }
-        TamperKind::Duplicate => {
-            tx.execute(
-                &format!("INSERT INTO {tbl} (agent_id, content) SELECT agent_id, content FROM {tbl} WHERE ctid = $1::text::tid"),
-                &[&v.ctid],
-            )
-            .contract(TAMPER_CLAUSE, "")?;
-            vec![v.table]
-        }
+    let mut affected = vec![v.table];
+    // Every tamper but the edit is one statement on the victim row ($1, its ctid).
+    let statement = match &tamper.kind {
+        TamperKind::Delete => Some(format!("DELETE FROM {tbl} WHERE ctid = $1::text::tid")),
+        TamperKind::Duplicate => Some(format!(
+            "INSERT INTO {tbl} (agent_id, content) SELECT agent_id, content FROM {tbl} WHERE ctid = $1::text::tid"
+        )),
         TamperKind::Edit(edit) => {
             edit_content(&mut tx, &tbl, &v.ctid, edit)?;
-            vec![v.table]
+            None
         }
         TamperKind::MoveType { to_pick } => {
             let others: Vec<&'static str> = TABLES
@@ -223,26 +222,20 @@ fn apply_tamper(
                 .filter(|n| *n != v.table)
                 .collect();
             let dest = others[*to_pick as usize % others.len()];
-            tx.execute(
-                &format!(
-                    "WITH d AS (DELETE FROM {tbl} WHERE ctid = $1::text::tid RETURNING agent_id, content) \
-                     INSERT INTO {} (agent_id, content) SELECT agent_id, content FROM d",
-                    qualified(TARGET, dest)
-                ),
-                &[&v.ctid],
-            )
-            .contract(TAMPER_CLAUSE, "")?;
-            vec![v.table, dest]
+            affected.push(dest);
+            Some(format!(
+                "WITH d AS (DELETE FROM {tbl} WHERE ctid = $1::text::tid RETURNING agent_id, content) \
+                 INSERT INTO {} (agent_id, content) SELECT agent_id, content FROM d",
+                qualified(TARGET, dest)
+            ))
         }
-        TamperKind::MoveAgent => {
-            tx.execute(
-                &format!("UPDATE {tbl} SET agent_id = 'f0000000-0000-4000-8000-00000000000f' WHERE ctid = $1::text::tid"),
-                &[&v.ctid],
-            )
-            .contract(TAMPER_CLAUSE, "")?;
-            vec![v.table]
-        }
+        TamperKind::MoveAgent => Some(format!(
+            "UPDATE {tbl} SET agent_id = 'f0000000-0000-4000-8000-00000000000f' WHERE ctid = $1::text::tid"
+        )),
     };
+    if let Some(sql) = statement {
+        tx.execute(&sql, &[&v.ctid]).contract(TAMPER_CLAUSE, "")?;
+    }
     tx.commit().env()?;
     Ok(affected)
 }
@@ -300,9 +293,7 @@ fn tamper_detected(sandbox: &dyn Sandbox, input: &TamperCase) -> CaseResult {
             "the agent has no commits, so no row to tamper".into(),
         ));
     }
-    let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    apply_history(&mut db, &input.history)?;
-    round_trip_all(&mut db, &input.history, TARGET)?;
+    let (mut db, _) = round_tripped(sandbox, &input.history)?;
     let affected = apply_tamper(&mut db, &agent, &input.tamper)?;
     let oracle = oracle_diff(&mut db, SOURCE, TARGET, &agent)?;
     if oracle.is_ok() {
