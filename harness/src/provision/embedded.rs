@@ -89,6 +89,18 @@ fn chown_tree(path: &Path, ids: Option<(u32, u32)>) -> Result<(), ProvisionError
     }
 }
 
+/// Copy the directory tree `from` to `to` with `cp -a` (owners and modes
+/// kept: the server checks those of its data directory); whether `cp` succeeded.
+fn copy_tree(from: &Path, to: &Path) -> Result<bool, ProvisionError> {
+    Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map(|status| status.success())
+        .map_err(|e| io_err("run cp", e))
+}
+
 /// A command for a server-side program, in a process group of its own: a
 /// terminal's Ctrl-C (SIGINT to the foreground group) reaches pgconform
 /// alone, which then stops the server itself after its cases wind down.
@@ -169,14 +181,9 @@ fn template_dir(
         )));
     }
     let staged = clusters.join(format!("{key}.tmp-{}", std::process::id()));
-    let copied = Command::new("cp")
-        .arg("-a")
-        .arg(&data)
-        .arg(&staged)
-        .status()
-        .map_err(|e| io_err("run cp", e))?;
+    let copied = copy_tree(&data, &staged)?;
     let _ = std::fs::remove_dir_all(&scratch);
-    if !copied.success() {
+    if !copied {
         return Err(ProvisionError::Io(format!(
             "copying the template into {} failed",
             clusters.display()
@@ -225,13 +232,7 @@ impl Cluster {
         let data = run_dir.join("data");
         let cleanup_dir = run_dir.clone();
         let result = (|| {
-            let copied = Command::new("cp")
-                .arg("-a")
-                .arg(&template)
-                .arg(&data)
-                .status()
-                .map_err(|e| io_err("run cp", e))?;
-            if !copied.success() {
+            if !copy_tree(&template, &data)? {
                 return Err(ProvisionError::Io(format!(
                     "copying the template cluster to {} failed",
                     data.display()
