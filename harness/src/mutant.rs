@@ -110,9 +110,10 @@ pub struct MutantFile {
 /// Every `*.sql` under `dir` (recursively, sorted by path), with parsed
 /// headers whose `kills` are checked with `known`.
 pub fn discover(dir: &Path, known: impl Fn(&str) -> bool) -> Result<Vec<MutantFile>, MutantError> {
-    let mut files = Vec::new();
-    collect_sql(dir, &mut files)?;
-    files.sort();
+    let files = crate::sql_files::find(dir, |_| false).map_err(|u| MutantError::Read {
+        path: u.path,
+        source: u.source,
+    })?;
     if files.is_empty() {
         return Err(MutantError::Empty(dir.to_path_buf()));
     }
@@ -137,26 +138,6 @@ pub fn discover(dir: &Path, known: impl Fn(&str) -> bool) -> Result<Vec<MutantFi
         });
     }
     Ok(out)
-}
-
-fn collect_sql(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), MutantError> {
-    let read = |source| MutantError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.is_file() {
-        out.push(dir.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let path = entry.map_err(read)?.path();
-        if path.is_dir() {
-            collect_sql(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// The invariants to try on a mutant, in order: its `kills` first (header

@@ -132,37 +132,15 @@ pub fn load(path: &Path) -> Result<Variant, VariantError> {
 /// directories holding a MANIFEST (not searched further); or `dir` itself when
 /// it is one variant.
 pub fn discover(dir: &Path) -> Result<Vec<Variant>, VariantError> {
-    let mut paths = Vec::new();
-    if dir.is_file() || dir.join(crate::sut::MANIFEST).is_file() {
-        paths.push(dir.to_path_buf());
-    } else {
-        collect(dir, &mut paths)?;
-    }
-    paths.sort();
+    let is_sut_dir = |d: &Path| d.join(crate::sut::MANIFEST).is_file();
+    let paths = crate::sql_files::find(dir, is_sut_dir).map_err(|u| VariantError::Read {
+        path: u.path,
+        source: u.source,
+    })?;
     if paths.is_empty() {
         return Err(VariantError::Empty(dir.to_path_buf()));
     }
     paths.iter().map(|p| load(p)).collect()
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VariantError> {
-    let read = |source| VariantError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let path = entry.map_err(read)?.path();
-        if path.is_dir() {
-            if path.join(crate::sut::MANIFEST).is_file() {
-                out.push(path);
-            } else {
-                collect(&path, out)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
