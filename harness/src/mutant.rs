@@ -21,6 +21,7 @@ use crate::casefile::{case_mutant, CaseFile};
 use crate::provision::ProvisionOptions;
 use crate::sandbox::PrepareError;
 use crate::session::{Session, SessionError};
+use crate::sql_files::Unreadable;
 use pgconform_reports::{
     FailureRecord, InvariantResult, MutantOutcome, MutantStatus, RunReport, TriedInvariant, Verdict,
 };
@@ -44,13 +45,8 @@ pub struct MutantHeader {
 #[derive(Debug, thiserror::Error)]
 pub enum MutantError {
     /// Cannot read the file or directory.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// What.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] Unreadable),
     /// The header is missing a line or malformed.
     #[error("{path}: invalid mutant header: {message} (expected `-- mutant: NAME`, `-- kills: ID, ...`, `-- why: TEXT` as the first comment lines)")]
     Header {
@@ -110,16 +106,13 @@ pub struct MutantFile {
 /// Every `*.sql` under `dir` (recursively, sorted by path), with parsed
 /// headers whose `kills` are checked with `known`.
 pub fn discover(dir: &Path, known: impl Fn(&str) -> bool) -> Result<Vec<MutantFile>, MutantError> {
-    let files = crate::sql_files::find(dir, |_| false).map_err(|u| MutantError::Read {
-        path: u.path,
-        source: u.source,
-    })?;
+    let files = crate::sql_files::find(dir, |_| false)?;
     if files.is_empty() {
         return Err(MutantError::Empty(dir.to_path_buf()));
     }
     let mut out = Vec::new();
     for path in files {
-        let bytes = std::fs::read(&path).map_err(|source| MutantError::Read {
+        let bytes = std::fs::read(&path).map_err(|source| Unreadable {
             path: path.clone(),
             source,
         })?;

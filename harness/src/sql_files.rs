@@ -3,10 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-/// A directory that could not be read while searching it.
-#[derive(Debug)]
+/// A mutant or variant file, or a directory searched for them, that cannot
+/// be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
 pub struct Unreadable {
-    /// The directory.
+    /// The file or directory.
     pub path: PathBuf,
     /// Why.
     pub source: std::io::Error,
