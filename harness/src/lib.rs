@@ -13,6 +13,7 @@ pub mod runner;
 pub mod sandbox;
 pub mod session;
 pub mod signing;
+pub mod sql_files;
 pub mod sut;
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -21,6 +21,7 @@ use crate::casefile::{case_mutant, CaseFile};
 use crate::provision::ProvisionOptions;
 use crate::sandbox::PrepareError;
 use crate::session::{Session, SessionError};
+use crate::sql_files::Unreadable;
 use pgconform_reports::{
     FailureRecord, InvariantResult, MutantOutcome, MutantStatus, RunReport, TriedInvariant, Verdict,
 };
@@ -44,13 +45,8 @@ pub struct MutantHeader {
 #[derive(Debug, thiserror::Error)]
 pub enum MutantError {
     /// Cannot read the file or directory.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// What.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] Unreadable),
     /// The header is missing a line or malformed.
     #[error("{path}: invalid mutant header: {message} (expected `-- mutant: NAME`, `-- kills: ID, ...`, `-- why: TEXT` as the first comment lines)")]
     Header {
@@ -110,15 +106,13 @@ pub struct MutantFile {
 /// Every `*.sql` under `dir` (recursively, sorted by path), with parsed
 /// headers whose `kills` are checked with `known`.
 pub fn discover(dir: &Path, known: impl Fn(&str) -> bool) -> Result<Vec<MutantFile>, MutantError> {
-    let mut files = Vec::new();
-    collect_sql(dir, &mut files)?;
-    files.sort();
+    let files = crate::sql_files::find(dir, |_| false)?;
     if files.is_empty() {
         return Err(MutantError::Empty(dir.to_path_buf()));
     }
     let mut out = Vec::new();
     for path in files {
-        let bytes = std::fs::read(&path).map_err(|source| MutantError::Read {
+        let bytes = std::fs::read(&path).map_err(|source| Unreadable {
             path: path.clone(),
             source,
         })?;
@@ -137,26 +131,6 @@ pub fn discover(dir: &Path, known: impl Fn(&str) -> bool) -> Result<Vec<MutantFi
         });
     }
     Ok(out)
-}
-
-fn collect_sql(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), MutantError> {
-    let read = |source| MutantError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if dir.is_file() {
-        out.push(dir.to_path_buf());
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let path = entry.map_err(read)?.path();
-        if path.is_dir() {
-            collect_sql(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 /// The invariants to try on a mutant, in order: its `kills` first (header

@@ -8,6 +8,7 @@ pub mod pgbin;
 pub mod reaper;
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// Which backend provides the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -173,6 +174,40 @@ pub fn start(opts: &ProvisionOptions) -> Result<Server, ProvisionError> {
         db_prefix,
         _guard: guard,
     })
+}
+
+/// Wait for a server a backend has just started: try a login to database
+/// `postgres` with `config` every `poll`, from the start (no sleep before the
+/// first try), until one succeeds or `timeout` has passed. Before each try
+/// `ready_to_try` looks at the server's own signs: an error ends the wait (the
+/// server died), `false` skips this try (its socket is not there yet). On
+/// timeout the error is `timed_out`'s, given the last login error if a login
+/// was tried.
+fn wait_for_login(
+    config: &postgres::Config,
+    timeout: Duration,
+    poll: Duration,
+    mut ready_to_try: impl FnMut() -> Result<bool, ProvisionError>,
+    timed_out: impl FnOnce(Option<postgres::Error>) -> ProvisionError,
+) -> Result<(), ProvisionError> {
+    let deadline = Instant::now() + timeout;
+    let mut config = config.clone();
+    config
+        .dbname("postgres")
+        .connect_timeout(Duration::from_secs(2));
+    loop {
+        let mut login_error = None;
+        if ready_to_try()? {
+            match config.connect(postgres::NoTls) {
+                Ok(_) => return Ok(()),
+                Err(e) => login_error = Some(e),
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(timed_out(login_error));
+        }
+        std::thread::sleep(poll);
+    }
 }
 
 /// Ask the server who it is, and refuse anything but PostgreSQL 16 unless allowed.

@@ -14,6 +14,7 @@
 //! reuse the reference kernel's files by relative path) whose first comment
 //! lines are `# variant:`, `# choice:` and `# why:`.
 
+use crate::sql_files::Unreadable;
 use std::path::{Path, PathBuf};
 
 /// The parsed header of a variant.
@@ -58,13 +59,8 @@ impl Variant {
 #[derive(Debug, thiserror::Error)]
 pub enum VariantError {
     /// Cannot read the file or directory.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// What.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] Unreadable),
     /// The header is missing a line or malformed.
     #[error("{path}: invalid variant header: {message} (expected `{prefix} variant: NAME`, `{prefix} choice: CLAUSE`, `{prefix} why: TEXT` as the first comment lines)")]
     Header {
@@ -104,8 +100,8 @@ pub fn parse_header(path: &Path, text: &str) -> Result<VariantHeader, VariantErr
     Ok(header)
 }
 
-fn read(path: &Path) -> Result<String, VariantError> {
-    std::fs::read_to_string(path).map_err(|source| VariantError::Read {
+fn read(path: &Path) -> Result<String, Unreadable> {
+    std::fs::read_to_string(path).map_err(|source| Unreadable {
         path: path.to_path_buf(),
         source,
     })
@@ -132,37 +128,12 @@ pub fn load(path: &Path) -> Result<Variant, VariantError> {
 /// directories holding a MANIFEST (not searched further); or `dir` itself when
 /// it is one variant.
 pub fn discover(dir: &Path) -> Result<Vec<Variant>, VariantError> {
-    let mut paths = Vec::new();
-    if dir.is_file() || dir.join(crate::sut::MANIFEST).is_file() {
-        paths.push(dir.to_path_buf());
-    } else {
-        collect(dir, &mut paths)?;
-    }
-    paths.sort();
+    let is_sut_dir = |d: &Path| d.join(crate::sut::MANIFEST).is_file();
+    let paths = crate::sql_files::find(dir, is_sut_dir)?;
     if paths.is_empty() {
         return Err(VariantError::Empty(dir.to_path_buf()));
     }
     paths.iter().map(|p| load(p)).collect()
-}
-
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), VariantError> {
-    let read = |source| VariantError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let path = entry.map_err(read)?.path();
-        if path.is_dir() {
-            if path.join(crate::sut::MANIFEST).is_file() {
-                out.push(path);
-            } else {
-                collect(&path, out)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "sql") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

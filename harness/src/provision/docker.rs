@@ -10,7 +10,7 @@ use super::ProvisionError;
 use crate::cleanup;
 use std::net::TcpListener;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testcontainers::core::WaitFor;
 use testcontainers::runners::SyncRunner;
 use testcontainers::{GenericImage, ImageExt};
@@ -94,23 +94,19 @@ impl Container {
     }
 
     fn wait_tcp(&self, timeout: Duration) -> Result<(), ProvisionError> {
-        let deadline = Instant::now() + timeout;
-        let mut config = self.config();
-        config
-            .dbname("postgres")
-            .connect_timeout(Duration::from_secs(2));
-        loop {
-            match config.connect(postgres::NoTls) {
-                Ok(_) => return Ok(()),
-                Err(e) if Instant::now() >= deadline => {
-                    return Err(ProvisionError::Start(format!(
-                        "container on 127.0.0.1:{} never accepted a login: {e}",
-                        self.port
-                    )))
-                }
-                Err(_) => std::thread::sleep(Duration::from_millis(20)),
-            }
-        }
+        super::wait_for_login(
+            &self.config(),
+            timeout,
+            Duration::from_millis(20),
+            || Ok(true),
+            |e| {
+                let why = e.map(|e| e.to_string()).unwrap_or_default();
+                ProvisionError::Start(format!(
+                    "container on 127.0.0.1:{} never accepted a login: {why}",
+                    self.port
+                ))
+            },
+        )
     }
 
     /// Connection parameters (127.0.0.1, superuser `postgres`).

@@ -89,6 +89,18 @@ fn chown_tree(path: &Path, ids: Option<(u32, u32)>) -> Result<(), ProvisionError
     }
 }
 
+/// Copy the directory tree `from` to `to` with `cp -a` (owners and modes
+/// kept: the server checks those of its data directory); whether `cp` succeeded.
+fn copy_tree(from: &Path, to: &Path) -> Result<bool, ProvisionError> {
+    Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map(|status| status.success())
+        .map_err(|e| io_err("run cp", e))
+}
+
 /// A command for a server-side program, in a process group of its own: a
 /// terminal's Ctrl-C (SIGINT to the foreground group) reaches pgconform
 /// alone, which then stops the server itself after its cases wind down.
@@ -169,14 +181,9 @@ fn template_dir(
         )));
     }
     let staged = clusters.join(format!("{key}.tmp-{}", std::process::id()));
-    let copied = Command::new("cp")
-        .arg("-a")
-        .arg(&data)
-        .arg(&staged)
-        .status()
-        .map_err(|e| io_err("run cp", e))?;
+    let copied = copy_tree(&data, &staged)?;
     let _ = std::fs::remove_dir_all(&scratch);
-    if !copied.success() {
+    if !copied {
         return Err(ProvisionError::Io(format!(
             "copying the template into {} failed",
             clusters.display()
@@ -225,13 +232,7 @@ impl Cluster {
         let data = run_dir.join("data");
         let cleanup_dir = run_dir.clone();
         let result = (|| {
-            let copied = Command::new("cp")
-                .arg("-a")
-                .arg(&template)
-                .arg(&data)
-                .status()
-                .map_err(|e| io_err("run cp", e))?;
-            if !copied.success() {
+            if !copy_tree(&template, &data)? {
                 return Err(ProvisionError::Io(format!(
                     "copying the template cluster to {} failed",
                     data.display()
@@ -276,41 +277,28 @@ impl Cluster {
     }
 
     fn wait_ready(&mut self, timeout: Duration) -> Result<(), ProvisionError> {
-        let deadline = Instant::now() + timeout;
-        let mut config = self.config();
-        config
-            .dbname("postgres")
-            .connect_timeout(Duration::from_secs(2));
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(ProvisionError::Start(format!(
+        let config = self.config();
+        let (child, run_dir) = (&mut self.child, &self.run_dir);
+        let socket = run_dir.join(format!(".s.PGSQL.{SOCKET_PORT}"));
+        super::wait_for_login(
+            &config,
+            timeout,
+            Duration::from_millis(3),
+            || match child.try_wait() {
+                Ok(Some(status)) => Err(ProvisionError::Start(format!(
                     "postgres exited during startup ({status}): {}",
-                    self.log_tail()
-                )));
-            }
-            if self
-                .run_dir
-                .join(format!(".s.PGSQL.{SOCKET_PORT}"))
-                .exists()
-                && config.connect(postgres::NoTls).is_ok()
-            {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                return Err(ProvisionError::Start(format!(
+                    log_tail(run_dir)
+                ))),
+                _ => Ok(socket.exists()),
+            },
+            |_| {
+                ProvisionError::Start(format!(
                     "postgres did not accept connections within {}s: {}",
                     timeout.as_secs(),
-                    self.log_tail()
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(3));
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(self.run_dir.join("server.log")).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().rev().take(5).collect();
-        lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                    log_tail(run_dir)
+                ))
+            },
+        )
     }
 
     /// Connection parameters (unix socket, superuser `postgres`).
@@ -327,6 +315,13 @@ impl Cluster {
     pub fn bin_dir(&self) -> &Path {
         &self.bin
     }
+}
+
+/// The last lines of the server log in `run_dir`, joined by ` | `.
+fn log_tail(run_dir: &Path) -> String {
+    let text = std::fs::read_to_string(run_dir.join("server.log")).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().rev().take(5).collect();
+    lines.into_iter().rev().collect::<Vec<_>>().join(" | ")
 }
 
 /// Stop the postmaster `pid` (immediate shutdown, then SIGKILL) and delete `dir`.
