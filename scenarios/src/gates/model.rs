@@ -410,6 +410,28 @@ impl Model {
             .collect()
     }
 
+    /// A successful call of `command` by `actor`: `rows` appended to the
+    /// ledger of `next`, all of them belonging to the call's one run row.
+    fn accept_call(
+        &self,
+        mut next: Model,
+        outcome: Outcome,
+        rows: Vec<LedgerRow>,
+        command: &str,
+        actor: &str,
+    ) -> Step {
+        next.ledger.extend(rows.iter().cloned());
+        let run = self.run(command, actor);
+        Step::accept(
+            outcome,
+            Delta {
+                ledger: rows,
+                runs: vec![run],
+            },
+            next,
+        )
+    }
+
     fn run(&self, command: &str, actor: &str) -> RunRow {
         RunRow {
             command_name: command.to_owned(),
@@ -504,16 +526,7 @@ impl Model {
                         reason: Some(reason.clone()),
                         ..self.ledger_row(&key, "open", prev, "true", &actor)
                     };
-                    next.ledger.push(row.clone());
-                    let run = self.run(OPEN_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Opened,
-                        Delta {
-                            ledger: vec![row],
-                            runs: vec![run],
-                        },
-                        next,
-                    )
+                    self.accept_call(next, Outcome::Opened, vec![row], OPEN_COMMAND, &actor)
                 })
             }
             GateOp::Close {
@@ -549,16 +562,7 @@ impl Model {
                         reason: Some(reason.clone()),
                         ..self.ledger_row(&key, "close", prev, "false", &actor)
                     };
-                    next.ledger.push(row.clone());
-                    let run = self.run(CLOSE_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Closed,
-                        Delta {
-                            ledger: vec![row],
-                            runs: vec![run],
-                        },
-                        next,
-                    )
+                    self.accept_call(next, Outcome::Closed, vec![row], CLOSE_COMMAND, &actor)
                 })
             }
             GateOp::Watchdog { actor } => {
@@ -574,15 +578,12 @@ impl Model {
                         next.set(key, "false");
                         rows.push(self.ledger_row(key, "watchdog_close", prev, "false", &actor));
                     }
-                    next.ledger.extend(rows.iter().cloned());
-                    let run = self.run(WATCHDOG_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Watchdog(targets),
-                        Delta {
-                            ledger: rows,
-                            runs: vec![run],
-                        },
+                    self.accept_call(
                         next,
+                        Outcome::Watchdog(targets),
+                        rows,
+                        WATCHDOG_COMMAND,
+                        &actor,
                     )
                 })
             }
@@ -632,15 +633,8 @@ impl Model {
                     must.push(Code::exact("23514"));
                 }
                 decide(&must, &may, Some("choice:blank-actor"), || {
-                    let run = self.run(command, actor.as_deref().unwrap_or_default());
-                    Step::accept(
-                        Outcome::Done,
-                        Delta {
-                            ledger: Vec::new(),
-                            runs: vec![run],
-                        },
-                        self.clone(),
-                    )
+                    let actor = actor.as_deref().unwrap_or_default();
+                    self.accept_call(self.clone(), Outcome::Done, Vec::new(), command, actor)
                 })
             }
             GateOp::Rollback => {
