@@ -108,10 +108,7 @@ pub fn snap(client: &mut Client) -> Result<Snapshot, CaseError> {
             .query_one(sql, &[&keys])
             .kernel(sql)
             .map_err(|e| {
-                clause(
-                    e,
-                    "dot_config(key, value) must be readable (CONTRACT.md §4 Objects)",
-                )
+                e.prefixed("dot_config(key, value) must be readable (CONTRACT.md §4 Objects)")
             })?
             .get(0);
         s.insert(CONFIG_DATA.to_owned(), format!("gates: {gates}"));
@@ -136,17 +133,6 @@ fn snapshot_mismatch(message: &str, want: &Snapshot, got: &Snapshot) -> CaseErro
         actual: Some(d.into_iter().take(40).collect::<Vec<_>>().join("\n")),
         ..FailureDetail::default()
     }))
-}
-
-/// Prefix a kernel failure's message with the clause it breaks.
-fn clause(e: CaseError, what: &str) -> CaseError {
-    match e {
-        CaseError::Fail(mut d) => {
-            d.message = format!("{what}: {}", d.message);
-            CaseError::Fail(d)
-        }
-        other => other,
-    }
 }
 
 fn script_sql(sandbox: &dyn Sandbox, name: &str) -> Result<String, CaseError> {
@@ -195,11 +181,10 @@ fn fixture(client: &mut Client, sql: &str, key: &str) -> CaseResult {
         .kernel(sql)
         .map(|_| ())
         .map_err(|e| {
-            clause(
-            e,
-            "an operator's direct write to dot_config was refused (CONTRACT.md §4: values set by \
-             hand are the watchdog's business, not refused)",
-        )
+            e.prefixed(
+                "an operator's direct write to dot_config was refused (CONTRACT.md §4: values set by \
+                 hand are the watchdog's business, not refused)",
+            )
         })
 }
 
@@ -216,10 +201,7 @@ fn leave_open(client: &mut Client, gate: u8, how: LeaveOpen) -> CaseResult {
             let sql = "SELECT public.fn_iu_gate_open($1, '00000000-0000-4000-8000-000000000001', \
                        'pgconform', 'rollback guard probe', 3600)";
             client.execute(sql, &[&key]).kernel(sql).map_err(|e| {
-                clause(
-                    e,
-                    "a valid open was refused (CONTRACT.md §4 fn_iu_gate_open)",
-                )
+                e.prefixed("a valid open was refused (CONTRACT.md §4 fn_iu_gate_open)")
             })?;
             Ok(())
         }
@@ -458,7 +440,7 @@ fn rollback_lifecycle_holds(sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseR
     for (n, cycle) in plan.cycles.iter().enumerate() {
         lifecycle
             .cycle(&mut db, sandbox, cycle)
-            .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
+            .map_err(|e| e.prefixed(&format!("cycle {}", n + 1)))?;
     }
     Ok(())
 }
