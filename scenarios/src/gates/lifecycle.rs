@@ -125,14 +125,19 @@ fn strip_data(snap: &Snapshot, created: &BTreeSet<&String>) -> Snapshot {
         .collect()
 }
 
-fn snapshot_mismatch(message: &str, want: &Snapshot, got: &Snapshot) -> CaseError {
+/// Fail with `message` (and the first differences) unless snapshot `got`
+/// equals `want`.
+fn same_snapshot(message: &str, want: &Snapshot, got: &Snapshot) -> CaseResult {
+    if got == want {
+        return Ok(());
+    }
     let d = snapshot::diff(want, got);
-    CaseError::Fail(Box::new(FailureDetail {
+    Err(CaseError::Fail(Box::new(FailureDetail {
         message: format!("{message} ({} differences)", d.len()),
         expected: Some("identical catalog snapshot".to_owned()),
         actual: Some(d.into_iter().take(40).collect::<Vec<_>>().join("\n")),
         ..FailureDetail::default()
-    }))
+    })))
 }
 
 fn script_sql(sandbox: &dyn Sandbox, name: &str) -> Result<String, CaseError> {
@@ -276,10 +281,7 @@ fn refused_unchanged(
         return Err(CaseError::fail(accepted));
     }
     let post = snapshot::take(client, true).env()?;
-    if post != pre {
-        return Err(snapshot_mismatch(changed, &pre, &post));
-    }
-    Ok(())
+    same_snapshot(changed, &pre, &post)
 }
 
 /// What GATE-ROLLBACK's cycles are judged against.
@@ -329,25 +331,20 @@ impl Lifecycle<'_> {
             run_script(db, self.rollback)?,
         )?;
         let got = snap(db)?;
-        if got != *self.baseline {
-            return Err(snapshot_mismatch(
-                "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
-                 rollback returns the database to its exact state before gates-install)",
-                self.baseline,
-                &got,
-            ));
-        }
+        same_snapshot(
+            "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
+             rollback returns the database to its exact state before gates-install)",
+            self.baseline,
+            &got,
+        )?;
         // Nothing installed: the kernel may refuse or do nothing, but never change anything.
         let _ = run_script(db, self.rollback)?;
-        let again = snap(db)?;
-        if again != got {
-            return Err(snapshot_mismatch(
-                "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
-                 it refuses or does nothing)",
-                &got,
-                &again,
-            ));
-        }
+        same_snapshot(
+            "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
+             it refuses or does nothing)",
+            &got,
+            &snap(db)?,
+        )?;
         Ok(())
     }
 
@@ -358,15 +355,12 @@ impl Lifecycle<'_> {
             "gates-install after a rollback",
             run_script(db, self.install)?,
         )?;
-        let reinstalled = snap(db)?;
-        if strip_data(&reinstalled, self.created) != self.installed_catalog {
-            return Err(snapshot_mismatch(
-                "gates-install after a rollback does not give what the first install gave \
-                 (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
-                &self.installed_catalog,
-                &strip_data(&reinstalled, self.created),
-            ));
-        }
+        same_snapshot(
+            "gates-install after a rollback does not give what the first install gave \
+             (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
+            &self.installed_catalog,
+            &strip_data(&snap(db)?, self.created),
+        )?;
         check_fresh_install(&observe(db)?)?;
         refused_unchanged(
             db,
@@ -505,13 +499,11 @@ fn dry_run_leaves_no_trace(sandbox: &dyn Sandbox, ops: &[GateOp]) -> CaseResult 
         tx.rollback().env()?;
     }
     let after = snapshot::take(&mut db, true).env()?;
-    if after != before {
-        return Err(snapshot_mismatch(
-            "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
-            &before,
-            &after,
-        ));
-    }
+    same_snapshot(
+        "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
+        &before,
+        &after,
+    )?;
     let locks_after = session_locks(&mut db)?;
     if locks_after != locks_before {
         return Err(CaseError::mismatch(
