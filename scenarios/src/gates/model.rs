@@ -450,6 +450,14 @@ impl Model {
         );
     }
 
+    /// Set gate `key` to `value` for `actor`; the ledger row recording it
+    /// (`action`, from the value before).
+    fn flip(&mut self, key: &str, action: &'static str, value: &str, actor: &str) -> LedgerRow {
+        let prev = self.value(key).map(str::to_owned);
+        self.set(key, value);
+        self.ledger_row(key, action, prev, value, actor)
+    }
+
     fn ledger_row(
         &self,
         gate: &str,
@@ -517,14 +525,12 @@ impl Model {
                     let actor = actor.clone().unwrap_or_default();
                     let ttl = ttl.unwrap_or_default();
                     let mut next = self.clone();
-                    let prev = self.value(&key).map(str::to_owned);
-                    next.set(&key, "true");
                     let row = LedgerRow {
                         approval_id: approval.map(approval_uuid),
                         ttl_seconds: Some(ttl),
                         expires_at: Some(self.now + i64::from(ttl) * 1_000_000),
                         reason: Some(reason.clone()),
-                        ..self.ledger_row(&key, "open", prev, "true", &actor)
+                        ..next.flip(&key, "open", "true", &actor)
                     };
                     self.accept_call(next, Outcome::Opened, vec![row], OPEN_COMMAND, &actor)
                 })
@@ -556,11 +562,9 @@ impl Model {
                 decide(&must, &may, choice, || {
                     let actor = actor.clone().unwrap_or_default();
                     let mut next = self.clone();
-                    let prev = self.value(&key).map(str::to_owned);
-                    next.set(&key, "false");
                     let row = LedgerRow {
                         reason: Some(reason.clone()),
-                        ..self.ledger_row(&key, "close", prev, "false", &actor)
+                        ..next.flip(&key, "close", "false", &actor)
                     };
                     self.accept_call(next, Outcome::Closed, vec![row], CLOSE_COMMAND, &actor)
                 })
@@ -572,12 +576,10 @@ impl Model {
                     let actor = actor.clone().unwrap_or_default();
                     let targets = self.watchdog_targets();
                     let mut next = self.clone();
-                    let mut rows = Vec::with_capacity(targets.len());
-                    for key in &targets {
-                        let prev = self.value(key).map(str::to_owned);
-                        next.set(key, "false");
-                        rows.push(self.ledger_row(key, "watchdog_close", prev, "false", &actor));
-                    }
+                    let rows = targets
+                        .iter()
+                        .map(|key| next.flip(key, "watchdog_close", "false", &actor))
+                        .collect();
                     self.accept_call(
                         next,
                         Outcome::Watchdog(targets),
