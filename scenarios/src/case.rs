@@ -54,6 +54,20 @@ impl CaseError {
         self
     }
 
+    /// Prefix a kernel failure's message with `what` (`what: message`), e.g.
+    /// the clause it breaks or the step that exposed it; other variants are
+    /// returned unchanged.
+    #[must_use]
+    pub fn prefixed(self, what: &str) -> Self {
+        match self {
+            Self::Fail(mut d) => {
+                d.message = format!("{what}: {}", d.message);
+                Self::Fail(d)
+            }
+            other => other,
+        }
+    }
+
     /// An environment error from anything displayable.
     pub fn env(e: impl std::fmt::Display) -> Self {
         Self::Env(e.to_string())

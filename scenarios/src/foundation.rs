@@ -3,7 +3,7 @@
 use crate::case::{CaseError, CaseResult};
 use crate::clock;
 use crate::invariant::{Invariant, InvariantMeta, Suite};
-use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::pg::{answer, query_strings, quote_ident, Answer, PgResultExt};
 use crate::property::{boxed, declare_property, unit_strategy};
 use crate::sandbox::Sandbox;
 use crate::snapshot;
@@ -407,12 +407,7 @@ fn search_path_pinned_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {
            AND NOT coalesce(EXISTS (SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\\_path=%'), false) \
          ORDER BY 1";
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    let unpinned: Vec<String> = db
-        .query(SQL, &[])
-        .env()?
-        .into_iter()
-        .map(|r| r.get(0))
-        .collect();
+    let unpinned = query_strings(&mut db, SQL, &[])?;
     if unpinned.is_empty() {
         Ok(())
     } else {

@@ -142,6 +142,21 @@ pub fn query_json(
     row.try_get::<_, serde_json::Value>(0).kernel(sql)
 }
 
+/// The first column of every row `sql` returns, as text (a harness-side
+/// query: any error is an environment error).
+pub fn query_strings(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Vec<String>, CaseError> {
+    Ok(client
+        .query(sql, params)
+        .env()?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
 /// Quote an identifier the way `quote_ident`/`%I` does, always quoting.
 pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))

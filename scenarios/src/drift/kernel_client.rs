@@ -41,13 +41,7 @@ pub fn by_contract<T>(
     clause: &str,
     sql: &str,
 ) -> Result<T, CaseError> {
-    r.kernel(sql).map_err(|e| match e {
-        CaseError::Fail(mut d) => {
-            d.message = format!("{clause}: {}", d.message);
-            CaseError::Fail(d)
-        }
-        other => other,
-    })
+    r.kernel(sql).map_err(|e| e.prefixed(clause))
 }
 
 /// A column the contract defines: a NULL, a missing column or a wrong type

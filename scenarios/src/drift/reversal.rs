@@ -142,55 +142,96 @@ fn reversal_holds(sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
         _ => None,
     };
     let s0 = take(&mut db)?;
-    install(&mut db, &slice).kernel("install of the uninstall slice")?;
-    if let Some(m) = mutant_after_slice {
-        apply_mutant(&mut db, m)?;
-    }
+    install_slice(
+        &mut db,
+        &slice,
+        mutant_after_slice,
+        "install of the uninstall slice",
+    )?;
     let s1 = take(&mut db)?;
 
     if *history == 1 {
-        super::kernel_client::run_all(
-            &mut db,
-            &[
-                "CREATE SCHEMA pgc_rev".into(),
-                "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
-            ],
-        )?;
-        super::kernel_client::seal(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+        create_history_table(&mut db)?;
+        super::kernel_client::seal(&mut db, HISTORY_SET, &[HISTORY_SCHEMA.to_owned()])?;
         return uninstall_refused(&mut db, &uninstall);
     }
 
     run_uninstall(&mut db, &uninstall)?;
-    let s2 = take(&mut db)?;
-    if s2 != s0 {
-        return Err(CaseError::mismatch(
-            "install → uninstall does not leave the database exactly as before the slice",
-            "no difference",
-            snapshot::describe_diff(&s0, &s2, 20),
-        ));
-    }
+    same_snapshot(
+        "install → uninstall does not leave the database exactly as before the slice",
+        "no difference",
+        &s0,
+        &take(&mut db)?,
+    )?;
     reverse_order_check(&mut db, &slice, mutant_after_slice, &uninstall)?;
-    let s2b = take(&mut db)?;
-    if s2b != s0 {
-        return Err(CaseError::mismatch(
-            "the second install → uninstall does not leave the database exactly as before the slice",
-            "no difference",
-            snapshot::describe_diff(&s0, &s2b, 20),
-        ));
-    }
-    install(&mut db, &slice).kernel("reinstall of the uninstall slice after uninstall")?;
-    if let Some(m) = mutant_after_slice {
-        apply_mutant(&mut db, m)?;
-    }
-    let s3 = take(&mut db)?;
-    if s3 != s1 {
-        return Err(CaseError::mismatch(
-            "install → uninstall → install differs from the first install",
-            "no difference",
-            snapshot::describe_diff(&s1, &s3, 20),
-        ));
+    same_snapshot(
+        "the second install → uninstall does not leave the database exactly as before the slice",
+        "no difference",
+        &s0,
+        &take(&mut db)?,
+    )?;
+    install_slice(
+        &mut db,
+        &slice,
+        mutant_after_slice,
+        "reinstall of the uninstall slice after uninstall",
+    )?;
+    same_snapshot(
+        "install → uninstall → install differs from the first install",
+        "no difference",
+        &s1,
+        &take(&mut db)?,
+    )
+}
+
+/// Install the slice (a kernel failure naming `what` if it fails), then the
+/// mutant that alters the slice's objects, if any.
+fn install_slice(
+    client: &mut Client,
+    slice: &[&SqlFile],
+    mutant: Option<&SqlFile>,
+    what: &str,
+) -> CaseResult {
+    install(client, slice).kernel(what)?;
+    if let Some(m) = mutant {
+        apply_mutant(client, m)?;
     }
     Ok(())
+}
+
+/// Fail with `message` unless the snapshot `after` equals `before`
+/// (`expected` describes the equality in the failure).
+fn same_snapshot(
+    message: &str,
+    expected: &str,
+    before: &snapshot::Snapshot,
+    after: &snapshot::Snapshot,
+) -> CaseResult {
+    if after == before {
+        return Ok(());
+    }
+    Err(CaseError::mismatch(
+        message,
+        expected,
+        snapshot::describe_diff(before, after, 20),
+    ))
+}
+
+/// The schema of user data whose sealed (or activated) manifest is the
+/// history an uninstall must refuse on.
+const HISTORY_SCHEMA: &str = "pgc_rev";
+/// The manifest set sealing [`HISTORY_SCHEMA`].
+const HISTORY_SET: &str = "pgc.rev";
+
+/// Create [`HISTORY_SCHEMA`] with one table, ready to be sealed.
+fn create_history_table(db: &mut Client) -> CaseResult {
+    super::kernel_client::run_all(
+        db,
+        &[
+            format!("CREATE SCHEMA {HISTORY_SCHEMA}"),
+            format!("CREATE TABLE {HISTORY_SCHEMA}.t (a int PRIMARY KEY)"),
+        ],
+    )
 }
 
 /// `script uninstall` in a transaction of its own (CONTRACT §0), which must
@@ -220,15 +261,12 @@ fn uninstall_refused(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
         )
         .with_sql(uninstall.path.clone()));
     }
-    let after = take(db)?;
-    if before != after {
-        return Err(CaseError::mismatch(
-            "CONTRACT §2 DRIFT-REVERSAL: a refused uninstall changes nothing",
-            "no change",
-            snapshot::describe_diff(&before, &after, 20),
-        ));
-    }
-    Ok(())
+    same_snapshot(
+        "CONTRACT §2 DRIFT-REVERSAL: a refused uninstall changes nothing",
+        "no change",
+        &before,
+        &take(db)?,
+    )
 }
 
 /// An activated manifest needs rollback evidence (`seal_artifact` +
@@ -236,14 +274,8 @@ fn uninstall_refused(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
 /// this case runs on the whole installed SUT.
 fn refused_with_active_history(sandbox: &dyn Sandbox, uninstall: &SqlFile) -> CaseResult {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
-    super::kernel_client::run_all(
-        &mut db,
-        &[
-            "CREATE SCHEMA pgc_rev".into(),
-            "CREATE TABLE pgc_rev.t (a int PRIMARY KEY)".into(),
-        ],
-    )?;
-    super::kernel_client::seal_activate(&mut db, "pgc.rev", &["pgc_rev".to_owned()])?;
+    create_history_table(&mut db)?;
+    super::kernel_client::seal_activate(&mut db, HISTORY_SET, &[HISTORY_SCHEMA.to_owned()])?;
     uninstall_refused(&mut db, uninstall)
 }
 
@@ -300,10 +332,12 @@ fn reverse_order_check(
 ) -> CaseResult {
     client.batch_execute(EVT_INFRA).env()?;
     let result = (|| {
-        install(client, slice).kernel("install of the uninstall slice under event triggers")?;
-        if let Some(m) = mutant {
-            apply_mutant(client, m)?;
-        }
+        install_slice(
+            client,
+            slice,
+            mutant,
+            "install of the uninstall slice under event triggers",
+        )?;
         run_uninstall(client, uninstall)?;
         let rows = client
             .query(

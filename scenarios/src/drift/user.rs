@@ -7,7 +7,7 @@
 use super::kernel_client::{self, SET};
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
-use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::pg::{answer, query_strings, quote_ident, Answer, PgResultExt};
 use crate::property::{unit_strategy, Property};
 use crate::sandbox::{CaseDb, Sandbox};
 use pgconform_generators::drift::{DriftKind, ObjectPath};
@@ -59,20 +59,10 @@ SELECT n.nspname::text, c.relname::text, x.kind, x.name::text, x.ctype, x.backin
 fn install_user(sandbox: &dyn Sandbox, sql: &str) -> Result<(CaseDb, Vec<String>), CaseError> {
     let mut db = sandbox.fresh_db().map_err(CaseError::env)?;
     let list = "SELECT nspname::text FROM pg_namespace ORDER BY 1";
-    let before: Vec<String> = db
-        .query(list, &[])
-        .env()?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let before = query_strings(&mut db, list, &[])?;
     db.batch_execute(sql)
         .map_err(|e| CaseError::env(format!("the --schema file failed to apply: {e}")))?;
-    let after: Vec<String> = db
-        .query(list, &[])
-        .env()?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let after = query_strings(&mut db, list, &[])?;
     let schemas: Vec<String> = after.into_iter().filter(|s| !before.contains(s)).collect();
     if schemas.is_empty() {
         return Err(CaseError::env(

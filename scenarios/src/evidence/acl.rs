@@ -194,12 +194,6 @@ fn replay_restores(
     snap: uuid::Uuid,
     before: &BTreeMap<u32, ObjState>,
 ) -> CaseResult {
-    expect_accepted(
-        kernel_client::replay(&mut fx.db, snap)?,
-        "replay_owner_acl",
-        kernel_client::REPLAY_SQL,
-    )?;
-    let after = fx.all_states()?;
     let namer = |oid: u32| {
         objects
             .targets
@@ -208,7 +202,17 @@ fn replay_restores(
             .map(|i| objects.names[i].clone())
             .unwrap_or_else(|| format!("oid {oid}"))
     };
-    if let Some((exp, act)) = diff_states(before, &after, &namer) {
+    // A replay (`what`), which must be accepted, and how the owners and ACLs
+    // then differ from `before`, if they do.
+    let mut replay = |what: &str| -> Result<Option<(String, String)>, CaseError> {
+        expect_accepted(
+            kernel_client::replay(&mut fx.db, snap)?,
+            what,
+            kernel_client::REPLAY_SQL,
+        )?;
+        Ok(diff_states(before, &fx.all_states()?, &namer))
+    };
+    if let Some((exp, act)) = replay("replay_owner_acl")? {
         return Err(CaseError::mismatch(
             "after replay_owner_acl, owner or ACL differ from the snapshot".to_string(),
             exp,
@@ -217,13 +221,7 @@ fn replay_restores(
         .with_sql(kernel_client::REPLAY_SQL));
     }
     // replaying again changes nothing
-    expect_accepted(
-        kernel_client::replay(&mut fx.db, snap)?,
-        "a second replay_owner_acl",
-        kernel_client::REPLAY_SQL,
-    )?;
-    let again = fx.all_states()?;
-    if let Some((exp, act)) = diff_states(before, &again, &namer) {
+    if let Some((exp, act)) = replay("a second replay_owner_acl")? {
         return Err(CaseError::mismatch(
             "a second replay is not idempotent".to_string(),
             exp,

@@ -62,6 +62,20 @@ fn returns_sql(r: &Returns, schema: &str) -> String {
     }
 }
 
+/// Typed literals of `types`, comma-separated (a select list or an argument list).
+fn literal_list(types: impl IntoIterator<Item = SqlType>, schema: &str) -> String {
+    types
+        .into_iter()
+        .map(|t| literal(t, schema))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One row of a `RETURNS TABLE` function's columns, as literals.
+fn row_literals(cols: &[(String, SqlType)], schema: &str) -> String {
+    literal_list(cols.iter().map(|(_, t)| *t), schema)
+}
+
 fn body_sql(f: &FnSpec, schema: &str) -> String {
     let comment = format!("-- {}\n", f.note);
     let core = match (&f.lang, &f.returns) {
@@ -70,26 +84,19 @@ fn body_sql(f: &FnSpec, schema: &str) -> String {
             let l = literal(*t, schema);
             format!("SELECT {l} UNION ALL SELECT {l}")
         }
-        (Lang::Sql, Returns::Table(cols)) => format!(
-            "SELECT {}",
-            cols.iter()
-                .map(|(_, t)| literal(*t, schema))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        (Lang::Sql, Returns::Table(cols)) => format!("SELECT {}", row_literals(cols, schema)),
         (Lang::Sql, Returns::Void) => "SELECT 1".into(),
         (Lang::Plpgsql, Returns::Scalar(t)) => format!("BEGIN RETURN {}; END", literal(*t, schema)),
         (Lang::Plpgsql, Returns::SetOf(t)) => {
             let l = literal(*t, schema);
             format!("BEGIN RETURN NEXT {l}; RETURN NEXT {l}; RETURN; END")
         }
-        (Lang::Plpgsql, Returns::Table(cols)) => format!(
-            "BEGIN RETURN QUERY SELECT {}; END",
-            cols.iter()
-                .map(|(_, t)| literal(*t, schema))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        (Lang::Plpgsql, Returns::Table(cols)) => {
+            format!(
+                "BEGIN RETURN QUERY SELECT {}; END",
+                row_literals(cols, schema)
+            )
+        }
         (Lang::Plpgsql, Returns::Void) => "BEGIN PERFORM 1; END".into(),
     };
     format!("{comment}{core}")
@@ -172,10 +179,6 @@ pub fn call(f: &FnSpec, schema: &str, name: &str) -> String {
         "SELECT coalesce(array_agg(x::text), '{{}}')::text FROM {}.{}({}) AS x",
         quote_ident(schema),
         quote_ident(name),
-        f.args
-            .iter()
-            .map(|a| literal(a.ty, schema))
-            .collect::<Vec<_>>()
-            .join(", ")
+        literal_list(f.args.iter().map(|a| a.ty), schema)
     )
 }

@@ -115,15 +115,13 @@ impl Run {
             return Ok(());
         }
         let def = self.original[t].clone();
-        let pin = sha256_hex(def.as_bytes());
-        let ev = self.seal_source(def.as_bytes())?;
-        let db = &mut self.ff.fx.db;
-        expect_accepted(
-            kernel_client::restore(db, self.ff.fx.fns[t].oid, ev, &pin)?,
+        let oid = self.ff.fx.fns[t].oid;
+        self.valid_call(
+            &def,
             "restore_function",
             kernel_client::RESTORE_SQL,
+            |db, ev, pin| kernel_client::restore(db, oid, ev, pin),
         )?;
-        kernel_client::revoke(db, ev)?;
         self.stubbed[t] = false;
         Ok(())
     }
@@ -135,17 +133,32 @@ impl Run {
         }
         let def = self.def(t)?;
         self.original[t] = def.clone();
+        let oid = self.ff.fx.fns[t].oid;
+        self.valid_call(
+            &def,
+            "stub_fail_closed",
+            kernel_client::STUB_SQL,
+            |db, ev, pin| kernel_client::stub(db, oid, pin, Some(ev)),
+        )?;
+        self.stubbed[t] = true;
+        Ok(())
+    }
+
+    /// A call that must be accepted (`what`, by `sql`), made with fresh
+    /// evidence sealing the body `def` and with its pin; the evidence is
+    /// revoked afterwards.
+    fn valid_call(
+        &mut self,
+        def: &str,
+        what: &str,
+        sql: &str,
+        call: impl FnOnce(&mut postgres::Client, Uuid, &str) -> Result<Outcome, CaseError>,
+    ) -> CaseResult {
         let pin = sha256_hex(def.as_bytes());
         let ev = self.seal_source(def.as_bytes())?;
         let db = &mut self.ff.fx.db;
-        expect_accepted(
-            kernel_client::stub(db, self.ff.fx.fns[t].oid, &pin, Some(ev))?,
-            "stub_fail_closed",
-            kernel_client::STUB_SQL,
-        )?;
-        kernel_client::revoke(db, ev)?;
-        self.stubbed[t] = true;
-        Ok(())
+        expect_accepted(call(db, ev, &pin)?, what, sql)?;
+        kernel_client::revoke(db, ev)
     }
 
     /// Seal `body` as the evidence a step relies on (short-lived when the

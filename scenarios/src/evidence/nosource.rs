@@ -8,7 +8,7 @@ use super::restore::expect_accepted;
 use super::setup::FnFixture;
 use crate::case::{CaseError, CaseResult};
 use crate::invariant::{InvariantMeta, Suite};
-use crate::pg::{answer, quote_ident, Answer, PgResultExt};
+use crate::pg::{answer, query_strings, quote_ident, Answer, PgResultExt};
 use crate::property::declare_property;
 use crate::sandbox::Sandbox;
 use pgconform_generators::evidence::{arb_no_source_input, NoSourceAttempt, NoSourceInput};
@@ -202,14 +202,7 @@ fn check_owner_isolated(ff: &mut FnFixture, oid: u32, st: &ObjState, ident: &str
     const HOLDERS: &str = "SELECT r.rolname::text FROM pg_roles r \
                             WHERE NOT r.rolsuper AND has_function_privilege(r.oid, $1::oid, 'EXECUTE') \
                             ORDER BY 1";
-    let holders: Vec<String> = ff
-        .fx
-        .db
-        .query(HOLDERS, &[&oid])
-        .env()?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let holders = query_strings(&mut ff.fx.db, HOLDERS, &[&oid])?;
     let case_roles = ff.fx.role_names().to_vec();
     if holders
         .iter()
@@ -225,14 +218,7 @@ fn check_owner_isolated(ff: &mut FnFixture, oid: u32, st: &ObjState, ident: &str
     // owner isolation: no case role owns it or can act as its owner
     const ISOLATION: &str = "SELECT r.rolname::text FROM pg_roles r, pg_roles o \
                               WHERE o.rolname = $1 AND r.rolname = ANY($2) AND pg_has_role(r.oid, o.oid, 'MEMBER')";
-    let members: Vec<String> = ff
-        .fx
-        .db
-        .query(ISOLATION, &[&st.owner, &case_roles])
-        .env()?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let members = query_strings(&mut ff.fx.db, ISOLATION, &[&st.owner, &case_roles])?;
     if !members.is_empty() {
         return Err(CaseError::mismatch(
             format!("after revoke_only, case roles can act as the owner of {ident}"),

@@ -338,7 +338,7 @@ fn some_run_concurrent_and_serialisable(
     let mut concurrent_runs = 0;
     for attempt in 1..=RUNS_PER_CASE {
         let succeeded = run_plan(sandbox, plan)
-            .map_err(|e| prefix(e, &format!("run {attempt}/{RUNS_PER_CASE}")))?;
+            .map_err(|e| e.prefixed(&format!("run {attempt}/{RUNS_PER_CASE}")))?;
         if succeeded.iter().filter(|n| **n > 0).count() >= 2 {
             concurrent_runs += 1;
         } else if concurrent_runs == 0 && succeeded.iter().all(|n| *n == 0) {
@@ -467,11 +467,11 @@ fn run_plan(sandbox: &dyn Sandbox, plan: &ConcurrentPlan) -> Result<Vec<usize>, 
         .enumerate()
     {
         check_snapshot(obs, &gates)
-            .map_err(|e| prefix(e, &format!("monitor snapshot {}", n + 1)))?;
+            .map_err(|e| e.prefixed(&format!("monitor snapshot {}", n + 1)))?;
     }
     let fin = observe(&mut db)?;
-    check_rows(&results, &fin).map_err(|e| prefix(e, "final state"))?;
-    check_snapshot(&fin, &gates).map_err(|e| prefix(e, "final state"))?;
+    check_rows(&results, &fin).map_err(|e| e.prefixed("final state"))?;
+    check_snapshot(&fin, &gates).map_err(|e| e.prefixed("final state"))?;
     Ok(results
         .iter()
         .map(|calls| calls.iter().filter(|c| c.result.is_ok()).count())
@@ -495,14 +495,4 @@ fn plan_coverage(plan: &ConcurrentPlan) -> Vec<String> {
         out.insert("op:advance".to_owned());
     }
     out.into_iter().collect()
-}
-
-fn prefix(e: CaseError, what: &str) -> CaseError {
-    match e {
-        CaseError::Fail(mut d) => {
-            d.message = format!("{what}: {}", d.message);
-            CaseError::Fail(d)
-        }
-        other => other,
-    }
 }

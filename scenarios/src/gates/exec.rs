@@ -106,24 +106,41 @@ const OBJECTS_CLAUSE: &str = "CONTRACT.md §4 Objects: dot_config(key, value, up
      ttl_seconds, expires_at, actor, reason, run_id, created_at) and dot_iu_command_run(run_id, \
      command_name, actor, created_at) with the contract's types";
 
-/// Column `i` of a row read from the kernel's tables; a wrong type or an
-/// unexpected null is a kernel failure naming the clause.
-fn col<'a, T: postgres::types::FromSql<'a>>(
-    r: &'a postgres::Row,
-    i: usize,
+/// A row read from one of the protocol's tables by `sql`.
+struct TableRow<'r> {
+    row: &'r postgres::Row,
+    sql: &'r str,
+}
+
+impl TableRow<'_> {
+    /// Column `i`; a wrong type or an unexpected null is a kernel failure
+    /// naming the clause.
+    fn col<T: postgres::types::FromSqlOwned>(&self, i: usize) -> Result<T, CaseError> {
+        self.row.try_get(i).map_err(|e| {
+            CaseError::Fail(Box::new(FailureDetail {
+                message: format!(
+                    "column {} ({}) cannot be read as the contract says: {e} ({OBJECTS_CLAUSE})",
+                    i + 1,
+                    self.row.columns().get(i).map_or("?", |c| c.name())
+                ),
+                sql: Some(self.sql.to_owned()),
+                ..FailureDetail::default()
+            }))
+        })
+    }
+}
+
+/// Every row `sql` reads from one of the protocol's tables, keyed as `entry`
+/// reads it.
+fn read_map<K: Ord, V>(
+    tx: &mut postgres::Transaction<'_>,
     sql: &str,
-) -> Result<T, CaseError> {
-    r.try_get(i).map_err(|e| {
-        CaseError::Fail(Box::new(FailureDetail {
-            message: format!(
-                "column {} ({}) cannot be read as the contract says: {e} ({OBJECTS_CLAUSE})",
-                i + 1,
-                r.columns().get(i).map_or("?", |c| c.name())
-            ),
-            sql: Some(sql.to_owned()),
-            ..FailureDetail::default()
-        }))
-    })
+    entry: impl Fn(&TableRow<'_>) -> Result<(K, V), CaseError>,
+) -> Result<BTreeMap<K, V>, CaseError> {
+    read(tx, sql)?
+        .iter()
+        .map(|row| entry(&TableRow { row, sql }))
+        .collect()
 }
 
 fn read<'a>(
@@ -173,43 +190,40 @@ pub fn observe(client: &mut Client) -> Result<Observed, CaseError> {
         })));
     }
     obs.installed = true;
-    for r in read(&mut tx, CONFIG_SQL)? {
-        obs.config.insert(
-            col(&r, 0, CONFIG_SQL)?,
-            ObsConfig {
-                value: col(&r, 1, CONFIG_SQL)?,
-                updated_at: col(&r, 2, CONFIG_SQL)?,
-            },
-        );
-    }
-    for r in read(&mut tx, LEDGER_SQL)? {
-        let q = LEDGER_SQL;
+    obs.config = read_map(&mut tx, CONFIG_SQL, |r| {
+        let key = r.col(0)?;
+        let config = ObsConfig {
+            value: r.col(1)?,
+            updated_at: r.col(2)?,
+        };
+        Ok((key, config))
+    })?;
+    obs.ledger = read_map(&mut tx, LEDGER_SQL, |r| {
         let row = ObsLedger {
-            transition_id: col(&r, 0, q)?,
-            gate_key: col(&r, 1, q)?,
-            action: col(&r, 2, q)?,
-            prev_value: col(&r, 3, q)?,
-            new_value: col(&r, 4, q)?,
-            approval_id: col(&r, 5, q)?,
-            ttl_seconds: col(&r, 6, q)?,
-            expires_at: col(&r, 7, q)?,
-            actor: col(&r, 8, q)?,
-            reason: col(&r, 9, q)?,
-            run_id: col(&r, 10, q)?,
-            created_at: col(&r, 11, q)?,
+            transition_id: r.col(0)?,
+            gate_key: r.col(1)?,
+            action: r.col(2)?,
+            prev_value: r.col(3)?,
+            new_value: r.col(4)?,
+            approval_id: r.col(5)?,
+            ttl_seconds: r.col(6)?,
+            expires_at: r.col(7)?,
+            actor: r.col(8)?,
+            reason: r.col(9)?,
+            run_id: r.col(10)?,
+            created_at: r.col(11)?,
         };
-        obs.ledger.insert(row.transition_id.clone(), row);
-    }
-    for r in read(&mut tx, RUNS_SQL)? {
-        let q = RUNS_SQL;
+        Ok((row.transition_id.clone(), row))
+    })?;
+    obs.runs = read_map(&mut tx, RUNS_SQL, |r| {
         let row = ObsRun {
-            run_id: col(&r, 0, q)?,
-            command_name: col(&r, 1, q)?,
-            actor: col(&r, 2, q)?,
-            created_at: col(&r, 3, q)?,
+            run_id: r.col(0)?,
+            command_name: r.col(1)?,
+            actor: r.col(2)?,
+            created_at: r.col(3)?,
         };
-        obs.runs.insert(row.run_id.clone(), row);
-    }
+        Ok((row.run_id.clone(), row))
+    })?;
     tx.commit().env()?;
     Ok(obs)
 }

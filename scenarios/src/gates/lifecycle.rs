@@ -108,10 +108,7 @@ pub fn snap(client: &mut Client) -> Result<Snapshot, CaseError> {
             .query_one(sql, &[&keys])
             .kernel(sql)
             .map_err(|e| {
-                clause(
-                    e,
-                    "dot_config(key, value) must be readable (CONTRACT.md §4 Objects)",
-                )
+                e.prefixed("dot_config(key, value) must be readable (CONTRACT.md §4 Objects)")
             })?
             .get(0);
         s.insert(CONFIG_DATA.to_owned(), format!("gates: {gates}"));
@@ -128,25 +125,19 @@ fn strip_data(snap: &Snapshot, created: &BTreeSet<&String>) -> Snapshot {
         .collect()
 }
 
-fn snapshot_mismatch(message: &str, want: &Snapshot, got: &Snapshot) -> CaseError {
+/// Fail with `message` (and the first differences) unless snapshot `got`
+/// equals `want`.
+fn same_snapshot(message: &str, want: &Snapshot, got: &Snapshot) -> CaseResult {
+    if got == want {
+        return Ok(());
+    }
     let d = snapshot::diff(want, got);
-    CaseError::Fail(Box::new(FailureDetail {
+    Err(CaseError::Fail(Box::new(FailureDetail {
         message: format!("{message} ({} differences)", d.len()),
         expected: Some("identical catalog snapshot".to_owned()),
         actual: Some(d.into_iter().take(40).collect::<Vec<_>>().join("\n")),
         ..FailureDetail::default()
-    }))
-}
-
-/// Prefix a kernel failure's message with the clause it breaks.
-fn clause(e: CaseError, what: &str) -> CaseError {
-    match e {
-        CaseError::Fail(mut d) => {
-            d.message = format!("{what}: {}", d.message);
-            CaseError::Fail(d)
-        }
-        other => other,
-    }
+    })))
 }
 
 fn script_sql(sandbox: &dyn Sandbox, name: &str) -> Result<String, CaseError> {
@@ -195,11 +186,10 @@ fn fixture(client: &mut Client, sql: &str, key: &str) -> CaseResult {
         .kernel(sql)
         .map(|_| ())
         .map_err(|e| {
-            clause(
-            e,
-            "an operator's direct write to dot_config was refused (CONTRACT.md §4: values set by \
-             hand are the watchdog's business, not refused)",
-        )
+            e.prefixed(
+                "an operator's direct write to dot_config was refused (CONTRACT.md §4: values set by \
+                 hand are the watchdog's business, not refused)",
+            )
         })
 }
 
@@ -216,10 +206,7 @@ fn leave_open(client: &mut Client, gate: u8, how: LeaveOpen) -> CaseResult {
             let sql = "SELECT public.fn_iu_gate_open($1, '00000000-0000-4000-8000-000000000001', \
                        'pgconform', 'rollback guard probe', 3600)";
             client.execute(sql, &[&key]).kernel(sql).map_err(|e| {
-                clause(
-                    e,
-                    "a valid open was refused (CONTRACT.md §4 fn_iu_gate_open)",
-                )
+                e.prefixed("a valid open was refused (CONTRACT.md §4 fn_iu_gate_open)")
             })?;
             Ok(())
         }
@@ -294,10 +281,7 @@ fn refused_unchanged(
         return Err(CaseError::fail(accepted));
     }
     let post = snapshot::take(client, true).env()?;
-    if post != pre {
-        return Err(snapshot_mismatch(changed, &pre, &post));
-    }
-    Ok(())
+    same_snapshot(changed, &pre, &post)
 }
 
 /// What GATE-ROLLBACK's cycles are judged against.
@@ -347,25 +331,20 @@ impl Lifecycle<'_> {
             run_script(db, self.rollback)?,
         )?;
         let got = snap(db)?;
-        if got != *self.baseline {
-            return Err(snapshot_mismatch(
-                "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
-                 rollback returns the database to its exact state before gates-install)",
-                self.baseline,
-                &got,
-            ));
-        }
+        same_snapshot(
+            "after gates-rollback the database is not exactly the baseline (CONTRACT.md §4: \
+             rollback returns the database to its exact state before gates-install)",
+            self.baseline,
+            &got,
+        )?;
         // Nothing installed: the kernel may refuse or do nothing, but never change anything.
         let _ = run_script(db, self.rollback)?;
-        let again = snap(db)?;
-        if again != got {
-            return Err(snapshot_mismatch(
-                "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
-                 it refuses or does nothing)",
-                &got,
-                &again,
-            ));
-        }
+        same_snapshot(
+            "gates-rollback with nothing installed changed the database (CONTRACT.md §4: \
+             it refuses or does nothing)",
+            &got,
+            &snap(db)?,
+        )?;
         Ok(())
     }
 
@@ -376,15 +355,12 @@ impl Lifecycle<'_> {
             "gates-install after a rollback",
             run_script(db, self.install)?,
         )?;
-        let reinstalled = snap(db)?;
-        if strip_data(&reinstalled, self.created) != self.installed_catalog {
-            return Err(snapshot_mismatch(
-                "gates-install after a rollback does not give what the first install gave \
-                 (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
-                &self.installed_catalog,
-                &strip_data(&reinstalled, self.created),
-            ));
-        }
+        same_snapshot(
+            "gates-install after a rollback does not give what the first install gave \
+             (CONTRACT.md §4: install → rollback → install gives the same snapshot each time)",
+            &self.installed_catalog,
+            &strip_data(&snap(db)?, self.created),
+        )?;
         check_fresh_install(&observe(db)?)?;
         refused_unchanged(
             db,
@@ -458,7 +434,7 @@ fn rollback_lifecycle_holds(sandbox: &dyn Sandbox, plan: &RollbackPlan) -> CaseR
     for (n, cycle) in plan.cycles.iter().enumerate() {
         lifecycle
             .cycle(&mut db, sandbox, cycle)
-            .map_err(|e| clause(e, &format!("cycle {}", n + 1)))?;
+            .map_err(|e| e.prefixed(&format!("cycle {}", n + 1)))?;
     }
     Ok(())
 }
@@ -523,13 +499,11 @@ fn dry_run_leaves_no_trace(sandbox: &dyn Sandbox, ops: &[GateOp]) -> CaseResult 
         tx.rollback().env()?;
     }
     let after = snapshot::take(&mut db, true).env()?;
-    if after != before {
-        return Err(snapshot_mismatch(
-            "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
-            &before,
-            &after,
-        ));
-    }
+    same_snapshot(
+        "a rolled-back gates-install left a trace (CONTRACT.md §4 GATE-DRYRUN)",
+        &before,
+        &after,
+    )?;
     let locks_after = session_locks(&mut db)?;
     if locks_after != locks_before {
         return Err(CaseError::mismatch(

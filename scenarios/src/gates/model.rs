@@ -410,6 +410,28 @@ impl Model {
             .collect()
     }
 
+    /// A successful call of `command` by `actor`: `rows` appended to the
+    /// ledger of `next`, all of them belonging to the call's one run row.
+    fn accept_call(
+        &self,
+        mut next: Model,
+        outcome: Outcome,
+        rows: Vec<LedgerRow>,
+        command: &str,
+        actor: &str,
+    ) -> Step {
+        next.ledger.extend(rows.iter().cloned());
+        let run = self.run(command, actor);
+        Step::accept(
+            outcome,
+            Delta {
+                ledger: rows,
+                runs: vec![run],
+            },
+            next,
+        )
+    }
+
     fn run(&self, command: &str, actor: &str) -> RunRow {
         RunRow {
             command_name: command.to_owned(),
@@ -426,6 +448,14 @@ impl Model {
                 updated_at: Some(self.now),
             },
         );
+    }
+
+    /// Set gate `key` to `value` for `actor`; the ledger row recording it
+    /// (`action`, from the value before).
+    fn flip(&mut self, key: &str, action: &'static str, value: &str, actor: &str) -> LedgerRow {
+        let prev = self.value(key).map(str::to_owned);
+        self.set(key, value);
+        self.ledger_row(key, action, prev, value, actor)
     }
 
     fn ledger_row(
@@ -495,25 +525,14 @@ impl Model {
                     let actor = actor.clone().unwrap_or_default();
                     let ttl = ttl.unwrap_or_default();
                     let mut next = self.clone();
-                    let prev = self.value(&key).map(str::to_owned);
-                    next.set(&key, "true");
                     let row = LedgerRow {
                         approval_id: approval.map(approval_uuid),
                         ttl_seconds: Some(ttl),
                         expires_at: Some(self.now + i64::from(ttl) * 1_000_000),
                         reason: Some(reason.clone()),
-                        ..self.ledger_row(&key, "open", prev, "true", &actor)
+                        ..next.flip(&key, "open", "true", &actor)
                     };
-                    next.ledger.push(row.clone());
-                    let run = self.run(OPEN_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Opened,
-                        Delta {
-                            ledger: vec![row],
-                            runs: vec![run],
-                        },
-                        next,
-                    )
+                    self.accept_call(next, Outcome::Opened, vec![row], OPEN_COMMAND, &actor)
                 })
             }
             GateOp::Close {
@@ -543,22 +562,11 @@ impl Model {
                 decide(&must, &may, choice, || {
                     let actor = actor.clone().unwrap_or_default();
                     let mut next = self.clone();
-                    let prev = self.value(&key).map(str::to_owned);
-                    next.set(&key, "false");
                     let row = LedgerRow {
                         reason: Some(reason.clone()),
-                        ..self.ledger_row(&key, "close", prev, "false", &actor)
+                        ..next.flip(&key, "close", "false", &actor)
                     };
-                    next.ledger.push(row.clone());
-                    let run = self.run(CLOSE_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Closed,
-                        Delta {
-                            ledger: vec![row],
-                            runs: vec![run],
-                        },
-                        next,
-                    )
+                    self.accept_call(next, Outcome::Closed, vec![row], CLOSE_COMMAND, &actor)
                 })
             }
             GateOp::Watchdog { actor } => {
@@ -568,21 +576,16 @@ impl Model {
                     let actor = actor.clone().unwrap_or_default();
                     let targets = self.watchdog_targets();
                     let mut next = self.clone();
-                    let mut rows = Vec::with_capacity(targets.len());
-                    for key in &targets {
-                        let prev = self.value(key).map(str::to_owned);
-                        next.set(key, "false");
-                        rows.push(self.ledger_row(key, "watchdog_close", prev, "false", &actor));
-                    }
-                    next.ledger.extend(rows.iter().cloned());
-                    let run = self.run(WATCHDOG_COMMAND, &actor);
-                    Step::accept(
-                        Outcome::Watchdog(targets),
-                        Delta {
-                            ledger: rows,
-                            runs: vec![run],
-                        },
+                    let rows = targets
+                        .iter()
+                        .map(|key| next.flip(key, "watchdog_close", "false", &actor))
+                        .collect();
+                    self.accept_call(
                         next,
+                        Outcome::Watchdog(targets),
+                        rows,
+                        WATCHDOG_COMMAND,
+                        &actor,
                     )
                 })
             }
@@ -632,15 +635,8 @@ impl Model {
                     must.push(Code::exact("23514"));
                 }
                 decide(&must, &may, Some("choice:blank-actor"), || {
-                    let run = self.run(command, actor.as_deref().unwrap_or_default());
-                    Step::accept(
-                        Outcome::Done,
-                        Delta {
-                            ledger: Vec::new(),
-                            runs: vec![run],
-                        },
-                        self.clone(),
-                    )
+                    let actor = actor.as_deref().unwrap_or_default();
+                    self.accept_call(self.clone(), Outcome::Done, Vec::new(), command, actor)
                 })
             }
             GateOp::Rollback => {
