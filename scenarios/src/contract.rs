@@ -19,7 +19,7 @@ pub fn items(suite: Suite) -> Vec<ContractItem> {
         Suite::Foundation => foundation::ITEMS.to_vec(),
         Suite::Durability => durability::items(),
         Suite::Drift => drift::ITEMS.to_vec(),
-        Suite::Evidence => evidence::ITEMS.to_vec(),
+        Suite::Evidence => evidence::items(),
         Suite::Gates => gates::items(),
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::case::{CaseError, CaseResult};
 use crate::copy_stream::copy_rows;
-use crate::pg::{answer, quote_ident, quote_literal, Answer, PgResultExt};
+use crate::pg::{answer, query_strings, quote_ident, quote_literal, Answer, PgResultExt};
 use crate::sandbox::{CaseDb, Sandbox};
 use crate::snapshot::Snapshot;
 use pgconform_generators::durability::{canonical_types, Commit, History};
@@ -509,16 +509,12 @@ pub fn canonical_names() -> Vec<String> {
 
 /// Schemas of the database other than the system ones, sorted.
 pub fn user_schemas(client: &mut Client) -> Result<Vec<String>, CaseError> {
-    Ok(client
-        .query(
-            "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN ('pg_catalog','information_schema','pg_toast') \
-             AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ORDER BY 1",
-            &[],
-        )
-        .env()?
-        .into_iter()
-        .map(|r| r.get::<_, String>(0))
-        .collect())
+    query_strings(
+        client,
+        "SELECT nspname::text FROM pg_namespace WHERE nspname NOT IN ('pg_catalog','information_schema','pg_toast') \
+         AND nspname NOT LIKE 'pg\\_temp\\_%' AND nspname NOT LIKE 'pg\\_toast\\_temp\\_%' ORDER BY 1",
+        &[],
+    )
 }
 
 /// Coverage classes of a history: touched artifact types and content kinds.

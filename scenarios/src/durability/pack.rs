@@ -8,7 +8,7 @@ use super::common::{
 };
 use super::roundtrip::{round_trip_all, round_tripped, TARGET};
 use crate::case::{CaseError, CaseResult};
-use crate::pg::{quote_ident, PgResultExt};
+use crate::pg::{query_strings, quote_ident, PgResultExt};
 use crate::sandbox::Sandbox;
 use pgconform_generators::durability::{arb_history, History};
 use pgconform_oracle::DigestMultiset;
@@ -536,15 +536,11 @@ fn projection_coverage(input: &History) -> Vec<String> {
 /// The check of DUR-PROJECTION.
 fn check_projection(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
     let mut db = history_db(sandbox, h)?;
-    let projections: Vec<String> = db
-        .query(
-            "SELECT artifact_type FROM cpo.artifact_table_registry WHERE table_kind <> 'canonical' OR NOT is_canonical",
-            &[],
-        )
-        .env()?
-        .into_iter()
-        .map(|r| r.get(0))
-        .collect();
+    let projections = query_strings(
+        &mut db,
+        "SELECT artifact_type FROM cpo.artifact_table_registry WHERE table_kind <> 'canonical' OR NOT is_canonical",
+        &[],
+    )?;
     let packs = round_trip_all(&mut db, h, TARGET)?;
     for (a, pack) in h.agents.iter().zip(&packs) {
         let prows = pack_rows(&mut db, pack)?;

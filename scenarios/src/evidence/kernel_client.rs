@@ -49,21 +49,7 @@ pub const KIND_TEST_ARTIFACT: &str = "test_artifact";
 pub const STORAGE_CLASS: &str = "embedded";
 
 /// The contract columns of `qt001_cp.evidence_registry` (§3, seed 001).
-pub const REGISTRY_COLUMNS: [&str; 13] = [
-    "evidence_id",
-    "evidence_kind",
-    "storage_class",
-    "artifact_uri",
-    "artifact_sha256",
-    "artifact_size_bytes",
-    "issuer_principal_id",
-    "control_epoch",
-    "issued_at",
-    "last_readback_at",
-    "valid_until",
-    "revoked_at",
-    "supersedes_evidence_id",
-];
+pub use pgconform_contract::evidence::REGISTRY_COLUMNS;
 
 /// Clause: the registry's objects.
 pub const C_REGISTRY: &str =
