@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{assert_exit, assert_says, code, err, kernel, out, read_json, s, text, tmp};
+use common::{
+    assert_exit, assert_says, code, err, kernel, merge_args, out, read_json, s, text, tmp,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -191,6 +193,13 @@ fn run_cmd(out: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// `run_cmd` with its report signed by `k`.
+fn signed_run_cmd(out: &Path, k: &Keys, args: &[&str]) -> Command {
+    let mut c = run_cmd(out, args);
+    c.arg("--sign-key").arg(&k.secret);
+    c
+}
+
 /// `pgconform run` of SUT-SEARCH-PATH, one case, into `out`: the cheapest
 /// real report (unsigned unless a key is added).
 fn quick_run(out: &Path) -> Command {
@@ -213,18 +222,10 @@ fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
     let k = keygen(&d.join("keys"));
     let other = keygen(&d.join("other"));
     let out = d.join("run");
-    let o = exec(run_cmd(
+    let o = exec(signed_run_cmd(
         &out,
-        &[
-            "--suite",
-            "foundation",
-            "--cases",
-            "2",
-            "--seed",
-            "3",
-            "--sign-key",
-            s(&k.secret),
-        ],
+        &k,
+        &["--suite", "foundation", "--cases", "2", "--seed", "3"],
     ));
     assert_exit(&o, 0);
     let report = out.join("report.json");
@@ -299,8 +300,9 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
     let out = d.join("run");
     // A real failure: a mutant that GATE-LEDGER kills, signed by CI.
     let mutant = kernel().join("mutants/gates/close-writes-no-ledger-row.sql");
-    let o = exec(run_cmd(
+    let o = exec(signed_run_cmd(
         &out,
+        &k,
         &[
             "--mutant",
             s(&mutant),
@@ -311,8 +313,6 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
             "--no-shrink",
             "--seed",
             "1",
-            "--sign-key",
-            s(&k.secret),
         ],
     ));
     assert_eq!(code(&o), 1, "the mutant must fail GATE-LEDGER: {}", err(&o));
@@ -382,11 +382,7 @@ fn shard_cmd(out: &Path, shard: &str) -> Command {
 
 /// `pgconform report merge` of `inputs` into `out`, with `extra` flags.
 fn merge(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["report", "merge"];
-    args.extend(inputs.iter().map(|p| s(p)));
-    args.extend(["-o", s(out)]);
-    args.extend_from_slice(extra);
-    run(&args)
+    run(&merge_args(inputs, out, extra))
 }
 
 #[test]
@@ -546,16 +542,10 @@ fn prereq_minisign_the_standard_tool_accepts_the_signature() {
     let d = tmp("minisign");
     let k = keygen(&d.join("keys"));
     let out = d.join("run");
-    let o = exec(run_cmd(
+    let o = exec(signed_run_cmd(
         &out,
-        &[
-            "--invariant",
-            "SUT-CLOCK",
-            "--cases",
-            "2",
-            "--sign-key",
-            s(&k.secret),
-        ],
+        &k,
+        &["--invariant", "SUT-CLOCK", "--cases", "2"],
     ));
     assert_exit(&o, 0);
     let report = out.join("report.json");
