@@ -193,7 +193,6 @@ fn measure(
 
 /// Prints the figures as ratios to the raw sha256 baseline `t.t1`.
 fn print_timings(t: &Timings, n: usize, missing: usize, extra: usize) {
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let rate = |d: Duration, rows: usize| rows as f64 / d.as_secs_f64() / 1e6;
     let ratio = |d: Duration| d.as_secs_f64() / t.t1.as_secs_f64();
     println!(
@@ -239,21 +238,31 @@ fn print_timings(t: &Timings, n: usize, missing: usize, extra: usize) {
     print_parallel(t);
 }
 
+/// A duration in milliseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A 1-thread and a 2-thread time side by side, with the speedup.
+fn one_vs_two(p1: Duration, p2: Duration) -> String {
+    format!(
+        "{:8.1} / {:.1} ms  speedup {:.2}x",
+        ms(p1),
+        ms(p2),
+        p1.as_secs_f64() / p2.as_secs_f64()
+    )
+}
+
 /// The parallel figures: 1 against 2 threads.
 fn print_parallel(t: &Timings) {
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "(3)  multiset diff, equal, rayon 1 / 2 threads (wall, alternating, best of {}) {:8.1} / {:.1} ms  speedup {:.2}x",
+        "(3)  multiset diff, equal, rayon 1 / 2 threads (wall, alternating, best of {}) {}",
         t.alternating,
-        ms(t.t3_eq_p1),
-        ms(t.t3_eq_p2),
-        t.t3_eq_p1.as_secs_f64() / t.t3_eq_p2.as_secs_f64()
+        one_vs_two(t.t3_eq_p1, t.t3_eq_p2)
     );
     println!(
-        "(3)  multiset diff, 5 tampers, rayon 1 / 2 threads (wall, alternating)  {:8.1} / {:.1} ms  speedup {:.2}x",
-        ms(t.t3_loc_p1),
-        ms(t.t3_loc_p2),
-        t.t3_loc_p1.as_secs_f64() / t.t3_loc_p2.as_secs_f64()
+        "(3)  multiset diff, 5 tampers, rayon 1 / 2 threads (wall, alternating)  {}",
+        one_vs_two(t.t3_loc_p1, t.t3_loc_p2)
     );
     println!(
         "(3)  multiset diff, sides equal, 1 thread (wall)    {:8.1} ms  speedup of 2 threads {:.2}x",
@@ -261,10 +270,8 @@ fn print_parallel(t: &Timings) {
         t.t3_eq_w.as_secs_f64() / t.t3_eq_p2.as_secs_f64()
     );
     println!(
-        "(2+3) render+hash+diff, rayon 1 / 2 threads (wall, alternating)  {:8.1} / {:.1} ms  speedup {:.2}x",
-        ms(t.r_p1),
-        ms(t.r_p2),
-        t.r_p1.as_secs_f64() / t.r_p2.as_secs_f64()
+        "(2+3) render+hash+diff, rayon 1 / 2 threads (wall, alternating)  {}",
+        one_vs_two(t.r_p1, t.r_p2)
     );
     for (label, c1, c2) in [
         ("multiset diff, sides equal", t.cp_eq_1, t.cp_eq_2),
