@@ -115,6 +115,20 @@ pub fn run_invariant(id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult
     run_on(sb.as_ref(), id, opts)
 }
 
+/// Run invariant `id` against the bundled kernel with `opts` and assert that
+/// it passed after every case `opts` asks for (when it names a count); the
+/// result, for further checks. Panics (it is a test's assertion) otherwise.
+#[track_caller]
+pub fn assert_kernel_holds(id: &str, opts: &TestRun) -> InvariantResult {
+    let r = run_invariant(id, opts).unwrap_or_else(|e| panic!("run {id}: {e:#}"));
+    eprintln!("{}", describe(&r));
+    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
+    if let Some(cases) = opts.cases {
+        assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+    }
+    r
+}
+
 /// Run invariant `id` on an existing sandbox (`opts.mutant` is not applied:
 /// the sandbox has its kernel already).
 pub fn run_on(sandbox: &dyn Sandbox, id: &str, opts: &TestRun) -> anyhow::Result<InvariantResult> {

@@ -32,6 +32,15 @@ fn check(sut: &Path, extra: &[&str]) -> Output {
         .expect("run pgconform check")
 }
 
+/// `pgconform check` of `sut`, which must refuse it (exit 2); what it said.
+#[track_caller]
+fn check_refuses(sut: &Path) -> String {
+    let o = check(sut, &[]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    t
+}
+
 fn append(path: &Path, line: &str) {
     let mut s = std::fs::read_to_string(path).expect("read");
     s.push_str(line);
@@ -60,9 +69,7 @@ fn a_missing_script_is_refused_naming_script_and_invariant() {
             .collect();
         std::fs::write(d.join("MANIFEST"), m).expect("write");
     });
-    let o = check(&sut, &[]);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{t}");
+    let t = check_refuses(&sut);
     let line = t
         .lines()
         .find(|l| l.contains("script seal-kernel"))
@@ -91,9 +98,7 @@ fn transaction_control_in_an_install_file_is_refused_with_file_and_line() {
         .expect("read")
         .lines()
         .count();
-    let o = check(&sut, &[]);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{t}");
+    let t = check_refuses(&sut);
     let want = format!("sql/000_base.sql:{lines}: install file has a top-level `COMMIT`");
     assert!(t.contains(&want), "expected `{want}` in:\n{t}");
     assert_eq!(
@@ -114,9 +119,7 @@ fn a_missing_contract_column_is_refused_naming_column_and_clause() {
         .expect("write");
         append(&d.join("MANIFEST"), "install sql/999_rename.sql\n");
     });
-    let o = check(&sut, &[]);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{t}");
+    let t = check_refuses(&sut);
     assert!(
         t.contains("missing column run_id of table public.iu_gate_transition (contract §4)"),
         "{t}"

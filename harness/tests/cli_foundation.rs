@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{bin, err, tmp};
+use common::{assert_exit, assert_says, bin, code, err, out, run, s, text, tmp};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -92,6 +92,16 @@ fn start_long_run_of(out: &Path, id: &str, group_leader: bool) -> Child {
     child
 }
 
+/// Run `pgconform` with `args`, then `--out` and a fresh scratch directory
+/// named `out`, and wait for it.
+fn run_into(args: &[&str], out: &str) -> Output {
+    bin()
+        .args(args)
+        .args(["--out", s(&tmp(out))])
+        .output()
+        .expect("run pgconform")
+}
+
 fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
     let deadline = Instant::now() + within;
     loop {
@@ -150,8 +160,8 @@ fn foundation_run_is_green_reports_and_leaves_nothing() {
 
 #[test]
 fn unreachable_dsn_is_an_environment_error() {
-    let o = bin()
-        .args([
+    let o = run_into(
+        &[
             "run",
             "--backend",
             "dsn",
@@ -159,40 +169,29 @@ fn unreachable_dsn_is_an_environment_error() {
             "postgres://postgres@127.0.0.1:1/postgres",
             "--suite",
             "foundation",
-            "--out",
-        ])
-        .arg(tmp("dsn"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(2));
-    let e = err(&o);
-    assert!(e.contains("cannot connect to the server"), "{e}");
+        ],
+        "dsn",
+    );
+    assert_exit(&o, 2);
+    assert_says(&o, "cannot connect to the server");
 }
 
 #[test]
 fn malformed_dsn_is_a_usage_error() {
-    let o = bin()
-        .args([
-            "run",
-            "--backend",
-            "dsn",
-            "--dsn",
-            "postgres://[::",
-            "--out",
-        ])
-        .arg(tmp("baddsn"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(err(&o).contains("invalid --dsn"), "{}", err(&o));
+    let o = run_into(
+        &["run", "--backend", "dsn", "--dsn", "postgres://[::"],
+        "baddsn",
+    );
+    assert_exit(&o, 2);
+    assert_says(&o, "invalid --dsn");
 }
 
 #[test]
 fn unknown_invariant_and_suite_are_usage_errors() {
     for args in [["--invariant", "NOPE-1"], ["--suite", "nonsense"]] {
         let o = bin().arg("run").args(args).output().expect("run");
-        assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(err(&o).contains("unknown"), "{}", err(&o));
+        assert_exit(&o, 2);
+        assert_says(&o, "unknown");
     }
 }
 
@@ -210,13 +209,7 @@ fn write_sut(name: &str, files: &[(&str, &str)]) -> PathBuf {
 
 /// `pgconform run` of `suite` on the SUT at `sut`, into the scratch dir `out`.
 fn run_suite_on(sut: &Path, suite: &str, out: &str) -> Output {
-    bin()
-        .args(["run", "--suite", suite, "--sut"])
-        .arg(sut)
-        .arg("--out")
-        .arg(tmp(out))
-        .output()
-        .expect("run")
+    run_into(&["run", "--suite", suite, "--sut", s(sut)], out)
 }
 
 #[test]
@@ -232,7 +225,7 @@ fn broken_sql_is_reported_with_file_and_line() {
         ],
     );
     let o = run_suite_on(&sut, "foundation", "broken-out");
-    assert_eq!(o.status.code(), Some(2));
+    assert_exit(&o, 2);
     let e = err(&o);
     assert!(e.contains("sql/010_broken.sql:3:"), "{e}");
     assert!(e.contains("42704"), "SQLSTATE of the failure: {e}");
@@ -245,7 +238,7 @@ fn missing_contract_names_are_listed() {
         &[("sql/000_empty.sql", "CREATE SCHEMA cpo;\n")],
     );
     let o = run_suite_on(&sut, "durability", "nocontract-out");
-    assert_eq!(o.status.code(), Some(2));
+    assert_exit(&o, 2);
     let e = err(&o);
     assert!(e.contains("missing function public.kernel_now()"), "{e}");
     assert!(
@@ -257,17 +250,9 @@ fn missing_contract_names_are_listed() {
 
 #[test]
 fn missing_sut_manifest_is_a_clear_error() {
-    let o = bin()
-        .args(["run", "--sut", "/nonexistent/kernel", "--out"])
-        .arg(tmp("nosut"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        err(&o).contains("/nonexistent/kernel/MANIFEST"),
-        "{}",
-        err(&o)
-    );
+    let o = run_into(&["run", "--sut", "/nonexistent/kernel"], "nosut");
+    assert_exit(&o, 2);
+    assert_says(&o, "/nonexistent/kernel/MANIFEST");
 }
 
 /// Send SIGINT to the running `child` (to its whole process group if
@@ -339,13 +324,9 @@ fn sigkilled_run_is_reaped_by_the_next_run() {
         "a SIGKILLed run cannot clean up after itself"
     );
     assert!(postgres_running_in(&dirs[0]), "its postmaster is orphaned");
-    let o = bin()
-        .args(["run", "--invariant", "SUT-SEARCH-PATH", "--out"])
-        .arg(tmp("reaper"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(err(&o).contains("reaped orphaned cluster"), "{}", err(&o));
+    let o = run_into(&["run", "--invariant", "SUT-SEARCH-PATH"], "reaper");
+    assert_exit(&o, 0);
+    assert_says(&o, "reaped orphaned cluster");
     assert!(!dirs[0].exists(), "orphan dir reaped");
     let deadline = Instant::now() + Duration::from_secs(10);
     while postgres_running_in(&dirs[0]) && Instant::now() < deadline {
@@ -380,8 +361,8 @@ fn dsn_backend_creates_and_drops_only_its_own_databases() {
         "host={} port=5432 user=postgres dbname=postgres",
         path.display()
     );
-    let o = bin()
-        .args([
+    let o = run_into(
+        &[
             "run",
             "--backend",
             "dsn",
@@ -391,12 +372,10 @@ fn dsn_backend_creates_and_drops_only_its_own_databases() {
             "foundation",
             "--cases",
             "2",
-            "--out",
-        ])
-        .arg(tmp("dsn-ok"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        ],
+        "dsn-ok",
+    );
+    assert_exit(&o, 0);
     assert_eq!(
         list(&mut client),
         before,
@@ -422,8 +401,8 @@ fn prereq_docker_backend_runs_and_removes_its_container() {
          pulls it, or builds it from the PostgreSQL 16 binaries when no registry answers",
         docker::DEFAULT_IMAGE
     );
-    let o = bin()
-        .args([
+    let o = run_into(
+        &[
             "run",
             "--backend",
             "docker",
@@ -433,12 +412,10 @@ fn prereq_docker_backend_runs_and_removes_its_container() {
             "1",
             "--seed",
             "5",
-            "--out",
-        ])
-        .arg(tmp("docker"))
-        .output()
-        .expect("run");
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+        ],
+        "docker",
+    );
+    assert_exit(&o, 0);
     let ps = Command::new("docker")
         .args(["ps", "-aq", "--filter", "label=org.pgconform.owner"])
         .output()
@@ -472,18 +449,8 @@ fn pack_verify_and_diff_judge_real_kernel_exports_offline() {
     let a = dir.join("a.json");
     std::fs::write(&a, &pack_text).expect("write a");
 
-    let o = bin()
-        .args(["pack", "verify"])
-        .arg(&a)
-        .output()
-        .expect("verify");
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        err(&o)
-    );
+    let o = run(&["pack", "verify", s(&a)]);
+    assert_eq!(code(&o), 0, "{}", text(&o));
 
     // Edit one JSON value of one row, byte-exactly: its declared digest no
     // longer matches.
@@ -491,35 +458,18 @@ fn pack_verify_and_diff_judge_real_kernel_exports_offline() {
     let tampered = pack_text.replacen("{\"d\": 2}", "{\"d\": 3}", 1);
     let b = dir.join("b.json");
     std::fs::write(&b, tampered).expect("write b");
-    let o = bin()
-        .args(["pack", "verify"])
-        .arg(&b)
-        .output()
-        .expect("verify tampered");
+    let o = run(&["pack", "verify", s(&b)]);
     assert_eq!(o.status.code(), Some(1), "a tampered pack must not verify");
 
-    let o = bin()
-        .args(["pack", "diff"])
-        .arg(&a)
-        .arg(&a)
-        .output()
-        .expect("diff same");
+    let o = run(&["pack", "diff", s(&a), s(&a)]);
     assert_eq!(o.status.code(), Some(0));
-    let o = bin()
-        .args(["pack", "diff"])
-        .arg(&a)
-        .arg(&b)
-        .output()
-        .expect("diff");
+    let o = run(&["pack", "diff", s(&a), s(&b)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("cpo_decisions"));
+    assert!(out(&o).contains("cpo_decisions"));
 
-    std::fs::write(dir.join("bad.json"), b"{\"format\": 1").expect("write bad");
-    let o = bin()
-        .args(["pack", "verify"])
-        .arg(dir.join("bad.json"))
-        .output()
-        .expect("bad");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, b"{\"format\": 1").expect("write bad");
+    let o = run(&["pack", "verify", s(&bad)]);
     assert_eq!(o.status.code(), Some(2), "a corrupt pack is an input error");
 }
 
@@ -654,8 +604,8 @@ fn renumbered_kernel(name: &str, keep_reverses: bool) -> PathBuf {
 #[test]
 fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
     let run = |sut: &Path, out: &str| {
-        bin()
-            .args([
+        run_into(
+            &[
                 "run",
                 "--invariant",
                 "DRIFT-REVERSAL",
@@ -664,23 +614,21 @@ fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
                 "--seed",
                 "4",
                 "--sut",
-            ])
-            .arg(sut)
-            .arg("--out")
-            .arg(tmp(out))
-            .output()
-            .expect("run")
+                s(sut),
+            ],
+            out,
+        )
     };
     let declared = renumbered_kernel("renumbered", true);
     let o = run(&declared, "renumbered-out");
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_exit(&o, 0);
 
     // Without the declaration nothing says what `uninstall` reverses: an
     // environment error naming the directive, not a verdict.
     let undeclared = renumbered_kernel("renumbered-undeclared", false);
     let o = run(&undeclared, "renumbered-undeclared-out");
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), err(&o));
+    assert_exit(&o, 2);
+    let all = text(&o);
     assert!(all.contains("uninstall-reverses"), "{all}");
 
     // A declaration naming a file the manifest does not install.
@@ -692,7 +640,7 @@ fn a_kernel_numbered_its_own_way_is_judged_by_its_declared_uninstall_slice() {
     );
     std::fs::write(bad.join("MANIFEST"), manifest).expect("write");
     let o = run(&bad, "renumbered-bad-out");
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_exit(&o, 2);
     assert!(
         err(&o).contains("MANIFEST:") && err(&o).contains("sql/nope.sql"),
         "{}",

@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{assert_exit, assert_says, code, err, out, read_json, repo, run, s, tmp, write};
+use common::{
+    assert_exit, assert_says, code, err, merge_args, out, read_json, repo, run, s, tmp, write,
+};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -209,15 +211,8 @@ fn shards_merge_into_a_report_the_gate_accepts() {
         paths.push(o_dir.join("report.json"));
     }
     let merged = d.join("merged/report.json");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&paths[0]),
-        s(&paths[1]),
-        "-o",
-        s(&merged),
-        "--render",
-    ]);
+    let (first, second) = (paths[0].as_path(), paths[1].as_path());
+    let o = run(&merge_args(&[first, second], &merged, &["--render"]));
     assert_exit(&o, 0);
     assert!(d.join("merged/report.html").is_file());
     let o = run(&[
@@ -230,34 +225,19 @@ fn shards_merge_into_a_report_the_gate_accepts() {
     ]);
     assert_exit(&o, 0);
     // A shard alone is refused by the gate and, without its partner, by merge.
-    let o = run(&["gate", s(&paths[0]), "--require", "foundation"]);
+    let o = run(&["gate", s(first), "--require", "foundation"]);
     assert_exit(&o, 1);
     assert_says(&o, "shard 1/2 only");
     let partial = d.join("partial.json");
-    let o = run(&["report", "merge", s(&paths[0]), "-o", s(&partial)]);
+    let o = run(&merge_args(&[first], &partial, &[]));
     assert_exit(&o, 1);
     assert_says(&o, "incomplete: shard(s) 2 of 2 missing");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&paths[0]),
-        "-o",
-        s(&partial),
-        "--allow-incomplete",
-    ]);
+    let o = run(&merge_args(&[first], &partial, &["--allow-incomplete"]));
     assert_exit(&o, 0);
     let o = run(&["gate", s(&partial), "--require", "foundation"]);
     assert_exit(&o, 1);
     assert_says(&o, "lacks shard(s) 2/2");
-    let o = run(&[
-        "report",
-        "merge",
-        s(&paths[0]),
-        s(&paths[0]),
-        s(&paths[1]),
-        "-o",
-        s(&partial),
-    ]);
+    let o = run(&merge_args(&[first, first, second], &partial, &[]));
     assert_exit(&o, 1);
     assert_says(&o, "given more than once");
     let _ = std::fs::remove_dir_all(&d);

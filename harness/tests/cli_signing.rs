@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{assert_exit, assert_says, code, err, kernel, read_json, s, tmp};
+use common::{
+    assert_exit, assert_says, code, err, kernel, merge_args, out, read_json, s, text, tmp,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -30,13 +32,13 @@ fn record(o: &Output) {
     let mut all = OUTPUTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    all.push(String::from_utf8_lossy(&o.stdout).into_owned());
-    all.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    all.push(out(o));
+    all.push(err(o));
 }
 
 /// Run `c`, recording its output for `assert_no_secret`.
 fn exec(mut c: Command) -> Output {
-    let o = c.output().expect("run pgconform");
+    let o = c.output().expect("run command");
     record(&o);
     o
 }
@@ -62,8 +64,7 @@ fn keygen(dir: &Path) -> Keys {
     let secret = dir.join("pgconform.key");
     let text = std::fs::read_to_string(&secret).expect("secret key file");
     let secret_line = text.lines().nth(1).expect("base64 line").to_owned();
-    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
-    let id = stdout
+    let id = out(&o)
         .lines()
         .find_map(|l| l.strip_prefix("key id:"))
         .expect("key id printed")
@@ -147,21 +148,21 @@ fn assert_no_secret(keys: &Keys, dirs: &[&Path]) {
     }
 }
 
+/// `pgconform gate` of `report` against the reference kernel, requiring the
+/// foundation suite. These runs are short: the gate's case floor is not what
+/// is under test.
 fn gate(report: &Path, extra: &[&str]) -> Output {
-    let k = kernel();
-    // These runs are short: the gate's case floor is not what is under test.
-    let mut args = vec![
-        "gate",
-        s(report),
-        "--sut",
-        s(&k),
-        "--require",
-        "foundation",
-        "--min-cases",
-        "1",
-    ];
-    args.extend_from_slice(extra);
-    run(&args)
+    exec(gate_cmd(report, "foundation", "1", extra))
+}
+
+/// `pgconform gate` of `report` against the reference kernel, requiring
+/// `require` with at least `min_cases` cases, with `extra` flags.
+fn gate_cmd(report: &Path, require: &str, min_cases: &str, extra: &[&str]) -> Command {
+    let mut c = bin();
+    c.args(["gate", s(report), "--sut", s(&kernel())])
+        .args(["--require", require, "--min-cases", min_cases])
+        .args(extra);
+    c
 }
 
 #[test]
@@ -183,23 +184,26 @@ fn keygen_writes_a_private_secret_key_and_refuses_to_overwrite() {
     assert_no_secret(&k, &[&d]);
 }
 
+/// `pgconform run` of the reference kernel into `out`, quietly, with `args`
+/// choosing what runs (and how).
+fn run_cmd(out: &Path, args: &[&str]) -> Command {
+    let mut c = bin();
+    c.args(["run", "--sut", s(&kernel()), "--out", s(out), "-q"])
+        .args(args);
+    c
+}
+
+/// `run_cmd` with its report signed by `k`.
+fn signed_run_cmd(out: &Path, k: &Keys, args: &[&str]) -> Command {
+    let mut c = run_cmd(out, args);
+    c.arg("--sign-key").arg(&k.secret);
+    c
+}
+
 /// `pgconform run` of SUT-SEARCH-PATH, one case, into `out`: the cheapest
 /// real report (unsigned unless a key is added).
 fn quick_run(out: &Path) -> Command {
-    let mut c = bin();
-    c.args([
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--invariant",
-        "SUT-SEARCH-PATH",
-        "--cases",
-        "1",
-        "--out",
-        s(out),
-        "-q",
-    ]);
-    c
+    run_cmd(out, &["--invariant", "SUT-SEARCH-PATH", "--cases", "1"])
 }
 
 /// Rewrite the report at `path` with `edit` applied and its
@@ -218,22 +222,11 @@ fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
     let k = keygen(&d.join("keys"));
     let other = keygen(&d.join("other"));
     let out = d.join("run");
-    let o = run(&[
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--suite",
-        "foundation",
-        "--cases",
-        "2",
-        "--seed",
-        "3",
-        "--out",
-        s(&out),
-        "--sign-key",
-        s(&k.secret),
-        "-q",
-    ]);
+    let o = exec(signed_run_cmd(
+        &out,
+        &k,
+        &["--suite", "foundation", "--cases", "2", "--seed", "3"],
+    ));
     assert_exit(&o, 0);
     let report = out.join("report.json");
     assert!(
@@ -290,18 +283,12 @@ fn assert_unsigned_reports_are_refused(d: &Path, report: &Path, k: &Keys) {
     let o = exec(quick_run(&plain));
     assert_exit(&o, 0);
     assert!(!plain.join("report.json.minisig").exists());
-    let o = run(&[
-        "gate",
-        s(&plain.join("report.json")),
-        "--sut",
-        s(&kernel()),
-        "--min-cases",
-        "1",
-        "--require",
+    let o = exec(gate_cmd(
+        &plain.join("report.json"),
         "SUT-SEARCH-PATH",
-        "--trusted-key",
-        s(&k.public),
-    ]);
+        "1",
+        &["--trusted-key", s(&k.public)],
+    ));
     assert_exit(&o, 1);
     assert_says(&o, "the report is unsigned");
 }
@@ -313,25 +300,21 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
     let out = d.join("run");
     // A real failure: a mutant that GATE-LEDGER kills, signed by CI.
     let mutant = kernel().join("mutants/gates/close-writes-no-ledger-row.sql");
-    let o = run(&[
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--mutant",
-        s(&mutant),
-        "--invariant",
-        "GATE-LEDGER",
-        "--cases",
-        "4",
-        "--no-shrink",
-        "--seed",
-        "1",
-        "--out",
-        s(&out),
-        "--sign-key",
-        s(&k.secret),
-        "-q",
-    ]);
+    let o = exec(signed_run_cmd(
+        &out,
+        &k,
+        &[
+            "--mutant",
+            s(&mutant),
+            "--invariant",
+            "GATE-LEDGER",
+            "--cases",
+            "4",
+            "--no-shrink",
+            "--seed",
+            "1",
+        ],
+    ));
     assert_eq!(code(&o), 1, "the mutant must fail GATE-LEDGER: {}", err(&o));
     let report = out.join("report.json");
 
@@ -352,19 +335,8 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
         v["sut"] = clean["sut"].clone();
     });
 
-    let k_dir = kernel();
-    let gate_args = [
-        "gate",
-        s(&report),
-        "--sut",
-        s(&k_dir),
-        "--require",
-        "GATE-LEDGER",
-        "--min-cases",
-        "16",
-    ];
     // The unkeyed hash alone is fooled: this is why signatures exist.
-    let fooled = run(&gate_args);
+    let fooled = exec(gate_cmd(&report, "GATE-LEDGER", "16", &[]));
     assert_eq!(
         code(&fooled),
         0,
@@ -372,9 +344,12 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
         err(&fooled)
     );
     // The signature is not.
-    let mut c = bin();
-    c.args(gate_args).arg("--trusted-key").arg(&k.public);
-    let refused = exec(c);
+    let refused = exec(gate_cmd(
+        &report,
+        "GATE-LEDGER",
+        "16",
+        &["--trusted-key", s(&k.public)],
+    ));
     assert_exit(&refused, 1);
     assert_says(&refused, "does not verify");
     assert_says(&refused, "bytes changed after it was signed");
@@ -390,33 +365,24 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
 
 /// `pgconform run` of shard `shard` of the foundation suite into `out`.
 fn shard_cmd(out: &Path, shard: &str) -> Command {
-    let mut c = bin();
-    c.args([
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--suite",
-        "foundation",
-        "--cases",
-        "2",
-        "--seed",
-        "9",
-        "--shard",
-        shard,
-        "--out",
-        s(out),
-        "-q",
-    ]);
-    c
+    run_cmd(
+        out,
+        &[
+            "--suite",
+            "foundation",
+            "--cases",
+            "2",
+            "--seed",
+            "9",
+            "--shard",
+            shard,
+        ],
+    )
 }
 
 /// `pgconform report merge` of `inputs` into `out`, with `extra` flags.
 fn merge(inputs: &[&Path], out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["report", "merge"];
-    args.extend(inputs.iter().map(|p| s(p)));
-    args.extend(["-o", s(out)]);
-    args.extend_from_slice(extra);
-    run(&args)
+    run(&merge_args(inputs, out, extra))
 }
 
 #[test]
@@ -553,6 +519,13 @@ fn a_bad_key_is_refused_without_quoting_it() {
     assert_no_secret(&damaged_keys, &[&d]);
 }
 
+/// `minisign -V` of `report` with the public key `public`, its output recorded.
+fn minisign_verify(public: &Path, report: &Path) -> Output {
+    let mut c = Command::new("minisign");
+    c.arg("-V").arg("-p").arg(public).arg("-m").arg(report);
+    exec(c)
+}
+
 /// Needs the `minisign` tool: skipped by the default nextest profile (shown
 /// as SKIP), run by `--profile ci`.
 #[test]
@@ -569,53 +542,23 @@ fn prereq_minisign_the_standard_tool_accepts_the_signature() {
     let d = tmp("minisign");
     let k = keygen(&d.join("keys"));
     let out = d.join("run");
-    let o = run(&[
-        "run",
-        "--sut",
-        s(&kernel()),
-        "--invariant",
-        "SUT-CLOCK",
-        "--cases",
-        "2",
-        "--out",
-        s(&out),
-        "--sign-key",
-        s(&k.secret),
-        "-q",
-    ]);
+    let o = exec(signed_run_cmd(
+        &out,
+        &k,
+        &["--invariant", "SUT-CLOCK", "--cases", "2"],
+    ));
     assert_exit(&o, 0);
     let report = out.join("report.json");
-    let v = Command::new("minisign")
-        .arg("-V")
-        .arg("-p")
-        .arg(&k.public)
-        .arg("-m")
-        .arg(&report)
-        .output()
-        .expect("run minisign");
-    record(&v);
-    assert!(
-        v.status.success(),
-        "minisign -V refused: {}{}",
-        String::from_utf8_lossy(&v.stdout),
-        String::from_utf8_lossy(&v.stderr)
-    );
-    let said =
-        String::from_utf8_lossy(&v.stdout).into_owned() + &String::from_utf8_lossy(&v.stderr);
+    let v = minisign_verify(&k.public, &report);
+    let said = text(&v);
+    assert!(v.status.success(), "minisign -V refused: {said}");
     assert!(said.contains("integrity_sha256:"), "{said}");
     // And it refuses the report once a byte changes.
     let mut bytes = std::fs::read(&report).expect("read");
     let last = bytes.len() - 2;
     bytes[last] = b' ';
     std::fs::write(&report, bytes).expect("write");
-    let v = Command::new("minisign")
-        .arg("-V")
-        .arg("-p")
-        .arg(&k.public)
-        .arg("-m")
-        .arg(&report)
-        .output()
-        .expect("run minisign");
+    let v = minisign_verify(&k.public, &report);
     assert!(!v.status.success(), "minisign accepted a changed report");
     assert_no_secret(&k, &[&d]);
 }

@@ -75,6 +75,20 @@ fn map_of<'a>(m: &'a Mapping, key: &str) -> Option<&'a Mapping> {
     })
 }
 
+/// The `key` mapping of `m` (none: empty) as (key, value) pairs, each value's
+/// expressions substituted from `contexts`.
+fn substituted<C: FromIterator<(String, String)>>(
+    m: &Mapping,
+    key: &str,
+    contexts: &BTreeMap<String, String>,
+) -> C {
+    map_of(m, key)
+        .into_iter()
+        .flat_map(Mapping::iter)
+        .map(|(k, v)| (scalar(k), substitute(&scalar(v), contexts)))
+        .collect()
+}
+
 /// Replace every `${{ expr }}` in `text` by the value `contexts` gives the
 /// expression; an expression the contexts do not know fails the test (the
 /// model must be extended knowingly).
@@ -154,13 +168,7 @@ impl Runner {
         for (k, v) in knobs {
             contexts.insert((*k).to_owned(), v.clone());
         }
-        let workflow_env = map_of(workflow, "env")
-            .map(|env| {
-                env.iter()
-                    .map(|(k, v)| (scalar(k), substitute(&scalar(v), &contexts)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let workflow_env = substituted(workflow, "env", &contexts);
         Self {
             workspace,
             artifact,
@@ -234,13 +242,7 @@ impl Runner {
             run_contexts.extend(matrix);
             step_outputs = self.run_steps(name, job, steps, run_contexts);
         }
-        let outputs = map_of(job, "outputs")
-            .map(|outs| {
-                outs.iter()
-                    .map(|(k, v)| (scalar(k), substitute(&scalar(v), &step_outputs)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let outputs = substituted(job, "outputs", &step_outputs);
         self.done.insert(name.to_owned(), outputs);
     }
 
@@ -259,13 +261,7 @@ impl Runner {
         let github_path = files.join("path");
         std::fs::write(&summary, "").expect("summary file");
         std::fs::write(&github_path, "").expect("path file");
-        let job_env: Vec<(String, String)> = map_of(job, "env")
-            .map(|env| {
-                env.iter()
-                    .map(|(k, v)| (scalar(k), substitute(&scalar(v), &contexts)))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let job_env: Vec<(String, String)> = substituted(job, "env", &contexts);
         let mut step_outputs = BTreeMap::new();
         let mut writes_summary = false;
         for (index, step) in steps.iter().enumerate() {
@@ -288,13 +284,7 @@ impl Runner {
             std::fs::write(&output, "").expect("output file");
             let mut env = self.workflow_env.clone();
             env.extend(job_env.iter().cloned());
-            if let Some(step_env) = map_of(step, "env") {
-                env.extend(
-                    step_env
-                        .iter()
-                        .map(|(k, v)| (scalar(k), substitute(&scalar(v), &contexts))),
-                );
-            }
+            env.extend(substituted::<Vec<_>>(step, "env", &contexts));
             env.extend([
                 ("GITHUB_OUTPUT".to_owned(), output.display().to_string()),
                 ("GITHUB_PATH".to_owned(), github_path.display().to_string()),

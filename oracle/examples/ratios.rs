@@ -149,23 +149,7 @@ fn measure(
 ) -> Timings {
     let one = pool(1);
     let two = pool(2);
-    let t1 = best(repeats, || hash_both(a, b_equal));
-    let t2 = best(repeats, || render_hash_both(a, b_equal));
     let nc = noncanonical_rows(n);
-    let t2_nc = best(repeats, || render_hash_noncanonical(&nc, &nc));
-    let nc_bytes: usize = nc.iter().map(String::len).sum();
-    let t1_nc = best(repeats, || {
-        nc.iter().chain(&nc).fold(0u8, |x, t| {
-            x ^ pgconform_oracle::Digest::of_canonical(t.as_bytes()).0[0]
-        })
-    });
-    let t3_eq = best(repeats, || multiset_diff_seq(a, b_equal));
-    let t3_loc = best(repeats, || multiset_diff_seq(a, b_tampered));
-    let t3_all = best(repeats, || multiset_diff_seq(a, b_disjoint));
-    let b3_eq = best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal));
-    let b3_loc = best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered));
-    let b3_all = best_critical_path(&one, repeats, || multiset_diff_par(a, b_disjoint));
-    let t3_eq_w = best_wall(repeats, || multiset_diff_seq(a, b_equal));
     let alternating = 2 * repeats + 1;
     let (t3_eq_p1, t3_eq_p2) =
         best_wall_alternating(&one, &two, alternating, || multiset_diff_par(a, b_equal));
@@ -174,26 +158,23 @@ fn measure(
     let (r_p1, r_p2) = best_wall_alternating(&one, &two, alternating, || {
         render_multiset_diff_par(a, b_equal)
     });
-    let cp_eq_1 = best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal));
-    let cp_eq_2 = best_critical_path(&two, repeats, || multiset_diff_par(a, b_equal));
-    let cp_loc_1 = best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered));
-    let cp_loc_2 = best_critical_path(&two, repeats, || multiset_diff_par(a, b_tampered));
-    let cp_r_1 = best_critical_path(&one, repeats, || render_multiset_diff_par(a, b_equal));
-    let cp_r_2 = best_critical_path(&two, repeats, || render_multiset_diff_par(a, b_equal));
-
     Timings {
-        t1,
-        t2,
-        t2_nc,
-        nc_bytes,
-        t1_nc,
-        t3_eq,
-        t3_loc,
-        t3_all,
-        b3_eq,
-        b3_loc,
-        b3_all,
-        t3_eq_w,
+        t1: best(repeats, || hash_both(a, b_equal)),
+        t2: best(repeats, || render_hash_both(a, b_equal)),
+        t2_nc: best(repeats, || render_hash_noncanonical(&nc, &nc)),
+        nc_bytes: nc.iter().map(String::len).sum(),
+        t1_nc: best(repeats, || {
+            nc.iter().chain(&nc).fold(0u8, |x, t| {
+                x ^ pgconform_oracle::Digest::of_canonical(t.as_bytes()).0[0]
+            })
+        }),
+        t3_eq: best(repeats, || multiset_diff_seq(a, b_equal)),
+        t3_loc: best(repeats, || multiset_diff_seq(a, b_tampered)),
+        t3_all: best(repeats, || multiset_diff_seq(a, b_disjoint)),
+        b3_eq: best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal)),
+        b3_loc: best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered)),
+        b3_all: best_critical_path(&one, repeats, || multiset_diff_par(a, b_disjoint)),
+        t3_eq_w: best_wall(repeats, || multiset_diff_seq(a, b_equal)),
         alternating,
         t3_eq_p1,
         t3_eq_p2,
@@ -201,124 +182,101 @@ fn measure(
         t3_loc_p2,
         r_p1,
         r_p2,
-        cp_eq_1,
-        cp_eq_2,
-        cp_loc_1,
-        cp_loc_2,
-        cp_r_1,
-        cp_r_2,
+        cp_eq_1: best_critical_path(&one, repeats, || multiset_diff_par(a, b_equal)),
+        cp_eq_2: best_critical_path(&two, repeats, || multiset_diff_par(a, b_equal)),
+        cp_loc_1: best_critical_path(&one, repeats, || multiset_diff_par(a, b_tampered)),
+        cp_loc_2: best_critical_path(&two, repeats, || multiset_diff_par(a, b_tampered)),
+        cp_r_1: best_critical_path(&one, repeats, || render_multiset_diff_par(a, b_equal)),
+        cp_r_2: best_critical_path(&two, repeats, || render_multiset_diff_par(a, b_equal)),
     }
 }
 
 /// Prints the figures as ratios to the raw sha256 baseline `t.t1`.
 fn print_timings(t: &Timings, n: usize, missing: usize, extra: usize) {
-    let Timings {
-        t1,
-        t2,
-        t2_nc,
-        nc_bytes,
-        t1_nc,
-        t3_eq,
-        t3_loc,
-        t3_all,
-        b3_eq,
-        b3_loc,
-        b3_all,
-        ..
-    } = *t;
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let rate = |d: Duration, rows: usize| rows as f64 / d.as_secs_f64() / 1e6;
-    let ratio = |d: Duration| d.as_secs_f64() / t1.as_secs_f64();
+    let ratio = |d: Duration| d.as_secs_f64() / t.t1.as_secs_f64();
     println!(
         "(1)  sha256 of both sides' bytes, 1 thread          {:8.1} ms  {:5.2} M rows/s",
-        ms(t1),
-        rate(t1, 2 * n)
+        ms(t.t1),
+        rate(t.t1, 2 * n)
     );
     println!(
         "(2)  render + sha256, both sides, 1 thread          {:8.1} ms  ratio to (1) {:.3}",
-        ms(t2),
-        ratio(t2)
+        ms(t.t2),
+        ratio(t.t2)
     );
     println!(
         "(2') render + sha256 of non-canonical rows ({:.0} bytes), 1 thread {:8.1} ms  ratio to sha256 of those bytes {:.3}",
-        nc_bytes as f64 / n as f64,
-        ms(t2_nc),
-        t2_nc.as_secs_f64() / t1_nc.as_secs_f64()
+        t.nc_bytes as f64 / n as f64,
+        ms(t.t2_nc),
+        t.t2_nc.as_secs_f64() / t.t1_nc.as_secs_f64()
     );
     println!(
         "(3)  multiset diff (bulk API, 1-thread pool), sides equal   {:8.1} ms  ratio to (1) {:.3}",
-        ms(b3_eq),
-        ratio(b3_eq)
+        ms(t.b3_eq),
+        ratio(t.b3_eq)
     );
     println!(
         "(3)  multiset diff (bulk API, 1-thread pool), 5 tampers ({missing} missing, {extra} extra) {:8.1} ms  ratio to (1) {:.3}",
-        ms(b3_loc),
-        ratio(b3_loc)
+        ms(t.b3_loc),
+        ratio(t.b3_loc)
     );
     println!(
         "(3)  multiset diff (bulk API, 1-thread pool), every row differs {:8.1} ms  ratio to (1) {:.3}",
-        ms(b3_all),
-        ratio(b3_all)
+        ms(t.b3_all),
+        ratio(t.b3_all)
     );
     println!(
         "(3)  multiset diff (row-by-row insert API, 1 thread), equal / 5 tampers / all differ: {:.1} / {:.1} / {:.1} ms  ratios {:.3} / {:.3} / {:.3}",
-        ms(t3_eq),
-        ms(t3_loc),
-        ms(t3_all),
-        ratio(t3_eq),
-        ratio(t3_loc),
-        ratio(t3_all)
+        ms(t.t3_eq),
+        ms(t.t3_loc),
+        ms(t.t3_all),
+        ratio(t.t3_eq),
+        ratio(t.t3_loc),
+        ratio(t.t3_all)
     );
     print_parallel(t);
 }
 
+/// A duration in milliseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// A 1-thread and a 2-thread time side by side, with the speedup.
+fn one_vs_two(p1: Duration, p2: Duration) -> String {
+    format!(
+        "{:8.1} / {:.1} ms  speedup {:.2}x",
+        ms(p1),
+        ms(p2),
+        p1.as_secs_f64() / p2.as_secs_f64()
+    )
+}
+
 /// The parallel figures: 1 against 2 threads.
 fn print_parallel(t: &Timings) {
-    let Timings {
-        alternating,
-        t3_eq_p1,
-        t3_eq_p2,
-        t3_loc_p1,
-        t3_loc_p2,
-        t3_eq_w,
-        r_p1,
-        r_p2,
-        cp_eq_1,
-        cp_eq_2,
-        cp_loc_1,
-        cp_loc_2,
-        cp_r_1,
-        cp_r_2,
-        ..
-    } = *t;
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
-        "(3)  multiset diff, equal, rayon 1 / 2 threads (wall, alternating, best of {alternating}) {:8.1} / {:.1} ms  speedup {:.2}x",
-        ms(t3_eq_p1),
-        ms(t3_eq_p2),
-        t3_eq_p1.as_secs_f64() / t3_eq_p2.as_secs_f64()
+        "(3)  multiset diff, equal, rayon 1 / 2 threads (wall, alternating, best of {}) {}",
+        t.alternating,
+        one_vs_two(t.t3_eq_p1, t.t3_eq_p2)
     );
     println!(
-        "(3)  multiset diff, 5 tampers, rayon 1 / 2 threads (wall, alternating)  {:8.1} / {:.1} ms  speedup {:.2}x",
-        ms(t3_loc_p1),
-        ms(t3_loc_p2),
-        t3_loc_p1.as_secs_f64() / t3_loc_p2.as_secs_f64()
+        "(3)  multiset diff, 5 tampers, rayon 1 / 2 threads (wall, alternating)  {}",
+        one_vs_two(t.t3_loc_p1, t.t3_loc_p2)
     );
     println!(
         "(3)  multiset diff, sides equal, 1 thread (wall)    {:8.1} ms  speedup of 2 threads {:.2}x",
-        ms(t3_eq_w),
-        t3_eq_w.as_secs_f64() / t3_eq_p2.as_secs_f64()
+        ms(t.t3_eq_w),
+        t.t3_eq_w.as_secs_f64() / t.t3_eq_p2.as_secs_f64()
     );
     println!(
-        "(2+3) render+hash+diff, rayon 1 / 2 threads (wall, alternating)  {:8.1} / {:.1} ms  speedup {:.2}x",
-        ms(r_p1),
-        ms(r_p2),
-        r_p1.as_secs_f64() / r_p2.as_secs_f64()
+        "(2+3) render+hash+diff, rayon 1 / 2 threads (wall, alternating)  {}",
+        one_vs_two(t.r_p1, t.r_p2)
     );
     for (label, c1, c2) in [
-        ("multiset diff, sides equal", cp_eq_1, cp_eq_2),
-        ("multiset diff, 5 tampers", cp_loc_1, cp_loc_2),
-        ("render + hash + diff", cp_r_1, cp_r_2),
+        ("multiset diff, sides equal", t.cp_eq_1, t.cp_eq_2),
+        ("multiset diff, 5 tampers", t.cp_loc_1, t.cp_loc_2),
+        ("render + hash + diff", t.cp_r_1, t.cp_r_2),
     ] {
         println!(
             "(par) {label}: critical path (busiest thread's CPU) 1 / 2 threads {:.1} / {:.1} ms  => speedup {:.2}x",

@@ -25,22 +25,21 @@ fn model(
     source: &[(String, Digest)],
     target: &[(String, Digest)],
 ) -> BTreeMap<String, (usize, usize, Vec<Digest>, Vec<Digest>)> {
-    let mut counts: BTreeMap<String, BTreeMap<Digest, (usize, usize)>> = BTreeMap::new();
-    for (t, d) in source {
+    type Counts = BTreeMap<String, BTreeMap<Digest, (usize, usize)>>;
+    /// The (source, target) counts of `d` among rows of type `t`.
+    fn slot<'a>(counts: &'a mut Counts, t: &str, d: Digest) -> &'a mut (usize, usize) {
         counts
-            .entry(t.clone())
+            .entry(t.to_owned())
             .or_default()
-            .entry(*d)
+            .entry(d)
             .or_default()
-            .0 += 1;
+    }
+    let mut counts = Counts::new();
+    for (t, d) in source {
+        slot(&mut counts, t, *d).0 += 1;
     }
     for (t, d) in target {
-        counts
-            .entry(t.clone())
-            .or_default()
-            .entry(*d)
-            .or_default()
-            .1 += 1;
+        slot(&mut counts, t, *d).1 += 1;
     }
     counts
         .into_iter()

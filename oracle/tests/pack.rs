@@ -100,6 +100,16 @@ fn tampered(f: impl FnOnce(&mut Value)) -> String {
     v.to_string()
 }
 
+/// Move the first row of artifact type `from` to the end of type `to`.
+fn move_first_row(v: &mut Value, from: &str, to: &str) {
+    let row = v["artifacts"][from].as_array_mut().map(|a| a.remove(0));
+    if let Some(row) = row {
+        if let Some(a) = v["artifacts"][to].as_array_mut() {
+            a.push(row);
+        }
+    }
+}
+
 #[test]
 fn each_tamper_is_detected_by_verify_and_by_diff() {
     let tampers: Vec<(&str, Tamper)> = vec![
@@ -128,16 +138,7 @@ fn each_tamper_is_detected_by_verify_and_by_diff() {
         ),
         (
             "move a row to another type",
-            Box::new(|v: &mut Value| {
-                let r = v["artifacts"]["cpo_decisions"]
-                    .as_array_mut()
-                    .map(|a| a.remove(0));
-                if let Some(r) = r {
-                    if let Some(a) = v["artifacts"]["cpo_drift_events"].as_array_mut() {
-                        a.push(r);
-                    }
-                }
-            }),
+            Box::new(|v: &mut Value| move_first_row(v, "cpo_decisions", "cpo_drift_events")),
         ),
         (
             "change a declared digest",
@@ -190,16 +191,7 @@ fn mismatches_name_type_index_declared_and_computed() {
     assert_ne!(m.declared, m.computed.to_hex());
     assert!(v.to_string().contains("digest mismatch cpo_decisions[1]"));
 
-    let moved = tampered(|v| {
-        let r = v["artifacts"]["cpo_decisions"]
-            .as_array_mut()
-            .map(|a| a.remove(0));
-        if let Some(r) = r {
-            if let Some(a) = v["artifacts"]["cpo_action_logs"].as_array_mut() {
-                a.push(r);
-            }
-        }
-    });
+    let moved = tampered(|v| move_first_row(v, "cpo_decisions", "cpo_action_logs"));
     let d = diff_packs(good().as_bytes(), moved.as_bytes())
         .map_err(|e| e.to_string())
         .unwrap_or_default();

@@ -16,9 +16,7 @@ use std::time::Instant;
 #[case("DRIFT-FORWARD-ONLY", 4)]
 #[case("DRIFT-REVERSAL", 3)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(id, &TestRun::seed(2002).cases(cases)).expect("run");
-    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
-    assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+    testkit::assert_kernel_holds(id, &TestRun::seed(2002).cases(cases));
 }
 
 /// Run `id` with `opts` (None: the bundled default) and a bounded shrink time.

@@ -92,6 +92,13 @@ fn commit_rows(db: &mut postgres::Client) {
     }
 }
 
+/// The result of `step` and the seconds it took.
+fn timed<R>(step: impl FnOnce() -> R) -> (R, f64) {
+    let started = Instant::now();
+    let r = step();
+    (r, started.elapsed().as_secs_f64())
+}
+
 #[test]
 fn verify_100k_rows_kernel_vs_oracle() {
     if !enabled() {
@@ -100,59 +107,50 @@ fn verify_100k_rows_kernel_vs_oracle() {
     }
     let sb = testkit::sandbox(None).expect("sandbox");
     let mut db = sb.fresh_db().expect("db");
-    let started = Instant::now();
-    commit_rows(&mut db);
-    let commit_s = started.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    let pack: String = db
-        .query_one(
+    let ((), commit_s) = timed(|| commit_rows(&mut db));
+    let (pack, export_s) = timed(|| -> String {
+        db.query_one(
             "SELECT cpo.export_evidence_pack($1::text::uuid)::text",
             &[&AGENT],
         )
         .expect("export")
-        .get(0);
-    let export_s = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    db.query_one(
-        "SELECT cpo.rehydrate_agent($1::text::jsonb, 'bench_target')::text",
-        &[&pack],
-    )
-    .expect("rehydrate");
-    let rehydrate_s = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    let ok: bool = db
-        .query_one(
+        .get(0)
+    });
+    let (_, rehydrate_s) = timed(|| {
+        db.query_one(
+            "SELECT cpo.rehydrate_agent($1::text::jsonb, 'bench_target')::text",
+            &[&pack],
+        )
+        .expect("rehydrate")
+    });
+    let (ok, kernel_s) = timed(|| -> bool {
+        db.query_one(
             "SELECT (cpo.verify_reconstruction($1::text::uuid, 'cpo', 'bench_target') ->> 'ok')::boolean",
             &[&AGENT],
         )
         .expect("verify")
-        .get(0);
-    let kernel_s = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
-    let s = oracle_side(&mut db, "cpo");
-    let x = oracle_side(&mut db, "bench_target");
-    let d = diff(&s, &x);
-    let oracle_s = t.elapsed().as_secs_f64();
+        .get(0)
+    });
+    let ((s, d), oracle_s) = timed(|| {
+        let s = oracle_side(&mut db, "cpo");
+        let x = oracle_side(&mut db, "bench_target");
+        let d = diff(&s, &x);
+        (s, d)
+    });
 
     // The same with the two schemas streamed at once over two sessions.
     let mut other = db.connect().expect("second session");
-    let t = Instant::now();
-    let (s2, x2) = std::thread::scope(|scope| {
-        let target = scope.spawn(|| oracle_side(&mut other, "bench_target"));
-        let source = oracle_side(&mut db, "cpo");
-        (source, target.join().expect("target reader"))
+    let (d2, oracle2_s) = timed(|| {
+        let (s2, x2) = std::thread::scope(|scope| {
+            let target = scope.spawn(|| oracle_side(&mut other, "bench_target"));
+            let source = oracle_side(&mut db, "cpo");
+            (source, target.join().expect("target reader"))
+        });
+        diff(&s2, &x2)
     });
-    let d2 = diff(&s2, &x2);
-    let oracle2_s = t.elapsed().as_secs_f64();
     assert!(d2.is_ok(), "{d2}");
 
-    let t = Instant::now();
-    let v = pgconform_oracle::verify_pack(pack.as_bytes()).expect("pack");
-    let pack_s = t.elapsed().as_secs_f64();
+    let (v, pack_s) = timed(|| pgconform_oracle::verify_pack(pack.as_bytes()).expect("pack"));
 
     assert!(ok, "kernel verify not ok");
     assert!(d.is_ok(), "{d}");

@@ -3,7 +3,6 @@
 //! by one of the invariants its header names, with a small shrunk case.
 
 use pgconform::testkit::{self, describe, TestRun};
-use pgconform_reports::Verdict;
 use rstest::rstest;
 use std::path::PathBuf;
 
@@ -21,10 +20,7 @@ use std::path::PathBuf;
 #[case("DUR-HOSTILE", 12)]
 #[case("DUR-FAILCLOSED", 6)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(id, &TestRun::seed(1000).cases(cases)).expect("run");
-    eprintln!("{}", describe(&r));
-    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
-    assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+    testkit::assert_kernel_holds(id, &TestRun::seed(1000).cases(cases));
 }
 
 /// `(agents, rows)` of a shrunk durability input; `(0, 0)` when it carries

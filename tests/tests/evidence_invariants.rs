@@ -37,9 +37,7 @@ fn run(id: &str, cases: Option<u32>, mutant: Option<&Path>) -> InvariantResult {
 #[case("EVID-IMMUTABLE", 10)]
 #[case("EVID-ACL", 10)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = run(id, Some(cases), None);
-    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
-    assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+    let r = testkit::assert_kernel_holds(id, &opts(Some(cases)));
     for class in ["lang:", "security:"] {
         if id != "EVID-IMMUTABLE" {
             assert!(

@@ -21,10 +21,7 @@ use std::time::Instant;
 #[case("GATE-ROLLBACK", 4)]
 #[case("GATE-DRYRUN", 4)]
 fn kernel_holds(#[case] id: &str, #[case] cases: u32) {
-    let r = testkit::run_invariant(id, &TestRun::seed(3003).cases(cases)).expect("run");
-    eprintln!("{}", describe(&r));
-    assert_eq!(r.verdict, Verdict::Passed, "{}", describe(&r));
-    assert_eq!(r.cases, u64::from(cases), "{}", describe(&r));
+    testkit::assert_kernel_holds(id, &TestRun::seed(3003).cases(cases));
 }
 
 /// Operations in a shrunk GATE-* counterexample (1 for non-sequence inputs).

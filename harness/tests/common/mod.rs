@@ -84,6 +84,16 @@ pub fn assert_says(o: &Output, needle: &str) {
     assert!(e.contains(needle), "expected `{needle}` in:\n{e}");
 }
 
+/// The arguments of `pgconform report merge` of `inputs` into `out`, with
+/// `extra` flags.
+pub fn merge_args<'a>(inputs: &[&'a Path], out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["report", "merge"];
+    args.extend(inputs.iter().map(|p| s(p)));
+    args.extend(["-o", s(out)]);
+    args.extend_from_slice(extra);
+    args
+}
+
 /// Write `text` to `dir/name`.
 pub fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write file");
