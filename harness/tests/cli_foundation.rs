@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_exit, assert_says, bin, code, err, out, run, s, text, tmp};
+use common::{assert_exit, assert_exit_says, bin, code, err, out, run, s, text, tmp};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -172,8 +172,7 @@ fn unreachable_dsn_is_an_environment_error() {
         ],
         "dsn",
     );
-    assert_exit(&o, 2);
-    assert_says(&o, "cannot connect to the server");
+    assert_exit_says(&o, 2, "cannot connect to the server");
 }
 
 #[test]
@@ -182,16 +181,14 @@ fn malformed_dsn_is_a_usage_error() {
         &["run", "--backend", "dsn", "--dsn", "postgres://[::"],
         "baddsn",
     );
-    assert_exit(&o, 2);
-    assert_says(&o, "invalid --dsn");
+    assert_exit_says(&o, 2, "invalid --dsn");
 }
 
 #[test]
 fn unknown_invariant_and_suite_are_usage_errors() {
     for args in [["--invariant", "NOPE-1"], ["--suite", "nonsense"]] {
         let o = bin().arg("run").args(args).output().expect("run");
-        assert_exit(&o, 2);
-        assert_says(&o, "unknown");
+        assert_exit_says(&o, 2, "unknown");
     }
 }
 
@@ -251,8 +248,7 @@ fn missing_contract_names_are_listed() {
 #[test]
 fn missing_sut_manifest_is_a_clear_error() {
     let o = run_into(&["run", "--sut", "/nonexistent/kernel"], "nosut");
-    assert_exit(&o, 2);
-    assert_says(&o, "/nonexistent/kernel/MANIFEST");
+    assert_exit_says(&o, 2, "/nonexistent/kernel/MANIFEST");
 }
 
 /// Send SIGINT to the running `child` (to its whole process group if
@@ -325,8 +321,7 @@ fn sigkilled_run_is_reaped_by_the_next_run() {
     );
     assert!(postgres_running_in(&dirs[0]), "its postmaster is orphaned");
     let o = run_into(&["run", "--invariant", "SUT-SEARCH-PATH"], "reaper");
-    assert_exit(&o, 0);
-    assert_says(&o, "reaped orphaned cluster");
+    assert_exit_says(&o, 0, "reaped orphaned cluster");
     assert!(!dirs[0].exists(), "orphan dir reaped");
     let deadline = Instant::now() + Duration::from_secs(10);
     while postgres_running_in(&dirs[0]) && Instant::now() < deadline {

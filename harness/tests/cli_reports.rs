@@ -10,7 +10,7 @@
 mod common;
 
 use common::{
-    assert_exit, assert_says, code, err, merge_args, out, read_json, repo, run, s, tmp, write,
+    assert_exit, assert_exit_says, code, err, merge_args, out, read_json, repo, run, s, tmp, write,
 };
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,8 +51,11 @@ fn run_writes_every_format_and_the_gate_judges_it() {
         "SUT-CLOCK",
     ]);
     // Without --min-cases each invariant needs its default case count.
-    assert_exit(&o, 1);
-    assert_says(&o, "SUT-CLOCK: ran 3 cases, the gate requires at least 16");
+    assert_exit_says(
+        &o,
+        1,
+        "SUT-CLOCK: ran 3 cases, the gate requires at least 16",
+    );
     let o = run(&[
         "gate",
         rep,
@@ -67,25 +70,25 @@ fn run_writes_every_format_and_the_gate_judges_it() {
 
     // Default: every invariant is required.
     let o = run(&["gate", rep]);
-    assert_exit(&o, 1);
-    assert_says(&o, "DUR-RT: required but not in the report");
+    assert_exit_says(&o, 1, "DUR-RT: required but not in the report");
 
     let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--min-cases", "100"]);
-    assert_exit(&o, 1);
-    assert_says(&o, "SUT-CLOCK: ran 3 cases, the gate requires at least 100");
+    assert_exit_says(
+        &o,
+        1,
+        "SUT-CLOCK: ran 3 cases, the gate requires at least 100",
+    );
 
     let text = std::fs::read_to_string(&report).expect("report");
     let tampered = d.join("tampered.json");
     std::fs::write(&tampered, text.replacen("\"seed\": 7", "\"seed\": 8", 1)).expect("write");
     let o = run(&["gate", s(&tampered), "--require", "SUT-CLOCK"]);
-    assert_exit(&o, 1);
-    assert_says(&o, "integrity");
+    assert_exit_says(&o, 1, "integrity");
 
     let truncated = d.join("truncated.json");
     std::fs::write(&truncated, &text[..text.len() / 3]).expect("write");
     let o = run(&["gate", s(&truncated)]);
-    assert_exit(&o, 2);
-    assert_says(&o, "not valid JSON");
+    assert_exit_says(&o, 2, "not valid JSON");
 
     let o = run(&["gate", s(&d.join("absent.json"))]);
     assert_exit(&o, 2);
@@ -93,8 +96,7 @@ fn run_writes_every_format_and_the_gate_judges_it() {
     // A SUT that differs by one file.
     let other = kernel_with_one_file_changed(&d);
     let o = run(&["gate", rep, "--require", "SUT-CLOCK", "--sut", s(&other)]);
-    assert_exit(&o, 1);
-    assert_says(&o, "sql/000_base.sql (changed)");
+    assert_exit_says(&o, 1, "sql/000_base.sql (changed)");
 
     let o = run(&["report", "verify", rep]);
     assert_exit(&o, 0);
@@ -182,8 +184,7 @@ fn tap_output_and_required_coverage() {
     let md = std::fs::read_to_string(d.join("report.md")).expect("report.md");
     assert!(md.contains("**MISSING**"), "{md}");
     let o = run(&["gate", s(&d.join("report.json")), "--require", "SUT-CLOCK"]);
-    assert_exit(&o, 1);
-    assert_says(&o, "coverage class `no-such-class` of SUT-CLOCK");
+    assert_exit_says(&o, 1, "coverage class `no-such-class` of SUT-CLOCK");
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -226,20 +227,16 @@ fn shards_merge_into_a_report_the_gate_accepts() {
     assert_exit(&o, 0);
     // A shard alone is refused by the gate and, without its partner, by merge.
     let o = run(&["gate", s(first), "--require", "foundation"]);
-    assert_exit(&o, 1);
-    assert_says(&o, "shard 1/2 only");
+    assert_exit_says(&o, 1, "shard 1/2 only");
     let partial = d.join("partial.json");
     let o = run(&merge_args(&[first], &partial, &[]));
-    assert_exit(&o, 1);
-    assert_says(&o, "incomplete: shard(s) 2 of 2 missing");
+    assert_exit_says(&o, 1, "incomplete: shard(s) 2 of 2 missing");
     let o = run(&merge_args(&[first], &partial, &["--allow-incomplete"]));
     assert_exit(&o, 0);
     let o = run(&["gate", s(&partial), "--require", "foundation"]);
-    assert_exit(&o, 1);
-    assert_says(&o, "lacks shard(s) 2/2");
+    assert_exit_says(&o, 1, "lacks shard(s) 2/2");
     let o = run(&merge_args(&[first, first, second], &partial, &[]));
-    assert_exit(&o, 1);
-    assert_says(&o, "given more than once");
+    assert_exit_says(&o, 1, "given more than once");
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -286,8 +283,7 @@ fn mutant_runner_kill_matrix_and_replay() {
     // A mutant without a header is a usage error naming the file.
     write(&m, "zz-headerless.sql", "SELECT 1;\n");
     let o = run(&["mutants", "--mutants", s(&m), "--out", s(&outd), "-q"]);
-    assert_exit(&o, 2);
-    assert_says(&o, "zz-headerless.sql: invalid mutant header");
+    assert_exit_says(&o, 2, "zz-headerless.sql: invalid mutant header");
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -338,8 +334,7 @@ fn assert_kill_matrix(outd: &Path) -> serde_json::Value {
 fn assert_replay_judges_case_files(d: &Path, case: &Path) {
     // The kill's case file replays anywhere: it still fails (exit 1).
     let o = run(&["replay", s(case)]);
-    assert_exit(&o, 1);
-    assert_says(&o, "still fails, as recorded");
+    assert_exit_says(&o, 1, "still fails, as recorded");
 
     // Without the mutant (the "fixed" kernel) it no longer fails (exit 0).
     let mut v = read_json(case);
@@ -366,16 +361,14 @@ fn assert_replay_judges_case_files(d: &Path, case: &Path) {
     let edited = d.join("edited.json");
     std::fs::write(&edited, other.to_string()).expect("write");
     let o = run(&["replay", s(&edited)]);
-    assert_exit(&o, 2);
-    assert_says(&o, "edited or damaged");
+    assert_exit_says(&o, 2, "edited or damaged");
 
     // A corrupt case file is an input error (exit 2) naming the file.
     v["input"] = serde_json::json!({"edited": true});
     let corrupt = d.join("corrupt.json");
     std::fs::write(&corrupt, v.to_string()).expect("write");
     let o = run(&["replay", s(&corrupt)]);
-    assert_exit(&o, 2);
-    assert_says(&o, "corrupt.json: corrupt case file");
+    assert_exit_says(&o, 2, "corrupt.json: corrupt case file");
 }
 
 #[test]

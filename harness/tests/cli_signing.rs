@@ -11,7 +11,8 @@
 mod common;
 
 use common::{
-    assert_exit, assert_says, code, err, kernel, merge_args, out, read_json, s, text, tmp,
+    assert_exit, assert_exit_says, assert_says, code, err, kernel, merge_args, out, read_json, s,
+    text, tmp,
 };
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -179,8 +180,7 @@ fn keygen_writes_a_private_secret_key_and_refuses_to_overwrite() {
     let pubtext = std::fs::read_to_string(&k.public).expect("pub");
     assert!(pubtext.contains(&k.id), "{pubtext}");
     let again = run(&["keygen", "-o", s(&d.join("k"))]);
-    assert_exit(&again, 2);
-    assert_says(&again, "refusing to replace");
+    assert_exit_says(&again, 2, "refusing to replace");
     assert_no_secret(&k, &[&d]);
 }
 
@@ -244,8 +244,7 @@ fn signed_run_passes_and_forged_unsigned_or_foreign_reports_are_refused() {
 /// refused by a gate that trusts only `other`.
 fn assert_gate_checks_the_signer(report: &Path, k: &Keys, other: &Keys) {
     let pass = gate(report, &["--trusted-key", s(&k.public)]);
-    assert_exit(&pass, 0);
-    assert_says(&pass, "authenticity checked");
+    assert_exit_says(&pass, 0, "authenticity checked");
     let b64 = std::fs::read_to_string(&k.public).expect("pub");
     let b64 = b64.lines().nth(1).expect("base64 line");
     let pass = gate(
@@ -256,13 +255,11 @@ fn assert_gate_checks_the_signer(report: &Path, k: &Keys, other: &Keys) {
 
     // Without --trusted-key: today's gate, saying authenticity was not checked.
     let unchecked = gate(report, &[]);
-    assert_exit(&unchecked, 0);
-    assert_says(&unchecked, "authenticity NOT checked");
+    assert_exit_says(&unchecked, 0, "authenticity NOT checked");
 
     // Another key: refused, naming the signing key.
     let foreign = gate(report, &["--trusted-key", s(&other.public)]);
-    assert_exit(&foreign, 1);
-    assert_says(&foreign, &format!("signed by key {}", k.id));
+    assert_exit_says(&foreign, 1, &format!("signed by key {}", k.id));
     assert_says(&foreign, "not a --trusted-key");
 }
 
@@ -276,8 +273,7 @@ fn assert_unsigned_reports_are_refused(d: &Path, report: &Path, k: &Keys) {
         &unsigned_dir.join("report.json"),
         &["--trusted-key", s(&k.public)],
     );
-    assert_exit(&unsigned, 1);
-    assert_says(&unsigned, "unsigned");
+    assert_exit_says(&unsigned, 1, "unsigned");
 
     let plain = d.join("plain");
     let o = exec(quick_run(&plain));
@@ -289,8 +285,7 @@ fn assert_unsigned_reports_are_refused(d: &Path, report: &Path, k: &Keys) {
         "1",
         &["--trusted-key", s(&k.public)],
     ));
-    assert_exit(&o, 1);
-    assert_says(&o, "the report is unsigned");
+    assert_exit_says(&o, 1, "the report is unsigned");
 }
 
 #[test]
@@ -350,8 +345,7 @@ fn a_failing_report_re_sealed_by_a_forger_is_refused() {
         "16",
         &["--trusted-key", s(&k.public)],
     ));
-    assert_exit(&refused, 1);
-    assert_says(&refused, "does not verify");
+    assert_exit_says(&refused, 1, "does not verify");
     assert_says(&refused, "bytes changed after it was signed");
     let e = err(&refused);
     assert!(
@@ -415,8 +409,7 @@ fn a_signed_sharded_run_merged_and_re_signed_passes() {
         assert_eq!(sh["signature"]["verified"], true, "{sh}");
     }
     let pass = gate(&merged, &["--trusted-key", s(&k.public)]);
-    assert_exit(&pass, 0);
-    assert_says(&pass, "all 2 shards");
+    assert_exit_says(&pass, 0, "all 2 shards");
 
     assert_badly_signed_merges_are_refused(&d, (&ra, &rb), &k, &other);
     assert_no_secret(&k, &[&d]);
@@ -437,8 +430,7 @@ fn assert_badly_signed_merges_are_refused(
     let o = merge(&[ra, rb], &unsigned_merge, &["--trusted-key", s(&k.public)]);
     assert_exit(&o, 0);
     let refused = gate(&unsigned_merge, &["--trusted-key", s(&k.public)]);
-    assert_exit(&refused, 1);
-    assert_says(&refused, "unsigned");
+    assert_exit_says(&refused, 1, "unsigned");
 
     // A signed merge of an unsigned shard: refused, naming the shard.
     let plain = d.join("plain2");
@@ -451,15 +443,13 @@ fn assert_badly_signed_merges_are_refused(
     );
     assert_exit(&o, 0);
     let refused = gate(&mixed, &["--trusted-key", s(&k.public)]);
-    assert_exit(&refused, 1);
-    assert_says(&refused, "shard 2/2 of the merge was not signed");
+    assert_exit_says(&refused, 1, "shard 2/2 of the merge was not signed");
 
     // A merge signed by a key the shards' signer does not share, which was
     // not told to trust the shards' key: merged unverified, and refused.
     let foreign = d.join("merged-foreign/report.json");
     let o = merge(&[ra, rb], &foreign, &["--sign-key", s(&other.secret)]);
-    assert_exit(&o, 0);
-    assert_says(&o, "does not trust");
+    assert_exit_says(&o, 0, "does not trust");
     let trust_both = [
         "--trusted-key",
         s(&k.public),
@@ -467,15 +457,13 @@ fn assert_badly_signed_merges_are_refused(
         s(&other.public),
     ];
     let refused = gate(&foreign, &trust_both);
-    assert_exit(&refused, 1);
-    assert_says(&refused, "the merge did not verify it");
+    assert_exit_says(&refused, 1, "the merge did not verify it");
 
     // A shard edited and re-sealed after signing: the merge refuses it.
     reseal(rb, |v| v["duration_ms"] = 1.into());
     let tampered = d.join("merged-tampered/report.json");
     let o = merge(&[ra, rb], &tampered, &["--sign-key", s(&k.secret)]);
-    assert_exit(&o, 1);
-    assert_says(&o, "does not verify");
+    assert_exit_says(&o, 1, "does not verify");
 }
 
 #[test]
@@ -491,8 +479,7 @@ fn a_bad_key_is_refused_without_quoting_it() {
     let mut c = quick_run(&d.join("out"));
     c.env("PGCONFORM_SIGN_KEY", &damaged);
     let o = exec(c);
-    assert_exit(&o, 2);
-    assert_says(&o, "$PGCONFORM_SIGN_KEY");
+    assert_exit_says(&o, 2, "$PGCONFORM_SIGN_KEY");
     assert!(
         !d.join("out/report.json").exists(),
         "refused before the run"

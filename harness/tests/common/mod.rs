@@ -84,6 +84,14 @@ pub fn assert_says(o: &Output, needle: &str) {
     assert!(e.contains(needle), "expected `{needle}` in:\n{e}");
 }
 
+/// Assert that the command exited with `want` and that its stderr contains
+/// `needle`: the usual "refused with this code, saying why".
+#[track_caller]
+pub fn assert_exit_says(o: &Output, want: i32, needle: &str) {
+    assert_exit(o, want);
+    assert_says(o, needle);
+}
+
 /// The arguments of `pgconform report merge` of `inputs` into `out`, with
 /// `extra` flags.
 pub fn merge_args<'a>(inputs: &[&'a Path], out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
