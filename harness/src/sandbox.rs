@@ -17,7 +17,7 @@ pub struct InstallError {
     pub file: String,
     /// 1-based line of the error position, or 1 when the server gave none.
     pub line: usize,
-    /// The server's message (and context).
+    /// The server's message, with its detail, hint and context.
     pub message: String,
     /// SQLSTATE, when the server raised one.
     pub sqlstate: Option<String>,
@@ -62,6 +62,12 @@ pub fn locate(f: &SqlFile, e: &postgres::Error) -> InstallError {
         _ => 1,
     };
     let mut message = db.message().to_owned();
+    if let Some(d) = db.detail() {
+        message.push_str(&format!("; detail: {d}"));
+    }
+    if let Some(h) = db.hint() {
+        message.push_str(&format!("; hint: {h}"));
+    }
     if let Some(w) = db.where_() {
         message.push_str(&format!(" [{}]", w.replace('\n', " / ")));
     }

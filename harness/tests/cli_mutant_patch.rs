@@ -69,13 +69,15 @@ fn an_anchor_found_zero_or_two_times_is_install_broken_and_fails_the_command() {
         missing.contains("pgconform_patch(public.kernel_now())")
             && missing.contains("anchor found 0 times")
             && missing.contains("WHERE c.database_name = current_schema()")
-            && !missing.contains("AND true"),
-        "names the function and the anchor's first line: {missing}"
+            && !missing.contains("AND true")
+            && missing.contains("hint: the kernel function no longer contains this text"),
+        "names the function, the anchor's first line and the server's hint: {missing}"
     );
     let twice = line("anchor-twice");
     assert!(
         twice.contains("pgconform_patch(public.kernel_now())")
-            && twice.contains("times, expected exactly once: c."),
+            && twice.contains("times, expected exactly once: c.")
+            && twice.contains("hint: widen the anchor until it names one place"),
         "{twice}"
     );
     assert!(!twice.contains("found 0 times"), "{twice}");
