@@ -110,17 +110,16 @@ fn install_atomic_holds(sandbox: &dyn Sandbox, input: &InstallCut) -> CaseResult
     }
     let _ = db.batch_execute("ROLLBACK");
     let after = snapshot::take(&mut db, true).env()?;
-    if before != after {
-        return Err(CaseError::mismatch(
-            format!(
-                "an install that failed after {cut} of {} files left objects behind (a file commits on its own or runs outside the transaction)",
-                files.len()
-            ),
-            "an unchanged database",
-            snapshot::describe_diff(&before, &after, 10),
-        ));
-    }
-    Ok(())
+    snapshot::expect_same(
+        &before,
+        &after,
+        format!(
+            "an install that failed after {cut} of {} files left objects behind (a file commits on its own or runs outside the transaction)",
+            files.len()
+        ),
+        "an unchanged database",
+        10,
+    )
 }
 
 // ---------------------------------------------------------------- SUT-REINSTALL
@@ -172,14 +171,13 @@ fn reinstall_holds(sandbox: &dyn Sandbox, _: &()) -> CaseResult {
         db.batch_execute("COMMIT").env()?;
         snaps.push(snapshot::take(&mut db, false).env()?);
     }
-    if snaps[0] != snaps[1] {
-        return Err(CaseError::mismatch(
-            "two installs of the same SUT on one cluster differ",
-            "identical snapshots",
-            snapshot::describe_diff(&snaps[0], &snaps[1], 10),
-        ));
-    }
-    Ok(())
+    snapshot::expect_same(
+        &snaps[0],
+        &snaps[1],
+        "two installs of the same SUT on one cluster differ",
+        "identical snapshots",
+        10,
+    )
 }
 
 // ---------------------------------------------------------------- SUT-CLOCK

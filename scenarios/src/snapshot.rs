@@ -232,6 +232,25 @@ pub fn diff(a: &Snapshot, b: &Snapshot) -> Vec<String> {
     out
 }
 
+/// `after` must equal `before`; else a failure `message`, expecting
+/// `expected`, showing at most `max` lines of [`describe_diff`].
+pub fn expect_same(
+    before: &Snapshot,
+    after: &Snapshot,
+    message: impl Into<String>,
+    expected: &str,
+    max: usize,
+) -> crate::case::CaseResult {
+    if after == before {
+        return Ok(());
+    }
+    Err(crate::case::CaseError::mismatch(
+        message,
+        expected,
+        describe_diff(before, after, max),
+    ))
+}
+
 /// A short human rendering of [`diff`]: at most `max` lines, then a count
 /// of the rest.
 pub fn describe_diff(before: &Snapshot, after: &Snapshot, max: usize) -> String {

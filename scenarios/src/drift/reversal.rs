@@ -157,18 +157,20 @@ fn reversal_holds(sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
     }
 
     run_uninstall(&mut db, &uninstall)?;
-    same_snapshot(
+    snapshot::expect_same(
+        &s0,
+        &take(&mut db)?,
         "install → uninstall does not leave the database exactly as before the slice",
         "no difference",
-        &s0,
-        &take(&mut db)?,
+        SHOWN_DIFFERENCES,
     )?;
     reverse_order_check(&mut db, &slice, mutant_after_slice, &uninstall)?;
-    same_snapshot(
-        "the second install → uninstall does not leave the database exactly as before the slice",
-        "no difference",
+    snapshot::expect_same(
         &s0,
         &take(&mut db)?,
+        "the second install → uninstall does not leave the database exactly as before the slice",
+        "no difference",
+        SHOWN_DIFFERENCES,
     )?;
     install_slice(
         &mut db,
@@ -176,11 +178,12 @@ fn reversal_holds(sandbox: &dyn Sandbox, history: &u8) -> CaseResult {
         mutant_after_slice,
         "reinstall of the uninstall slice after uninstall",
     )?;
-    same_snapshot(
-        "install → uninstall → install differs from the first install",
-        "no difference",
+    snapshot::expect_same(
         &s1,
         &take(&mut db)?,
+        "install → uninstall → install differs from the first install",
+        "no difference",
+        SHOWN_DIFFERENCES,
     )
 }
 
@@ -199,23 +202,8 @@ fn install_slice(
     Ok(())
 }
 
-/// Fail with `message` unless the snapshot `after` equals `before`
-/// (`expected` describes the equality in the failure).
-fn same_snapshot(
-    message: &str,
-    expected: &str,
-    before: &snapshot::Snapshot,
-    after: &snapshot::Snapshot,
-) -> CaseResult {
-    if after == before {
-        return Ok(());
-    }
-    Err(CaseError::mismatch(
-        message,
-        expected,
-        snapshot::describe_diff(before, after, 20),
-    ))
-}
+/// How many snapshot differences a failure shows.
+const SHOWN_DIFFERENCES: usize = 20;
 
 /// The schema of user data whose sealed (or activated) manifest is the
 /// history an uninstall must refuse on.
@@ -261,11 +249,12 @@ fn uninstall_refused(db: &mut Client, uninstall: &SqlFile) -> CaseResult {
         )
         .with_sql(uninstall.path.clone()));
     }
-    same_snapshot(
-        "CONTRACT §2 DRIFT-REVERSAL: a refused uninstall changes nothing",
-        "no change",
+    snapshot::expect_same(
         &before,
         &take(db)?,
+        "CONTRACT §2 DRIFT-REVERSAL: a refused uninstall changes nothing",
+        "no change",
+        SHOWN_DIFFERENCES,
     )
 }
 

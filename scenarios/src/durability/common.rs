@@ -264,14 +264,13 @@ pub fn same_multiset(
 /// saying that `what` changed it.
 pub fn unchanged(client: &mut Client, before: &Snapshot, what: &str) -> CaseResult {
     let after = crate::snapshot::take(client, true).env()?;
-    if *before != after {
-        return Err(CaseError::mismatch(
-            format!("{what} changed the database"),
-            "unchanged",
-            crate::snapshot::describe_diff(before, &after, 10),
-        ));
-    }
-    Ok(())
+    crate::snapshot::expect_same(
+        before,
+        &after,
+        format!("{what} changed the database"),
+        "unchanged",
+        10,
+    )
 }
 
 /// One type of the kernel's `verify_reconstruction` answer.

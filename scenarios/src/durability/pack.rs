@@ -127,13 +127,13 @@ fn check_isolation(sandbox: &dyn Sandbox, h: &History) -> CaseResult {
             .collect()
     };
     let (source_before, source_after) = (outside(source_before), outside(source_after));
-    if source_before != source_after {
-        return Err(CaseError::mismatch(
-            "rehydrating an agent changed the database outside the target schema",
-            "unchanged",
-            crate::snapshot::describe_diff(&source_before, &source_after, 10),
-        ));
-    }
+    crate::snapshot::expect_same(
+        &source_before,
+        &source_after,
+        "rehydrating an agent changed the database outside the target schema",
+        "unchanged",
+        10,
+    )?;
     let got = oracle_multiset(&mut db, TARGET, &h.agents[0].agent_id)?;
     let own = oracle_multiset(&mut db, SOURCE, &h.agents[0].agent_id)?;
     same_multiset(
