@@ -143,18 +143,18 @@ pub fn query_json(
 }
 
 /// The first column of every row `sql` returns, as text (a harness-side
-/// query: any error is an environment error).
+/// query: any error, a NULL included, is an environment error).
 pub fn query_strings(
     client: &mut Client,
     sql: &str,
     params: &[&(dyn postgres::types::ToSql + Sync)],
 ) -> Result<Vec<String>, CaseError> {
-    Ok(client
+    client
         .query(sql, params)
         .env()?
         .iter()
-        .map(|r| r.get(0))
-        .collect())
+        .map(|r| r.try_get(0).env())
+        .collect()
 }
 
 /// Quote an identifier the way `quote_ident`/`%I` does, always quoting.
