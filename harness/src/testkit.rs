@@ -195,18 +195,6 @@ pub fn describe(r: &InvariantResult) -> String {
     s
 }
 
-/// The invariant IDs a mutant file's `-- kills:` header names.
-pub fn kills_of(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)?;
-    let header = crate::header::parse(&text, "--", &["mutant", "kills", "why"])
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    Ok(header["kills"]
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect())
-}
-
 /// Run the invariants a mutant names, in order, each with the runs
 /// `runs_for(id)` gives (the mutant applied), until one fails: the failing
 /// result, or why none did (every result described). An `Error` verdict
@@ -215,10 +203,10 @@ pub fn first_kill(
     mutant: &Path,
     runs_for: impl Fn(&str) -> Vec<TestRun>,
 ) -> Result<InvariantResult, String> {
-    let kills = kills_of(mutant).map_err(|e| e.to_string())?;
-    if kills.is_empty() {
-        return Err(format!("{} names no invariant", mutant.display()));
-    }
+    let text = std::fs::read_to_string(mutant).map_err(|e| format!("{}: {e}", mutant.display()))?;
+    let kills = crate::mutant::parse_header(mutant, &text)
+        .map_err(|e| e.to_string())?
+        .kills;
     let mut tried = Vec::new();
     for id in &kills {
         for run in runs_for(id) {
